@@ -1,0 +1,5 @@
+export * from './auth.ts';
+export * from './errors.ts';
+export * from './keys.ts';
+export * from './tenants.ts';
+export * from './users.ts';

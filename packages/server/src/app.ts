@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { authRoutes } from './auth/routes.ts';
+import { controlRoutes } from './cli/control-routes.ts';
+import type { Config } from './config.ts';
+import type { Db } from './db/index.ts';
+import { healthRoutes } from './health/routes.ts';
+import { registerErrorHandling } from './http/errors.ts';
+import { keyRoutes } from './keys/routes.ts';
+import { tenantRoutes } from './tenants/routes.ts';
+import { userRoutes } from './users/routes.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+    config: Config;
+    /** Set while a PGlite server owns DATA_DIR: the secret the local CLI proves itself with. */
+    controlToken: string | null;
+  }
+}
+
+export interface AppOptions {
+  config: Config;
+  db: Db;
+  logger?: FastifyBaseLogger | false;
+  controlToken?: string | null;
+}
+
+/** Builds the HTTP app around an open database. Nothing listens until the caller says so. */
+export async function buildApp({ config, db, logger = false, controlToken = null }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('db', db);
+  app.decorate('config', config);
+  app.decorate('controlToken', controlToken);
+  // Bodies are JSON only: a form or text post cannot ride on a logged-in operator's cookie.
+  app.removeContentTypeParser(['text/plain']);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerErrorHandling(app);
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Syncdeck API',
+        version: '0.1.0',
+        description:
+          'Every route answers errors as `{"error": {"code", "message", "details": [{"path", "message"}]}}`. ' +
+          'Authenticate with `Authorization: Bearer <API key>` or the session cookie from `POST /api/auth/login`; ' +
+          'choose a tenant with `X-Tenant-Id` (or `X-Restaurant-Id`) where the credential may act for several.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key, `sdk_live_…`' },
+          session: { type: 'apiKey', in: 'cookie', name: 'syncdeck_session' },
+        },
+      },
+      security: [{ apiKey: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+
+  await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(tenantRoutes);
+  await app.register(keyRoutes);
+  await app.register(userRoutes);
+  await app.register(controlRoutes);
+
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type('text/html').send(landingPage(config.publicUrl));
+  });
+  return app;
+}
+
+function landingPage(publicUrl: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Syncdeck</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2937}</style>
+</head><body><h1>Syncdeck</h1><p>The server is running at ${publicUrl}.</p>
+<ul><li><a href="/api/docs">API reference</a></li><li><a href="/readyz">Readiness</a></li></ul></body></html>`;
+}

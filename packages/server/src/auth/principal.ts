@@ -1,0 +1,133 @@
+import { type Role, type Scope, scopeAllows, scopes, scopesOfRole, type Tenant } from '@syncdeck/core';
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../http/errors.ts';
+import { findTenant } from '../tenants/store.ts';
+import { hashToken } from './secrets.ts';
+import { findActiveKeyByHash, findLiveSession, listUserRoles } from './store.ts';
+
+export const SESSION_COOKIE = 'syncdeck_session';
+
+/** Who is calling, as established from their credential for this one request. */
+export interface Principal {
+  kind: 'apiKey' | 'user';
+  /** The key's id or the user's id. */
+  id: string;
+  name: string;
+  platformAdmin: boolean;
+  /** Scopes per tenant id. A platform admin holds every scope in every tenant. */
+  grants: Map<string, readonly Scope[]>;
+  /** The tenant an API key belongs to (null for a platform key or a user). */
+  keyTenantId: string | null;
+  keyScopes: readonly Scope[];
+  roles: Map<string, Role>;
+  sessionId: string | null;
+}
+
+export interface TenantContext {
+  tenant: Tenant;
+  principal: Principal;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principalPromise?: Promise<Principal | null>;
+  }
+}
+
+async function resolvePrincipal(request: FastifyRequest): Promise<Principal | null> {
+  const db = request.server.db;
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) throw AppError.unauthorized('The Authorization header must be "Bearer <API key>"');
+    const key = await findActiveKeyByHash(db, hashToken(match[1]!));
+    if (!key) throw AppError.unauthorized('The API key is unknown or revoked');
+    const grants = new Map<string, readonly Scope[]>();
+    if (key.tenant_id) grants.set(key.tenant_id, key.scopes);
+    return {
+      kind: 'apiKey',
+      id: key.id,
+      name: key.name,
+      platformAdmin: key.tenant_id === null,
+      grants,
+      keyTenantId: key.tenant_id,
+      keyScopes: key.scopes,
+      roles: new Map(),
+      sessionId: null,
+    };
+  }
+  const sessionToken = request.cookies[SESSION_COOKIE];
+  if (!sessionToken) return null;
+  const session = await findLiveSession(db, hashToken(sessionToken));
+  // A stale cookie is treated like no cookie: the client simply is not logged in.
+  if (!session) return null;
+  const roles = new Map((await listUserRoles(db, session.user_id)).map((m) => [m.tenant_id, m.role] as const));
+  return {
+    kind: 'user',
+    id: session.user_id,
+    name: session.email,
+    platformAdmin: session.platform_admin,
+    grants: new Map([...roles].map(([tenantId, role]) => [tenantId, scopesOfRole[role]] as const)),
+    keyTenantId: null,
+    keyScopes: [],
+    roles,
+    sessionId: session.session_id,
+  };
+}
+
+/** The caller's principal, or null when no credential was sent. Resolved once per request. */
+export function getPrincipal(request: FastifyRequest): Promise<Principal | null> {
+  request.principalPromise ??= resolvePrincipal(request);
+  return request.principalPromise;
+}
+
+export async function requirePrincipal(request: FastifyRequest): Promise<Principal> {
+  const principal = await getPrincipal(request);
+  if (!principal) throw AppError.unauthorized();
+  return principal;
+}
+
+export async function requirePlatformAdmin(request: FastifyRequest): Promise<Principal> {
+  const principal = await requirePrincipal(request);
+  if (!principal.platformAdmin) throw AppError.forbidden('Only a platform admin may do this');
+  return principal;
+}
+
+export function scopesIn(principal: Principal, tenantId: string): readonly Scope[] {
+  return principal.platformAdmin ? scopes : (principal.grants.get(tenantId) ?? []);
+}
+
+function tenantHeader(request: FastifyRequest): string | undefined {
+  const raw = request.headers['x-tenant-id'] ?? request.headers['x-restaurant-id'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return value?.trim() || undefined;
+}
+
+/**
+ * The tenant this request acts on, from the credential; `X-Tenant-Id` / `X-Restaurant-Id`
+ * (id or slug) chooses one only among those the credential may act for. A tenant the caller
+ * may not see answers 404, exactly like one that does not exist.
+ */
+export async function requireTenant(request: FastifyRequest, scope: Scope): Promise<TenantContext> {
+  const principal = await requirePrincipal(request);
+  const named = tenantHeader(request);
+  let tenant: Tenant | null;
+  if (named) {
+    tenant = await findTenant(request.server.db, named);
+    if (tenant && !principal.platformAdmin && !principal.grants.has(tenant.id)) tenant = null;
+    if (!tenant) throw AppError.notFound('Tenant');
+  } else {
+    const [only, ...others] = principal.grants.keys();
+    if (!only || others.length > 0 || principal.platformAdmin) {
+      throw AppError.badRequest('Choose a tenant with the X-Tenant-Id header', [
+        { path: 'headers.x-tenant-id', message: 'required for this credential' },
+      ]);
+    }
+    tenant = await findTenant(request.server.db, only);
+    if (!tenant) throw AppError.notFound('Tenant');
+  }
+  if (!scopeAllows(scopesIn(principal, tenant.id), scope)) {
+    throw AppError.forbidden(`This credential lacks the "${scope}" scope for this tenant`);
+  }
+  return { tenant, principal };
+}

@@ -1,0 +1,99 @@
+import { loginSchema, meSchema, membershipSchema, userSchema } from '@syncdeck/core';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../http/errors.ts';
+import { errorResponses } from '../http/schemas.ts';
+import { findUser, listMemberships } from '../users/store.ts';
+import { getPrincipal, requirePrincipal, SESSION_COOKIE } from './principal.ts';
+import { DUMMY_PASSWORD_HASH, generateSessionToken, hashToken, verifyPassword } from './secrets.ts';
+import {
+  clearLoginFailures,
+  countRecentLoginFailures,
+  deleteSession,
+  findUserForLogin,
+  insertSession,
+  recordLoginFailure,
+} from './store.ts';
+
+export const authRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { config, db } = app;
+
+  app.post(
+    '/api/auth/login',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in with email and password; sets an httpOnly session cookie',
+        security: [],
+        body: loginSchema,
+        response: {
+          200: z.object({ user: userSchema, memberships: z.array(membershipSchema) }),
+          ...errorResponses(400, 401, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      const failures = await countRecentLoginFailures(db, request.ip, config.loginWindowMinutes);
+      if (failures >= config.loginMaxFailures) {
+        throw new AppError(429, 'too_many_attempts', 'Too many failed logins from this address; try again later', undefined, {
+          'retry-after': String(config.loginWindowMinutes * 60),
+        });
+      }
+      const candidate = await findUserForLogin(db, request.body.email);
+      // Hash against a dummy when the email is unknown, so timing does not reveal which emails exist.
+      const passwordMatches = await verifyPassword(request.body.password, candidate?.password_hash ?? DUMMY_PASSWORD_HASH);
+      if (!candidate || !passwordMatches) {
+        await recordLoginFailure(db, request.ip, config.loginWindowMinutes);
+        throw new AppError(401, 'invalid_credentials', 'The email or password is wrong');
+      }
+      await clearLoginFailures(db, request.ip);
+      const token = generateSessionToken();
+      const expiresAt = await insertSession(db, candidate.id, hashToken(token), config.sessionTtlHours);
+      reply.setCookie(SESSION_COOKIE, token, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.cookieSecure,
+        expires: expiresAt,
+      });
+      const user = await findUser(db, candidate.id);
+      return { user: user!, memberships: await listMemberships(db, candidate.id) };
+    },
+  );
+
+  app.post(
+    '/api/auth/logout',
+    { schema: { tags: ['auth'], summary: 'End the session of this cookie, everywhere, at once', response: { 204: z.null() } } },
+    async (request, reply) => {
+      // Only the cookie matters here; a Bearer key has no session to end.
+      const principal = request.headers.authorization ? null : await getPrincipal(request);
+      if (principal?.sessionId) await deleteSession(db, principal.sessionId);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/me',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Who the credential belongs to and the tenants it may act for',
+        response: { 200: meSchema, ...errorResponses(401) },
+      },
+    },
+    async (request) => {
+      const principal = await requirePrincipal(request);
+      if (principal.kind === 'apiKey') {
+        return {
+          user: null,
+          apiKey: { id: principal.id, name: principal.name, tenantId: principal.keyTenantId, scopes: [...principal.keyScopes] },
+          memberships: [],
+        };
+      }
+      const user = await findUser(db, principal.id);
+      if (!user) throw AppError.unauthorized();
+      return { user, apiKey: null, memberships: await listMemberships(db, principal.id) };
+    },
+  );
+};

@@ -1,0 +1,68 @@
+import { createTenantSchema, emailSchema, passwordSchema, roleSchema, scopeSchema, tenantSlugSchema } from '@syncdeck/core';
+import { z } from 'zod';
+import type { Db } from '../db/index.ts';
+import { AppError } from '../http/errors.ts';
+import { initialise } from '../installation/service.ts';
+import { createApiKey } from '../keys/store.ts';
+import { findTenant, insertTenant } from '../tenants/store.ts';
+import { addMember } from '../users/store.ts';
+
+/**
+ * The CLI's commands that touch the database, as plain functions of (db, args). The CLI runs
+ * them itself, or — when a PGlite server holds DATA_DIR — asks that server to run the very same.
+ */
+export const cliCommands = {
+  init: {
+    args: z.object({ email: emailSchema.optional(), password: passwordSchema.optional() }),
+    run: (db: Db, args: { email?: string | undefined; password?: string | undefined }) => initialise(db, args),
+  },
+  'tenant create': {
+    args: createTenantSchema,
+    run: (db: Db, args: z.infer<typeof createTenantSchema>) => insertTenant(db, args),
+  },
+  'key create': {
+    args: z.object({
+      tenant: tenantSlugSchema.or(z.string().uuid()),
+      scopes: z.array(scopeSchema).min(1),
+      name: z.string().trim().min(1).max(200).default('API key'),
+    }),
+    run: async (db: Db, args: { tenant: string; scopes: z.infer<typeof scopeSchema>[]; name: string }) => {
+      const tenant = await requireTenantNamed(db, args.tenant);
+      return createApiKey(db, { tenantId: tenant.id, name: args.name, scopes: args.scopes });
+    },
+  },
+  'user create': {
+    args: z.object({
+      email: emailSchema,
+      tenant: tenantSlugSchema.or(z.string().uuid()),
+      role: roleSchema,
+      password: passwordSchema.optional(),
+    }),
+    run: async (
+      db: Db,
+      args: { email: string; tenant: string; role: z.infer<typeof roleSchema>; password?: string | undefined },
+    ) => {
+      const tenant = await requireTenantNamed(db, args.tenant);
+      return db.transaction((tx) => addMember(tx, { ...args, tenantId: tenant.id }));
+    },
+  },
+} as const;
+
+export type CliCommandName = keyof typeof cliCommands;
+
+export function isCliCommandName(name: string): name is CliCommandName {
+  return Object.hasOwn(cliCommands, name);
+}
+
+/** Validates `args` for `name` and runs it: one entry point for the CLI and the control route. */
+export async function runCliCommand(db: Db, name: CliCommandName, args: unknown): Promise<unknown> {
+  const command = cliCommands[name];
+  const parsed = command.args.parse(args);
+  return (command.run as (db: Db, args: unknown) => Promise<unknown>)(db, parsed);
+}
+
+async function requireTenantNamed(db: Db, idOrSlug: string) {
+  const tenant = await findTenant(db, idOrSlug);
+  if (!tenant) throw AppError.notFound(`Tenant "${idOrSlug}"`);
+  return tenant;
+}

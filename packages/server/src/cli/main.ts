@@ -1,0 +1,212 @@
+import { parseArgs } from 'node:util';
+import type { CreatedApiKey, ErrorBody, Tenant } from '@syncdeck/core';
+import { ZodError } from 'zod';
+import { ConfigError, type Config, loadConfig } from '../config.ts';
+import { migrate, openDatabase } from '../db/index.ts';
+import { AppError, detailsFromZod } from '../http/errors.ts';
+import type { InitialiseResult } from '../installation/service.ts';
+import { createLogger } from '../logger.ts';
+import { startServer, stopOnSignals } from '../server.ts';
+import type { AddedMember } from '../users/store.ts';
+import { type CliCommandName, runCliCommand } from './commands.ts';
+import { CONTROL_HEADER } from './control-routes.ts';
+import { claimDataDir, DataDirBusyError, readControlFile, releaseDataDir } from './control.ts';
+
+const USAGE = `Usage: syncdeck <command> [options]
+
+Commands:
+  start                                   Start the server (PORT, DATA_DIR or DATABASE_URL from the environment)
+  init [--email E] [--password P]         Create the schema, the platform admin and an admin API key (once)
+  tenant create SLUG [--name NAME]        Create a tenant
+  key create --tenant SLUG --scopes ingest,read,operate,admin [--name NAME]
+                                          Create an API key; the token is printed once
+  user create --email E --tenant SLUG --role owner|admin|agent|viewer [--password P]
+                                          Add a user to a tenant (created with a generated password if new)
+
+Every command takes --json for output a script can read.
+`;
+
+const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+
+export class CliUsageError extends Error {}
+
+interface Invocation {
+  name: CliCommandName;
+  args: Record<string, unknown>;
+  json: boolean;
+}
+
+function parseInvocation(argv: string[]): Invocation | 'start' | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      email: { type: 'string' },
+      password: { type: 'string' },
+      name: { type: 'string' },
+      tenant: { type: 'string' },
+      scopes: { type: 'string' },
+      role: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [first, second, ...rest] = positionals;
+  const json = values.json ?? false;
+  if (values.help || !first || first === 'help') return 'help';
+  if (first === 'start') return 'start';
+  if (first === 'init') return { name: 'init', json, args: { email: values.email, password: values.password } };
+  if (first === 'tenant' && second === 'create') {
+    if (!rest[0]) throw new CliUsageError('tenant create needs a SLUG');
+    return { name: 'tenant create', json, args: { slug: rest[0], name: values.name } };
+  }
+  if (first === 'key' && second === 'create') {
+    const scopes = values.scopes?.split(',').map((scope) => scope.trim()).filter(Boolean);
+    return { name: 'key create', json, args: { tenant: values.tenant, scopes, name: values.name } };
+  }
+  if (first === 'user' && second === 'create') {
+    return {
+      name: 'user create',
+      json,
+      args: { email: values.email, tenant: values.tenant, role: values.role, password: values.password },
+    };
+  }
+  throw new CliUsageError(`Unknown command "${positionals.join(' ')}"`);
+}
+
+/** Runs a command on the database directly, or through the PGlite server that holds DATA_DIR. */
+async function execute(config: Config, invocation: Invocation): Promise<unknown> {
+  if (config.databaseUrl) {
+    const db = await openDatabase(config);
+    try {
+      await migrate(db);
+      return await runCliCommand(db, invocation.name, invocation.args);
+    } finally {
+      await db.close();
+    }
+  }
+  const holder = await waitForServerPort(config.dataDir);
+  if (holder) return viaServer(holder, invocation);
+  await claimDataDir(config.dataDir, { role: 'cli', port: null, host: null, token: null });
+  try {
+    const db = await openDatabase(config);
+    try {
+      await migrate(db);
+      return await runCliCommand(db, invocation.name, invocation.args);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await releaseDataDir(config.dataDir);
+  }
+}
+
+/** A server that is still starting has claimed DATA_DIR but not yet written its port. */
+async function waitForServerPort(dataDir: string) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const holder = await readControlFile(dataDir);
+    if (!holder) return null;
+    if (holder.role === 'cli') throw new DataDirBusyError(`${dataDir} is in use by another syncdeck command (pid ${holder.pid})`);
+    if (holder.port && holder.token) return { port: holder.port, host: holder.host, token: holder.token };
+    if (Date.now() > deadline) throw new DataDirBusyError(`The Syncdeck server (pid ${holder.pid}) did not finish starting`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function viaServer(holder: { port: number; host: string | null; token: string }, invocation: Invocation) {
+  const host = !holder.host || holder.host === '0.0.0.0' || holder.host === '::' ? '127.0.0.1' : holder.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${holder.port}/api/internal/cli`;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [CONTROL_HEADER]: holder.token },
+    body: JSON.stringify({ command: invocation.name, args: invocation.args }),
+  });
+  const body = (await response.json()) as { result: unknown } & Partial<ErrorBody>;
+  if (!response.ok) {
+    const error = body.error;
+    throw new AppError(response.status, error?.code ?? 'error', error?.message ?? `HTTP ${response.status}`, error?.details);
+  }
+  return body.result;
+}
+
+function describe(name: CliCommandName, result: unknown): string {
+  switch (name) {
+    case 'init': {
+      const init = result as InitialiseResult;
+      if (!init.created) return `Already initialised (admin: ${init.email ?? 'unknown'}); nothing was created.`;
+      return [
+        'Initialised. Keep these; they are shown only this once:',
+        `  Admin login:   ${init.email}`,
+        `  Password:      ${init.password ?? '(the one you gave)'}`,
+        `  Admin API key: ${init.apiKey.token}`,
+      ].join('\n');
+    }
+    case 'tenant create': {
+      const tenant = result as Tenant;
+      return `Created tenant ${tenant.slug} (${tenant.name}), id ${tenant.id}`;
+    }
+    case 'key create': {
+      const key = result as CreatedApiKey;
+      return `Created API key "${key.name}" with scopes ${key.scopes.join(',')}. Token (shown once):\n${key.token}`;
+    }
+    case 'user create': {
+      const added = result as AddedMember;
+      const lines = [
+        `${added.userCreated ? 'Created user' : 'User'} ${added.member.email} is now ${added.member.role} of this tenant.`,
+      ];
+      if (added.generatedPassword) lines.push(`Generated password (shown once): ${added.generatedPassword}`);
+      return lines.join('\n');
+    }
+  }
+}
+
+function reportError(error: unknown, json: boolean): number {
+  let code = 'error';
+  let message = error instanceof Error ? error.message : String(error);
+  let details: { path: string; message: string }[] | undefined;
+  if (error instanceof AppError) {
+    code = error.code;
+    details = error.details;
+  } else if (error instanceof ZodError) {
+    code = 'validation_failed';
+    message = 'The arguments are not valid';
+    details = detailsFromZod(error);
+  } else if (error instanceof CliUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    code = 'usage';
+  } else if (error instanceof ConfigError) {
+    code = 'config';
+  }
+  if (json) {
+    out(JSON.stringify({ error: { code, message, ...(details ? { details } : {}) } }));
+  } else {
+    process.stderr.write(`syncdeck: ${message}\n`);
+    for (const detail of details ?? []) process.stderr.write(`  --${detail.path}: ${detail.message}\n`);
+    if (code === 'usage') process.stderr.write(`\n${USAGE}`);
+  }
+  return code === 'usage' ? 2 : 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    const invocation = parseInvocation(argv);
+    if (invocation === 'help') {
+      out(USAGE);
+      return 0;
+    }
+    const config = loadConfig();
+    if (invocation === 'start') {
+      const logger = createLogger(config);
+      const server = await startServer(config, out, logger);
+      stopOnSignals(server, config.shutdownTimeoutMs, logger);
+      return -1;
+    }
+    const result = await execute(config, invocation);
+    out(invocation.json ? JSON.stringify(result) : describe(invocation.name, result));
+    return 0;
+  } catch (error) {
+    return reportError(error, json);
+  }
+}

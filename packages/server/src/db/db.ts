@@ -1,0 +1,29 @@
+/** What both database engines answer with. */
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+}
+
+/** Something SQL can be sent to: the database itself or an open transaction. */
+export interface Queryable {
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>>;
+  /** Runs one or more statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+/**
+ * The database, whichever engine holds it: PGlite in `DATA_DIR` or a PostgreSQL
+ * server. Both speak the same SQL, so stores are written once.
+ */
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Stable key for `pg_advisory_xact_lock`, so concurrent processes serialise one job. */
+export const advisoryLocks = {
+  migrate: 7_301_001,
+  initialise: 7_301_002,
+} as const;

@@ -1,0 +1,86 @@
+import { createTenantSchema, tenantSchema, updateTenantSchema } from '@syncdeck/core';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requirePlatformAdmin, requirePrincipal, scopesIn } from '../auth/principal.ts';
+import { AppError } from '../http/errors.ts';
+import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
+import { errorResponses } from '../http/schemas.ts';
+import { findTenant, insertTenant, listTenants, updateTenant } from './store.ts';
+
+const tenantParams = z.object({ id: z.string().min(1).max(100).describe('Tenant id or slug') });
+
+export const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { db } = app;
+
+  app.get(
+    '/api/admin/tenants',
+    {
+      schema: {
+        tags: ['tenants'],
+        summary: 'Tenants the caller may act for (all of them for a platform admin)',
+        querystring: pageQuerySchema,
+        response: { 200: pageSchema(tenantSchema), ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => {
+      const principal = await requirePrincipal(request);
+      return listTenants(db, request.query, principal.platformAdmin ? 'all' : [...principal.grants.keys()]);
+    },
+  );
+
+  app.post(
+    '/api/admin/tenants',
+    {
+      schema: {
+        tags: ['tenants'],
+        summary: 'Create a tenant (platform admin)',
+        body: createTenantSchema,
+        response: { 201: tenantSchema, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      await requirePlatformAdmin(request);
+      return reply.code(201).send(await insertTenant(db, request.body));
+    },
+  );
+
+  app.get(
+    '/api/admin/tenants/:id',
+    {
+      schema: {
+        tags: ['tenants'],
+        summary: 'One tenant, by id or slug',
+        params: tenantParams,
+        response: { 200: tenantSchema, ...errorResponses(401, 404) },
+      },
+    },
+    async (request) => {
+      const principal = await requirePrincipal(request);
+      const tenant = await findTenant(db, request.params.id);
+      if (!tenant || !(principal.platformAdmin || principal.grants.has(tenant.id))) throw AppError.notFound('Tenant');
+      return tenant;
+    },
+  );
+
+  app.patch(
+    '/api/admin/tenants/:id',
+    {
+      schema: {
+        tags: ['tenants'],
+        summary: 'Rename a tenant (platform admin, or an admin of that tenant)',
+        params: tenantParams,
+        body: updateTenantSchema,
+        response: { 200: tenantSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const principal = await requirePrincipal(request);
+      const tenant = await findTenant(db, request.params.id);
+      if (!tenant || !(principal.platformAdmin || principal.grants.has(tenant.id))) throw AppError.notFound('Tenant');
+      if (!scopesIn(principal, tenant.id).includes('admin')) {
+        throw AppError.forbidden('This credential lacks the "admin" scope for this tenant');
+      }
+      return (await updateTenant(db, tenant.id, request.body))!;
+    },
+  );
+};

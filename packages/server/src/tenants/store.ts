@@ -1,0 +1,60 @@
+import type { CreateTenantInput, Tenant, UpdateTenantInput } from '@syncdeck/core';
+import { z } from 'zod';
+import type { Queryable } from '../db/index.ts';
+import { AppError } from '../http/errors.ts';
+import { decodeCursor, type Page, type PageQuery, toPage } from '../http/pagination.ts';
+import { iso } from '../http/time.ts';
+
+export interface TenantRow {
+  id: string;
+  slug: string;
+  name: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'id, slug, name, created_at, updated_at';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function toTenant(row: TenantRow): Tenant {
+  return { id: row.id, slug: row.slug, name: row.name, createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
+}
+
+export async function insertTenant(q: Queryable, input: CreateTenantInput): Promise<Tenant> {
+  const result = await q.query<TenantRow>(
+    `INSERT INTO tenants (slug, name) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING RETURNING ${COLUMNS}`,
+    [input.slug, input.name ?? input.slug],
+  );
+  const row = result.rows[0];
+  if (!row) throw AppError.conflict(`A tenant with slug "${input.slug}" already exists`, [{ path: 'slug', message: 'already taken' }]);
+  return toTenant(row);
+}
+
+/** A tenant by id or slug, as the `X-Tenant-Id` / `X-Restaurant-Id` headers may name it. */
+export async function findTenant(q: Queryable, idOrSlug: string): Promise<Tenant | null> {
+  const column = UUID.test(idOrSlug) ? 'id' : 'slug';
+  const result = await q.query<TenantRow>(`SELECT ${COLUMNS} FROM tenants WHERE ${column} = $1`, [
+    column === 'id' ? idOrSlug.toLowerCase() : idOrSlug,
+  ]);
+  return result.rows[0] ? toTenant(result.rows[0]) : null;
+}
+
+/** Tenants ordered by slug; `onlyIds` restricts the list to what a caller may see. */
+export async function listTenants(q: Queryable, page: PageQuery, onlyIds: string[] | 'all'): Promise<Page<Tenant>> {
+  const after = page.cursor ? decodeCursor(page.cursor, z.tuple([z.string()]))[0] : '';
+  const result = await q.query<TenantRow>(
+    `SELECT ${COLUMNS} FROM tenants
+     WHERE slug > $1 AND ($2::boolean OR id = ANY($3::uuid[]))
+     ORDER BY slug LIMIT $4`,
+    [after, onlyIds === 'all', onlyIds === 'all' ? [] : onlyIds, page.limit + 1],
+  );
+  return toPage(result.rows, page.limit, toTenant, (row) => [row.slug]);
+}
+
+export async function updateTenant(q: Queryable, id: string, patch: UpdateTenantInput): Promise<Tenant | null> {
+  const result = await q.query<TenantRow>(
+    `UPDATE tenants SET name = COALESCE($2, name), updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, patch.name ?? null],
+  );
+  return result.rows[0] ? toTenant(result.rows[0]) : null;
+}

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type CreatedApiKey, type Scope, scopes, type Tenant } from '@syncdeck/core';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { buildApp } from '../app.ts';
+import { type Config, loadConfig, loadTestSettings } from '../config.ts';
+import { type Db, migrate } from '../db/index.ts';
+import { openPglite } from '../db/pglite.ts';
+import { openPostgres } from '../db/postgres.ts';
+import { initialise } from '../installation/service.ts';
+import { createApiKey } from '../keys/store.ts';
+import { insertTenant } from '../tenants/store.ts';
+
+export const testSettings = loadTestSettings();
+
+export interface TestDatabase {
+  /** Set on PostgreSQL: the URL of this test's own database, for spawned servers. */
+  url: string | null;
+  open(): Promise<Db>;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, empty database for one test file: its own PostgreSQL database (created here,
+ * dropped after), or a PGlite directory of its own.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (testSettings.db === 'pglite') {
+    const dir = await mkdtemp(path.join(tmpdir(), 'syncdeck-test-'));
+    return {
+      url: null,
+      open: () => openPglite(path.join(dir, 'pgdata')),
+      drop: () => rm(dir, { recursive: true, force: true }),
+    };
+  }
+  const name = `syncdeck_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: testSettings.adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(testSettings.adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    open: async () => openPostgres(url.toString(), 5),
+    async drop() {
+      const client = new pg.Client({ connectionString: testSettings.adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  db: Db;
+  config: Config;
+  adminToken: string;
+  adminEmail: string;
+  adminPassword: string;
+  createTenant(slug: string): Promise<Tenant>;
+  createKey(tenantId: string, keyScopes: Scope[]): Promise<CreatedApiKey>;
+  close(): Promise<void>;
+}
+
+export const TEST_ADMIN = { email: 'admin@example.com', password: 'correct horse battery' };
+
+/** The whole app on a fresh migrated, initialised database, driven with `app.inject`. */
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const db = await database.open();
+  await migrate(db);
+  const init = await initialise(db, TEST_ADMIN);
+  if (!init.created) throw new Error('a fresh test database was already initialised');
+  const config = loadConfig({ DATA_DIR: path.join(tmpdir(), 'unused'), LOG_LEVEL: 'silent', ...env });
+  const app = await buildApp({ config, db });
+  await app.ready();
+  return {
+    app,
+    db,
+    config,
+    adminToken: init.apiKey.token,
+    adminEmail: TEST_ADMIN.email,
+    adminPassword: TEST_ADMIN.password,
+    createTenant: (slug) => insertTenant(db, { slug, name: `Tenant ${slug}` }),
+    createKey: (tenantId, keyScopes) => createApiKey(db, { tenantId, name: 'test key', scopes: keyScopes }),
+    async close() {
+      await app.close();
+      await db.close();
+      await database.drop();
+    },
+  };
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+export const allScopes = scopes;
