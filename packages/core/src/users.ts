@@ -34,7 +34,12 @@ export type LoginInput = z.infer<typeof loginSchema>;
 export const meSchema = z.object({
   user: userSchema.nullable(),
   apiKey: z
-    .object({ id: z.string(), name: z.string(), tenantId: z.string().nullable(), scopes: z.array(z.string()) })
+    .object({
+      id: z.string(),
+      name: z.string(),
+      tenantId: z.string().nullable(),
+      scopes: z.array(z.string()),
+    })
     .nullable(),
   memberships: z.array(membershipSchema),
 });

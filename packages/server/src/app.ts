@@ -36,7 +36,12 @@ export interface AppOptions {
 }
 
 /** Builds the HTTP app around an open database. Nothing listens until the caller says so. */
-export async function buildApp({ config, db, logger = false, controlToken = null }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  db,
+  logger = false,
+  controlToken = null,
+}: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,

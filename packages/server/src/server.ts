@@ -49,7 +49,8 @@ export async function startServer(
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    if (embedded) await updateClaim(config.dataDir, { role: 'server', port, host: config.host, token: controlToken });
+    if (embedded)
+      await updateClaim(config.dataDir, { role: 'server', port, host: config.host, token: controlToken });
     const url = config.port === 0 ? config.publicUrl.replace(/:0$/, `:${port}`) : config.publicUrl;
     output(`Syncdeck is running: dashboard ${url}/  API docs ${url}/api/docs  (${db.kind})\n`);
     const openDb = db;
@@ -70,8 +71,12 @@ export async function startServer(
   }
 }
 
-/** SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the database, exit 0. */
-export function stopOnSignals(server: RunningServer, timeoutMs: number, logger: Logger): void {
+/**
+ * SIGTERM/SIGINT: stop accepting, finish in-flight requests, close the database, exit 0.
+ * Installed before start-up begins, so a signal that arrives while the server is still
+ * starting waits for it and then stops it cleanly.
+ */
+export function stopOnSignals(starting: Promise<RunningServer>, timeoutMs: number, logger: Logger): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -82,13 +87,15 @@ export function stopOnSignals(server: RunningServer, timeoutMs: number, logger: 
       process.exit(1);
     }, timeoutMs);
     forced.unref();
-    server.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    starting
+      .then((server) => server.stop())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

@@ -14,7 +14,12 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 function login(email: string, password: string, ip = '10.0.0.1') {
-  return t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password }, remoteAddress: ip });
+  return t.app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { email, password },
+    remoteAddress: ip,
+  });
 }
 
 function sessionCookie(response: { cookies: { name: string; value: string }[] }): string {
@@ -82,7 +87,11 @@ describe('API keys', () => {
 
   it('answers 403 for the wrong scope', async () => {
     const key = await t.createKey(tenantA.id, ['ingest', 'read']);
-    const response = await t.app.inject({ method: 'GET', url: '/api/admin/keys', headers: bearer(key.token) });
+    const response = await t.app.inject({
+      method: 'GET',
+      url: '/api/admin/keys',
+      headers: bearer(key.token),
+    });
     expect(response.statusCode).toBe(403);
     expect(response.json().error.message).toMatch(/admin/);
   });
@@ -108,7 +117,9 @@ describe('sessions', () => {
     const me = await t.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
     expect(me.statusCode).toBe(200);
     expect(me.json().user.email).toBe('agent.one@example.com');
-    expect(me.json().memberships).toEqual([expect.objectContaining({ role: 'agent', tenant: expect.objectContaining({ slug: 'auth-a' }) })]);
+    expect(me.json().memberships).toEqual([
+      expect.objectContaining({ role: 'agent', tenant: expect.objectContaining({ slug: 'auth-a' }) }),
+    ]);
 
     // An agent reads but does not administer.
     const keys = await t.app.inject({ method: 'GET', url: '/api/admin/keys', headers: { cookie } });
@@ -121,9 +132,10 @@ describe('sessions', () => {
   });
 
   it('stores passwords as scrypt hashes', async () => {
-    const stored = await t.db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = $1', [
-      t.adminEmail,
-    ]);
+    const stored = await t.db.query<{ password_hash: string }>(
+      'SELECT password_hash FROM users WHERE email = $1',
+      [t.adminEmail],
+    );
     expect(stored.rows[0]!.password_hash).toMatch(/^scrypt\$/);
     expect(stored.rows[0]!.password_hash).not.toContain(t.adminPassword);
   });
@@ -133,7 +145,10 @@ describe('sessions', () => {
     const wrong = await login(t.adminEmail, 'not the password', '10.0.0.2');
     expect(unknown.statusCode).toBe(401);
     expect(wrong.statusCode).toBe(401);
-    expect(unknown.json().error).toEqual({ ...wrong.json().error, requestId: unknown.json().error.requestId });
+    expect(unknown.json().error).toEqual({
+      ...wrong.json().error,
+      requestId: unknown.json().error.requestId,
+    });
   });
 
   it('refuses an address after repeated failures, even with the right password', async () => {
@@ -148,7 +163,11 @@ describe('sessions', () => {
   });
 
   it('treats an unknown or expired session cookie as not logged in', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/api/me', headers: { cookie: 'syncdeck_session=forged' } });
+    const response = await t.app.inject({
+      method: 'GET',
+      url: '/api/me',
+      headers: { cookie: 'syncdeck_session=forged' },
+    });
     expect(response.statusCode).toBe(401);
     const ok = await login(t.adminEmail, t.adminPassword, '10.0.0.5');
     const cookie = sessionCookie(ok);
@@ -157,7 +176,11 @@ describe('sessions', () => {
   });
 
   it('validates the login body with field paths', async () => {
-    const response = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'not-an-email' } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: 'not-an-email' },
+    });
     expect(response.statusCode).toBe(400);
     const paths = response.json().error.details.map((d: { path: string }) => d.path);
     expect(paths).toEqual(expect.arrayContaining(['email', 'password']));

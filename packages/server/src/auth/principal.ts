@@ -61,7 +61,9 @@ async function resolvePrincipal(request: FastifyRequest): Promise<Principal | nu
   const session = await findLiveSession(db, hashToken(sessionToken));
   // A stale cookie is treated like no cookie: the client simply is not logged in.
   if (!session) return null;
-  const roles = new Map((await listUserRoles(db, session.user_id)).map((m) => [m.tenant_id, m.role] as const));
+  const roles = new Map(
+    (await listUserRoles(db, session.user_id)).map((m) => [m.tenant_id, m.role] as const),
+  );
   return {
     kind: 'user',
     id: session.user_id,

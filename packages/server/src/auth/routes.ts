@@ -35,13 +35,22 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const failures = await countRecentLoginFailures(db, request.ip, config.loginWindowMinutes);
       if (failures >= config.loginMaxFailures) {
-        throw new AppError(429, 'too_many_attempts', 'Too many failed logins from this address; try again later', undefined, {
-          'retry-after': String(config.loginWindowMinutes * 60),
-        });
+        throw new AppError(
+          429,
+          'too_many_attempts',
+          'Too many failed logins from this address; try again later',
+          undefined,
+          {
+            'retry-after': String(config.loginWindowMinutes * 60),
+          },
+        );
       }
       const candidate = await findUserForLogin(db, request.body.email);
       // Hash against a dummy when the email is unknown, so timing does not reveal which emails exist.
-      const passwordMatches = await verifyPassword(request.body.password, candidate?.password_hash ?? DUMMY_PASSWORD_HASH);
+      const passwordMatches = await verifyPassword(
+        request.body.password,
+        candidate?.password_hash ?? DUMMY_PASSWORD_HASH,
+      );
       if (!candidate || !passwordMatches) {
         await recordLoginFailure(db, request.ip, config.loginWindowMinutes);
         throw new AppError(401, 'invalid_credentials', 'The email or password is wrong');
@@ -63,7 +72,13 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
 
   app.post(
     '/api/auth/logout',
-    { schema: { tags: ['auth'], summary: 'End the session of this cookie, everywhere, at once', response: { 204: z.null() } } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'End the session of this cookie, everywhere, at once',
+        response: { 204: z.null() },
+      },
+    },
     async (request, reply) => {
       // Only the cookie matters here; a Bearer key has no session to end.
       const principal = request.headers.authorization ? null : await getPrincipal(request);
@@ -87,7 +102,12 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
       if (principal.kind === 'apiKey') {
         return {
           user: null,
-          apiKey: { id: principal.id, name: principal.name, tenantId: principal.keyTenantId, scopes: [...principal.keyScopes] },
+          apiKey: {
+            id: principal.id,
+            name: principal.name,
+            tenantId: principal.keyTenantId,
+            scopes: [...principal.keyScopes],
+          },
           memberships: [],
         };
       }

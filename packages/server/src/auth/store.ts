@@ -33,7 +33,10 @@ export async function findLiveSession(q: Queryable, tokenHash: string): Promise<
   return result.rows[0] ?? null;
 }
 
-export async function listUserRoles(q: Queryable, userId: string): Promise<{ tenant_id: string; role: Role }[]> {
+export async function listUserRoles(
+  q: Queryable,
+  userId: string,
+): Promise<{ tenant_id: string; role: Role }[]> {
   const result = await q.query<{ tenant_id: string; role: Role }>(
     'SELECT tenant_id, role FROM memberships WHERE user_id = $1',
     [userId],
@@ -62,7 +65,11 @@ export async function findUserForLogin(q: Queryable, email: string) {
   return result.rows[0] ?? null;
 }
 
-export async function countRecentLoginFailures(q: Queryable, ip: string, windowMinutes: number): Promise<number> {
+export async function countRecentLoginFailures(
+  q: Queryable,
+  ip: string,
+  windowMinutes: number,
+): Promise<number> {
   const result = await q.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM login_failures
      WHERE ip = $1 AND failed_at > now() - make_interval(mins => $2)`,
@@ -72,7 +79,9 @@ export async function countRecentLoginFailures(q: Queryable, ip: string, windowM
 }
 
 export async function recordLoginFailure(q: Queryable, ip: string, windowMinutes: number): Promise<void> {
-  await q.query('DELETE FROM login_failures WHERE failed_at < now() - make_interval(mins => $1)', [windowMinutes]);
+  await q.query('DELETE FROM login_failures WHERE failed_at < now() - make_interval(mins => $1)', [
+    windowMinutes,
+  ]);
   await q.query('INSERT INTO login_failures (ip) VALUES ($1)', [ip]);
 }
 

@@ -1,4 +1,11 @@
-import { createTenantSchema, emailSchema, passwordSchema, roleSchema, scopeSchema, tenantSlugSchema } from '@syncdeck/core';
+import {
+  createTenantSchema,
+  emailSchema,
+  passwordSchema,
+  roleSchema,
+  scopeSchema,
+  tenantSlugSchema,
+} from '@syncdeck/core';
 import { z } from 'zod';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../http/errors.ts';
@@ -14,7 +21,8 @@ import { addMember } from '../users/store.ts';
 export const cliCommands = {
   init: {
     args: z.object({ email: emailSchema.optional(), password: passwordSchema.optional() }),
-    run: (db: Db, args: { email?: string | undefined; password?: string | undefined }) => initialise(db, args),
+    run: (db: Db, args: { email?: string | undefined; password?: string | undefined }) =>
+      initialise(db, args),
   },
   'tenant create': {
     args: createTenantSchema,
@@ -40,7 +48,12 @@ export const cliCommands = {
     }),
     run: async (
       db: Db,
-      args: { email: string; tenant: string; role: z.infer<typeof roleSchema>; password?: string | undefined },
+      args: {
+        email: string;
+        tenant: string;
+        role: z.infer<typeof roleSchema>;
+        password?: string | undefined;
+      },
     ) => {
       const tenant = await requireTenantNamed(db, args.tenant);
       return db.transaction((tx) => addMember(tx, { ...args, tenantId: tenant.id }));

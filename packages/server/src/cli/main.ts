@@ -56,13 +56,17 @@ function parseInvocation(argv: string[]): Invocation | 'start' | 'help' {
   const json = values.json ?? false;
   if (values.help || !first || first === 'help') return 'help';
   if (first === 'start') return 'start';
-  if (first === 'init') return { name: 'init', json, args: { email: values.email, password: values.password } };
+  if (first === 'init')
+    return { name: 'init', json, args: { email: values.email, password: values.password } };
   if (first === 'tenant' && second === 'create') {
     if (!rest[0]) throw new CliUsageError('tenant create needs a SLUG');
     return { name: 'tenant create', json, args: { slug: rest[0], name: values.name } };
   }
   if (first === 'key' && second === 'create') {
-    const scopes = values.scopes?.split(',').map((scope) => scope.trim()).filter(Boolean);
+    const scopes = values.scopes
+      ?.split(',')
+      .map((scope) => scope.trim())
+      .filter(Boolean);
     return { name: 'key create', json, args: { tenant: values.tenant, scopes, name: values.name } };
   }
   if (first === 'user' && second === 'create') {
@@ -108,14 +112,19 @@ async function waitForServerPort(dataDir: string) {
   for (;;) {
     const holder = await readControlFile(dataDir);
     if (!holder) return null;
-    if (holder.role === 'cli') throw new DataDirBusyError(`${dataDir} is in use by another syncdeck command (pid ${holder.pid})`);
+    if (holder.role === 'cli')
+      throw new DataDirBusyError(`${dataDir} is in use by another syncdeck command (pid ${holder.pid})`);
     if (holder.port && holder.token) return { port: holder.port, host: holder.host, token: holder.token };
-    if (Date.now() > deadline) throw new DataDirBusyError(`The Syncdeck server (pid ${holder.pid}) did not finish starting`);
+    if (Date.now() > deadline)
+      throw new DataDirBusyError(`The Syncdeck server (pid ${holder.pid}) did not finish starting`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
-async function viaServer(holder: { port: number; host: string | null; token: string }, invocation: Invocation) {
+async function viaServer(
+  holder: { port: number; host: string | null; token: string },
+  invocation: Invocation,
+) {
   const host = !holder.host || holder.host === '0.0.0.0' || holder.host === '::' ? '127.0.0.1' : holder.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${holder.port}/api/internal/cli`;
   const response = await fetch(url, {
@@ -126,7 +135,12 @@ async function viaServer(holder: { port: number; host: string | null; token: str
   const body = (await response.json()) as { result: unknown } & Partial<ErrorBody>;
   if (!response.ok) {
     const error = body.error;
-    throw new AppError(response.status, error?.code ?? 'error', error?.message ?? `HTTP ${response.status}`, error?.details);
+    throw new AppError(
+      response.status,
+      error?.code ?? 'error',
+      error?.message ?? `HTTP ${response.status}`,
+      error?.details,
+    );
   }
   return body.result;
 }
@@ -135,7 +149,8 @@ function describe(name: CliCommandName, result: unknown): string {
   switch (name) {
     case 'init': {
       const init = result as InitialiseResult;
-      if (!init.created) return `Already initialised (admin: ${init.email ?? 'unknown'}); nothing was created.`;
+      if (!init.created)
+        return `Already initialised (admin: ${init.email ?? 'unknown'}); nothing was created.`;
       return [
         'Initialised. Keep these; they are shown only this once:',
         `  Admin login:   ${init.email}`,
@@ -173,7 +188,10 @@ function reportError(error: unknown, json: boolean): number {
     code = 'validation_failed';
     message = 'The arguments are not valid';
     details = detailsFromZod(error);
-  } else if (error instanceof CliUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  } else if (
+    error instanceof CliUsageError ||
+    (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  ) {
     code = 'usage';
   } else if (error instanceof ConfigError) {
     code = 'config';
@@ -199,8 +217,9 @@ export async function main(argv: string[]): Promise<number> {
     const config = loadConfig();
     if (invocation === 'start') {
       const logger = createLogger(config);
-      const server = await startServer(config, out, logger);
-      stopOnSignals(server, config.shutdownTimeoutMs, logger);
+      const starting = startServer(config, out, logger);
+      stopOnSignals(starting, config.shutdownTimeoutMs, logger);
+      await starting;
       return -1;
     }
     const result = await execute(config, invocation);

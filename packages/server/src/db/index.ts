@@ -9,7 +9,9 @@ export { advisoryLocks } from './db.ts';
 export { MigrationError, migrate } from './migrate.ts';
 
 /** Opens the database the configuration names: a PostgreSQL server, or PGlite in `dataDir`. */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolSize'>): Promise<Db> {
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolSize'>,
+): Promise<Db> {
   if (config.databaseUrl) return openPostgres(config.databaseUrl, config.dbPoolSize);
   return openPglite(path.join(config.dataDir, 'pgdata'));
 }

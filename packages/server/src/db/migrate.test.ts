@@ -31,14 +31,19 @@ describe('migrate', () => {
     expect(first).toEqual(files.map((f) => f.replace(/\.sql$/, '')));
     expect(await tableExists('tenants')).toBe(true);
     expect(await migrate(db)).toEqual([]);
-    const recorded = await db.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
+    const recorded = await db.query<{ version: string }>(
+      'SELECT version FROM schema_migrations ORDER BY version',
+    );
     expect(recorded.rows.map((r) => r.version)).toEqual(first);
   });
 
   it('rolls a failing migration back whole and stops with its error', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'syncdeck-migrations-'));
     await writeFile(path.join(dir, '0001_good.sql'), 'CREATE TABLE good_one (id int);');
-    await writeFile(path.join(dir, '0002_bad.sql'), 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;');
+    await writeFile(
+      path.join(dir, '0002_bad.sql'),
+      'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;',
+    );
     await writeFile(path.join(dir, '0003_after.sql'), 'CREATE TABLE never_reached (id int);');
     await expect(migrate(db, dir)).rejects.toThrow(MigrationError);
     await expect(migrate(db, dir)).rejects.toThrow(/0002_bad\.sql.*no_such_table/);
@@ -52,7 +57,9 @@ describe('migrate', () => {
   it('lets concurrent processes migrate one database without applying twice', async () => {
     // PGlite admits one handle per directory; there the callers share it.
     const others =
-      testSettings.db === 'postgres' ? await Promise.all([database.open(), database.open(), database.open()]) : [];
+      testSettings.db === 'postgres'
+        ? await Promise.all([database.open(), database.open(), database.open()])
+        : [];
     try {
       const handles = others.length > 0 ? [db, ...others] : [db, db, db, db];
       const results = await Promise.all(handles.map((handle) => migrate(handle)));

@@ -34,12 +34,38 @@ export class AppError extends Error {
   }
 }
 
-/** Turns zod issues into `details`, with dotted paths (`events.3.data.phone`). */
+function joinPath(parts: (string | number | undefined)[]): string {
+  return parts.filter((part) => part !== undefined && part !== '').join('.');
+}
+
+/**
+ * One detail per wrong field, with a dotted path (`events.3.data.phone`). An unknown key is
+ * its own field: its path names it, rather than the object that holds it.
+ */
+function toDetails(
+  issue: { path: (string | number)[]; message: string; unknownKeys?: string[] | undefined },
+  prefix: string | undefined,
+): ErrorDetail[] {
+  if (issue.unknownKeys?.length) {
+    return issue.unknownKeys.map((key) => ({
+      path: joinPath([prefix, ...issue.path, key]),
+      message: 'is not a known field',
+    }));
+  }
+  return [{ path: joinPath([prefix, ...issue.path]), message: issue.message }];
+}
+
 export function detailsFromZod(error: ZodError, prefix?: string): ErrorDetail[] {
-  return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter((part) => part !== undefined && part !== '').join('.'),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) =>
+    toDetails(
+      {
+        path: issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part)),
+        message: issue.message,
+        unknownKeys: issue.code === 'unrecognized_keys' ? issue.keys : undefined,
+      },
+      prefix,
+    ),
+  );
 }
 
 const contextPrefix: Record<string, string | undefined> = {
@@ -66,7 +92,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply
       .code(404)
-      .send(body('route_not_found', `No route for ${request.method} ${request.url.split('?')[0]}`, request.id));
+      .send(
+        body('route_not_found', `No route for ${request.method} ${request.url.split('?')[0]}`, request.id),
+      );
   });
 
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
@@ -76,10 +104,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const prefix = contextPrefix[(error as FastifyError).validationContext ?? 'body'];
-      const details = error.validation.map((issue) => ({
-        path: [prefix, ...issue.instancePath.split('/').filter(Boolean)].filter(Boolean).join('.'),
-        message: issue.message ?? 'is not valid',
-      }));
+      const details = error.validation.flatMap((issue) =>
+        toDetails(
+          {
+            path: issue.instancePath.split('/').filter(Boolean),
+            message: issue.message ?? 'is not valid',
+            unknownKeys: issue.keyword === 'unrecognized_keys' ? (issue.params.keys as string[]) : undefined,
+          },
+          prefix,
+        ),
+      );
       return reply.code(400).send(body('validation_failed', 'The request is not valid', request.id, details));
     }
     if (error instanceof ZodError) {
@@ -91,12 +125,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const known = fastifyError.code ? fastifyClientErrors[fastifyError.code] : undefined;
     if (known) return reply.code(known.status).send(body(known.code, fastifyError.message, request.id));
     if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
-      return reply.code(400).send(body('invalid_json', `Body is not valid JSON: ${error.message}`, request.id));
+      return reply
+        .code(400)
+        .send(body('invalid_json', `Body is not valid JSON: ${error.message}`, request.id));
     }
     if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-      return reply
-        .code(fastifyError.statusCode)
-        .send(body('bad_request', fastifyError.message, request.id));
+      return reply.code(fastifyError.statusCode).send(body('bad_request', fastifyError.message, request.id));
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send(body('internal_error', 'Something went wrong on our side', request.id));

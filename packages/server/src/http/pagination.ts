@@ -31,12 +31,19 @@ export function decodeCursor<T extends unknown[]>(cursor: string, shape: z.ZodTy
   try {
     return shape.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
-    throw AppError.badRequest('The cursor is not valid', [{ path: 'query.cursor', message: 'not a cursor this list issued' }]);
+    throw AppError.badRequest('The cursor is not valid', [
+      { path: 'query.cursor', message: 'not a cursor this list issued' },
+    ]);
   }
 }
 
 /** Fetch `limit + 1` rows, then call this: it trims the extra row and builds the next cursor from the last kept one. */
-export function toPage<Row, T>(rows: Row[], limit: number, map: (row: Row) => T, key: (row: Row) => unknown[]): Page<T> {
+export function toPage<Row, T>(
+  rows: Row[],
+  limit: number,
+  map: (row: Row) => T,
+  key: (row: Row) => unknown[],
+): Page<T> {
   const hasMore = rows.length > limit;
   const kept = hasMore ? rows.slice(0, limit) : rows;
   const last = kept[kept.length - 1];

@@ -26,7 +26,11 @@ export async function initialise(
     const email = input.email ?? DEFAULT_ADMIN_EMAIL;
     const ensured = await ensureUser(tx, { email, password: input.password, platformAdmin: true });
     await tx.query('UPDATE users SET platform_admin = true WHERE id = $1', [ensured.user.id]);
-    const apiKey = await createApiKey(tx, { tenantId: null, name: 'Platform admin key', scopes: [...scopes] });
+    const apiKey = await createApiKey(tx, {
+      tenantId: null,
+      name: 'Platform admin key',
+      scopes: [...scopes],
+    });
     await tx.query('INSERT INTO installation (id, admin_user_id) VALUES (1, $1)', [ensured.user.id]);
     return { created: true, email, password: ensured.generatedPassword ?? null, apiKey };
   });

@@ -37,7 +37,11 @@ export const keyRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const { tenant } = await requireTenant(request, 'admin');
-      const created = await createApiKey(db, { tenantId: tenant.id, name: request.body.name, scopes: request.body.scopes });
+      const created = await createApiKey(db, {
+        tenantId: tenant.id,
+        name: request.body.name,
+        scopes: request.body.scopes,
+      });
       return reply.code(201).send(created);
     },
   );

@@ -8,6 +8,8 @@ import { errorResponses } from '../http/schemas.ts';
 import { findTenant, insertTenant, listTenants, updateTenant } from './store.ts';
 
 const tenantParams = z.object({ id: z.string().min(1).max(100).describe('Tenant id or slug') });
+// Unknown fields are refused, not silently dropped, exactly as on PATCH.
+const createTenantBody = createTenantSchema.strict();
 
 export const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
   const { db } = app;
@@ -34,7 +36,7 @@ export const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['tenants'],
         summary: 'Create a tenant (platform admin)',
-        body: createTenantSchema,
+        body: createTenantBody,
         response: { 201: tenantSchema, ...errorResponses(400, 401, 403, 409) },
       },
     },
@@ -57,7 +59,8 @@ export const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const principal = await requirePrincipal(request);
       const tenant = await findTenant(db, request.params.id);
-      if (!tenant || !(principal.platformAdmin || principal.grants.has(tenant.id))) throw AppError.notFound('Tenant');
+      if (!tenant || !(principal.platformAdmin || principal.grants.has(tenant.id)))
+        throw AppError.notFound('Tenant');
       return tenant;
     },
   );
@@ -76,7 +79,8 @@ export const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const principal = await requirePrincipal(request);
       const tenant = await findTenant(db, request.params.id);
-      if (!tenant || !(principal.platformAdmin || principal.grants.has(tenant.id))) throw AppError.notFound('Tenant');
+      if (!tenant || !(principal.platformAdmin || principal.grants.has(tenant.id)))
+        throw AppError.notFound('Tenant');
       if (!scopesIn(principal, tenant.id).includes('admin')) {
         throw AppError.forbidden('This credential lacks the "admin" scope for this tenant');
       }

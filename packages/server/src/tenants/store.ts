@@ -17,7 +17,13 @@ const COLUMNS = 'id, slug, name, created_at, updated_at';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function toTenant(row: TenantRow): Tenant {
-  return { id: row.id, slug: row.slug, name: row.name, createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
 }
 
 export async function insertTenant(q: Queryable, input: CreateTenantInput): Promise<Tenant> {
@@ -26,7 +32,10 @@ export async function insertTenant(q: Queryable, input: CreateTenantInput): Prom
     [input.slug, input.name ?? input.slug],
   );
   const row = result.rows[0];
-  if (!row) throw AppError.conflict(`A tenant with slug "${input.slug}" already exists`, [{ path: 'slug', message: 'already taken' }]);
+  if (!row)
+    throw AppError.conflict(`A tenant with slug "${input.slug}" already exists`, [
+      { path: 'slug', message: 'already taken' },
+    ]);
   return toTenant(row);
 }
 
@@ -40,7 +49,11 @@ export async function findTenant(q: Queryable, idOrSlug: string): Promise<Tenant
 }
 
 /** Tenants ordered by slug; `onlyIds` restricts the list to what a caller may see. */
-export async function listTenants(q: Queryable, page: PageQuery, onlyIds: string[] | 'all'): Promise<Page<Tenant>> {
+export async function listTenants(
+  q: Queryable,
+  page: PageQuery,
+  onlyIds: string[] | 'all',
+): Promise<Page<Tenant>> {
   const after = page.cursor ? decodeCursor(page.cursor, z.tuple([z.string()]))[0] : '';
   const result = await q.query<TenantRow>(
     `SELECT ${COLUMNS} FROM tenants
@@ -51,7 +64,11 @@ export async function listTenants(q: Queryable, page: PageQuery, onlyIds: string
   return toPage(result.rows, page.limit, toTenant, (row) => [row.slug]);
 }
 
-export async function updateTenant(q: Queryable, id: string, patch: UpdateTenantInput): Promise<Tenant | null> {
+export async function updateTenant(
+  q: Queryable,
+  id: string,
+  patch: UpdateTenantInput,
+): Promise<Tenant | null> {
   const result = await q.query<TenantRow>(
     `UPDATE tenants SET name = COALESCE($2, name), updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
     [id, patch.name ?? null],

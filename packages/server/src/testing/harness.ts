@@ -17,8 +17,8 @@ import { insertTenant } from '../tenants/store.ts';
 export const testSettings = loadTestSettings();
 
 export interface TestDatabase {
-  /** Set on PostgreSQL: the URL of this test's own database, for spawned servers. */
-  url: string | null;
+  /** What a spawned server or CLI needs to use this database: DATA_DIR or DATABASE_URL. */
+  env: Record<string, string>;
   open(): Promise<Db>;
   drop(): Promise<void>;
 }
@@ -31,7 +31,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   if (testSettings.db === 'pglite') {
     const dir = await mkdtemp(path.join(tmpdir(), 'syncdeck-test-'));
     return {
-      url: null,
+      env: { DATA_DIR: dir },
       open: () => openPglite(path.join(dir, 'pgdata')),
       drop: () => rm(dir, { recursive: true, force: true }),
     };
@@ -44,7 +44,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(testSettings.adminUrl);
   url.pathname = `/${name}`;
   return {
-    url: url.toString(),
+    env: { DATABASE_URL: url.toString() },
     open: async () => openPostgres(url.toString(), 5),
     async drop() {
       const client = new pg.Client({ connectionString: testSettings.adminUrl });
@@ -70,7 +70,11 @@ export interface TestApp {
 export const TEST_ADMIN = { email: 'admin@example.com', password: 'correct horse battery' };
 
 /** The whole app on a fresh migrated, initialised database, driven with `app.inject`. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  /** Adds test-only routes before the app is sealed. */
+  setup?: (app: FastifyInstance) => void,
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const db = await database.open();
   await migrate(db);
@@ -78,6 +82,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   if (!init.created) throw new Error('a fresh test database was already initialised');
   const config = loadConfig({ DATA_DIR: path.join(tmpdir(), 'unused'), LOG_LEVEL: 'silent', ...env });
   const app = await buildApp({ config, db });
+  setup?.(app);
   await app.ready();
   return {
     app,

@@ -34,7 +34,11 @@ export const userRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Add a member (creating the user if new; a generated password is returned once)',
         body: createMemberSchema,
         response: {
-          201: z.object({ member: memberSchema, userCreated: z.boolean(), generatedPassword: z.string().optional() }),
+          201: z.object({
+            member: memberSchema,
+            userCreated: z.boolean(),
+            generatedPassword: z.string().optional(),
+          }),
           ...errorResponses(400, 401, 403, 404),
         },
       },

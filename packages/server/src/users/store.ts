@@ -32,9 +32,10 @@ export interface EnsuredUser {
 
 /** Finds the user by email, or creates them. An existing user's password is never changed here. */
 export async function ensureUser(q: Queryable, input: NewUser): Promise<EnsuredUser> {
-  const existing = await q.query<UserRow>('SELECT id, email, platform_admin, created_at FROM users WHERE email = $1', [
-    input.email,
-  ]);
+  const existing = await q.query<UserRow>(
+    'SELECT id, email, platform_admin, created_at FROM users WHERE email = $1',
+    [input.email],
+  );
   if (existing.rows[0]) return { user: toUser(existing.rows[0]), created: false };
   const password = input.password ?? generatePassword();
   const inserted = await q.query<UserRow>(
@@ -87,10 +88,20 @@ export async function listMembers(q: Queryable, tenantId: string, page: PageQuer
      WHERE m.tenant_id = $1 AND u.email > $2 ORDER BY u.email LIMIT $3`,
     [tenantId, after, page.limit + 1],
   );
-  return toPage(result.rows, page.limit, (row) => ({ ...toUser(row), role: row.role }), (row) => [row.email]);
+  return toPage(
+    result.rows,
+    page.limit,
+    (row) => ({ ...toUser(row), role: row.role }),
+    (row) => [row.email],
+  );
 }
 
-export async function updateMemberRole(q: Queryable, tenantId: string, userId: string, role: Role): Promise<Member | null> {
+export async function updateMemberRole(
+  q: Queryable,
+  tenantId: string,
+  userId: string,
+  role: Role,
+): Promise<Member | null> {
   const result = await q.query<MemberRow>(
     `WITH changed AS (
        UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2 RETURNING user_id, role
@@ -102,12 +113,18 @@ export async function updateMemberRole(q: Queryable, tenantId: string, userId: s
 }
 
 export async function removeMember(q: Queryable, tenantId: string, userId: string): Promise<boolean> {
-  const result = await q.query('DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+  const result = await q.query('DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2', [
+    tenantId,
+    userId,
+  ]);
   return result.rowCount > 0;
 }
 
 export async function findUser(q: Queryable, userId: string): Promise<User | null> {
-  const result = await q.query<UserRow>('SELECT id, email, platform_admin, created_at FROM users WHERE id = $1', [userId]);
+  const result = await q.query<UserRow>(
+    'SELECT id, email, platform_admin, created_at FROM users WHERE id = $1',
+    [userId],
+  );
   return result.rows[0] ? toUser(result.rows[0]) : null;
 }
 

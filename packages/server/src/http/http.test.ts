@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
+import { AppError } from './errors.ts';
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await createTestApp({ BODY_LIMIT_BYTES: '2048' }, (app) => {
+    app.get('/test/boom', async () => {
+      throw new Error('database password is hunter2');
+    });
+    app.get('/test/teapot', async () => {
+      throw new AppError(418, 'teapot', 'I am a teapot', [{ path: 'kettle', message: 'too hot' }]);
+    });
+    app.post(
+      '/test/echo',
+      { schema: { body: z.object({ n: z.number().int() }) } },
+      async (request) => request.body,
+    );
+  });
+});
+afterAll(() => t.close());
+
+const errorShape = {
+  error: { code: expect.any(String), message: expect.any(String), requestId: expect.any(String) },
+};
+
+describe('one error shape for every failure', () => {
+  it('answers an unknown route with a JSON 404', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/api/nothing-here?x=1' });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toMatchObject({
+      error: { code: 'route_not_found', message: 'No route for GET /api/nothing-here' },
+    });
+  });
+
+  it('answers malformed JSON with 400 and stores nothing', async () => {
+    const before = await t.db.query('SELECT count(*)::int AS n FROM tenants');
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/tenants',
+      headers: { ...bearer(t.adminToken), 'content-type': 'application/json' },
+      payload: '{"slug": "half',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: { code: 'invalid_json' } });
+    const after = await t.db.query('SELECT count(*)::int AS n FROM tenants');
+    expect(after.rows).toEqual(before.rows);
+  });
+
+  it('answers a body that is not JSON with 415', async () => {
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/admin/tenants',
+        headers: { ...bearer(t.adminToken), 'content-type': contentType },
+        payload: 'slug=x',
+      });
+      expect(response.statusCode, contentType).toBe(415);
+      expect(response.json()).toMatchObject({ error: { code: 'unsupported_media_type' } });
+    }
+  });
+
+  it('answers an oversized body with 413', async () => {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/tenants',
+      headers: { ...bearer(t.adminToken), 'content-type': 'application/json' },
+      payload: JSON.stringify({ slug: 'big', name: 'x'.repeat(5000) }),
+    });
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toMatchObject({ error: { code: 'body_too_large' } });
+  });
+
+  it('names each wrong field by its path', async () => {
+    const response = await t.app.inject({ method: 'POST', url: '/test/echo', payload: { n: 'one' } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({
+      error: { code: 'validation_failed', details: [{ path: 'n', message: expect.any(String) }] },
+    });
+    const query = await t.app.inject({
+      method: 'GET',
+      url: '/api/admin/tenants?limit=0',
+      headers: bearer(t.adminToken),
+    });
+    expect(query.json().error.details[0].path).toBe('query.limit');
+  });
+
+  it('passes an AppError through with its status, code and details', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/test/teapot' });
+    expect(response.statusCode).toBe(418);
+    expect(response.json()).toEqual({
+      error: {
+        code: 'teapot',
+        message: 'I am a teapot',
+        details: [{ path: 'kettle', message: 'too hot' }],
+        requestId: expect.any(String),
+      },
+    });
+  });
+
+  it('answers an unknown error with a generic 500 that leaks nothing', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/test/boom' });
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toMatchObject(errorShape);
+    expect(response.body).not.toContain('hunter2');
+    expect(response.json().error.requestId).toBe(response.headers['x-request-id']);
+  });
+});
+
+describe('health and docs', () => {
+  it('serves /healthz and /readyz', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', database: t.db.kind });
+  });
+
+  it('serves an OpenAPI document generated from the route schemas, and a browsable UI', async () => {
+    const doc = await t.app.inject({ method: 'GET', url: '/api/docs/json' });
+    expect(doc.statusCode).toBe(200);
+    const openapi = doc.json();
+    expect(openapi.openapi).toMatch(/^3\./);
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/admin/tenants',
+        '/api/admin/keys/{id}',
+        '/api/auth/login',
+        '/api/me',
+        '/readyz',
+      ]),
+    );
+    expect(
+      openapi.paths['/api/admin/keys'].post.requestBody.content['application/json'].schema.properties.scopes,
+    ).toBeDefined();
+    expect(openapi.paths['/api/internal/cli']).toBeUndefined();
+    const ui = await t.app.inject({ method: 'GET', url: '/api/docs/' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-type']).toMatch(/text\/html/);
+  });
+});
