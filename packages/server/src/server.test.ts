@@ -112,6 +112,24 @@ describe('syncdeck start', () => {
     expect(acknowledged.filter((slug) => !seen.has(slug))).toEqual([]);
   });
 
+  it('logs requests with their request id and never a token or password', async () => {
+    const server = await start({ LOG_LEVEL: 'info' });
+    const { key, password } = credentialsIn(server.output());
+    const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${key}` } });
+    const requestId = me.headers.get('x-request-id');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    await fetch(`${server.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@syncdeck.local', password }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const afterBanner = server.output().split('Syncdeck is running')[1]!;
+    expect(afterBanner).toContain(`"reqId":"${requestId}"`);
+    expect(afterBanner).not.toContain(key!);
+    expect(afterBanner).not.toContain(password!);
+  });
+
   it('refuses a bad configuration naming the variable', async () => {
     const result = await runCli(['start'], { ...database.env, PORT: 'eighty' });
     expect(result.code).not.toBe(0);
