@@ -3,3 +3,4 @@ export * from './errors.ts';
 export * from './keys.ts';
 export * from './tenants.ts';
 export * from './users.ts';
+export * from './sync.ts';

@@ -31,6 +31,11 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
   LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  PHONE_DEFAULT_REGION: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter country code, e.g. SA')
+    .default('SA'),
+  INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 });
 
@@ -51,6 +56,10 @@ export interface Config {
   loginWindowMinutes: number;
   dbPoolSize: number;
   shutdownTimeoutMs: number;
+  /** Region assumed for phone numbers written without a country code. */
+  phoneDefaultRegion: string;
+  /** Most events the group-commit writer puts in one transaction. */
+  ingestMaxBatch: number;
 }
 
 export class ConfigError extends Error {
@@ -83,6 +92,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginWindowMinutes: e.LOGIN_WINDOW_MINUTES,
     dbPoolSize: e.DB_POOL_SIZE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
+    ingestMaxBatch: e.INGEST_MAX_BATCH,
   };
 }
 

@@ -1,0 +1,122 @@
+import { MAX_BATCH_EVENTS, type SyncResult, syncEventNames, syncResultSchema } from '@syncdeck/core';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireTenant } from '../auth/principal.ts';
+import { AppError } from '../http/errors.ts';
+import { errorResponses } from '../http/schemas.ts';
+import { EventRejected, type PreparedEvent, prepareEvent } from './prepare.ts';
+import { GroupCommitWriter, type WriteOutcome } from './writer.ts';
+
+const singleResponse = z.object({
+  status: z.enum(['accepted', 'duplicate']),
+  event_id: z.string().optional(),
+});
+
+const batchResponse = z.object({
+  accepted: z.number().int(),
+  duplicate: z.number().int(),
+  rejected: z.number().int(),
+  results: z.array(syncResultSchema),
+});
+
+const description = `Push what happened in a bot. Body: one event \`{"event", "data", "event_id"?, "occurred_at"?}\`
+or a batch \`{"events": [...]}\` of up to ${MAX_BATCH_EVENTS}. Events: ${syncEventNames.map((n) => `\`${n}\``).join(', ')}.
+A 200 means committed. An \`event_id\` already applied answers \`duplicate\` and changes nothing. In a batch each
+event is applied whole or not at all, and answered by index.`;
+
+export const syncRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { config, db } = app;
+  const writer = new GroupCommitWriter(db, app.log, config.ingestMaxBatch);
+  app.addHook('onClose', () => writer.flush());
+
+  const ingest = async (request: FastifyRequest, body: Record<string, unknown>) => {
+    const { tenant } = await requireTenant(request, 'ingest');
+    const now = new Date();
+    const prepare = (raw: unknown): PreparedEvent =>
+      prepareEvent(raw, tenant.id, config.phoneDefaultRegion, now);
+
+    if (!('events' in body)) {
+      let event: PreparedEvent;
+      try {
+        event = prepare(body);
+      } catch (error) {
+        if (error instanceof EventRejected)
+          throw AppError.badRequest('The event is not valid', error.details);
+        throw error;
+      }
+      const [outcome] = await writer.write([event]);
+      return singleAnswer(outcome!, event.eventId);
+    }
+
+    const events = body.events;
+    if (!Array.isArray(events) || events.length === 0 || events.length > MAX_BATCH_EVENTS) {
+      throw AppError.badRequest('The batch is not valid', [
+        { path: 'events', message: `must be an array of 1 to ${MAX_BATCH_EVENTS} events` },
+      ]);
+    }
+    const results: SyncResult[] = new Array(events.length);
+    const prepared: { index: number; event: PreparedEvent }[] = [];
+    events.forEach((raw, index) => {
+      try {
+        prepared.push({ index, event: prepare(raw) });
+      } catch (error) {
+        if (!(error instanceof EventRejected)) throw error;
+        results[index] = {
+          index,
+          status: 'rejected',
+          error: { message: 'The event is not valid', details: error.details },
+        };
+      }
+    });
+    const outcomes = await writer.write(prepared.map((p) => p.event));
+    prepared.forEach(({ index, event }, i) => {
+      results[index] = batchResult(index, event.eventId, outcomes[i]!);
+    });
+    const count = (status: SyncResult['status']) => results.filter((r) => r.status === status).length;
+    return {
+      accepted: count('accepted'),
+      duplicate: count('duplicate'),
+      rejected: count('rejected'),
+      results,
+    };
+  };
+
+  const schema = {
+    tags: ['sync'],
+    summary: "Ingest bot events (the seed's sync endpoint)",
+    description,
+    body: z.record(z.string(), z.unknown()),
+    response: { 200: z.union([singleResponse, batchResponse]), ...errorResponses(400, 401, 403, 404, 413) },
+  };
+  for (const url of ['/functions/v1/sync', '/api/sync/events']) {
+    app.post(url, { schema }, (request) => ingest(request, request.body));
+  }
+};
+
+function singleAnswer(outcome: WriteOutcome, eventId: string | null) {
+  if (outcome.status === 'rejected') throw AppError.badRequest('The event is not valid', outcome.details);
+  if (outcome.status === 'failed') throw outcome.error;
+  return { status: outcome.status, ...(eventId ? { event_id: eventId } : {}) };
+}
+
+function batchResult(index: number, eventId: string | null, outcome: WriteOutcome): SyncResult {
+  const id = eventId ? { event_id: eventId } : {};
+  if (outcome.status === 'rejected') {
+    return {
+      index,
+      status: 'rejected',
+      ...id,
+      error: { message: 'The event is not valid', details: outcome.details },
+    };
+  }
+  if (outcome.status === 'failed') {
+    return {
+      index,
+      status: 'rejected',
+      ...id,
+      error: { message: 'The event could not be stored; retry it', details: [] },
+    };
+  }
+  return { index, status: outcome.status, ...id };
+}

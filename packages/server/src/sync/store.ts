@@ -1,0 +1,611 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db/index.ts';
+import { type BotRef, type CustomerRef, EventRejected, type PreparedEvent } from './prepare.ts';
+import {
+  type ConversationRow,
+  type CustomerRow,
+  conversationObject,
+  customerObject,
+  type EscalationRow,
+  escalationObject,
+  type MessageRow,
+  messageObject,
+  type OrderRow,
+  orderObject,
+} from './shapes.ts';
+
+/** One change to append to the feed when the transaction commits. */
+export interface FeedEntry {
+  tenantId: string;
+  type: string;
+  entity: string;
+  entityId: string;
+  payload: unknown;
+}
+
+export type ApplyOutcome = 'accepted' | 'duplicate';
+
+const CONVERSATION_COLUMNS = `c.tenant_id, c.id, c.bot_id, c.customer_id, c.status, c.is_bot_active, c.unread_count,
+  c.message_count, c.last_message_at, c.last_message_preview, c.created_at, c.updated_at, c.closed_at,
+  cu.whatsapp_phone AS customer_phone, cu.display_name AS customer_name`;
+
+interface CustomerFields {
+  display_name?: string | undefined;
+  phone?: string | null | undefined;
+  whatsapp_phone?: string | null | undefined;
+  telegram_chat_id?: string | undefined;
+  telegram_topic_id?: string | undefined;
+  telegram_group_id?: string | undefined;
+  syrve_customer_id?: string | undefined;
+  web_session_id?: string | undefined;
+  primary_channel?: string | undefined;
+  preferred_language?: string | undefined;
+  trust_level?: string | undefined;
+}
+
+const CUSTOMER_FIELDS = [
+  'display_name',
+  'phone',
+  'whatsapp_phone',
+  'telegram_chat_id',
+  'telegram_topic_id',
+  'telegram_group_id',
+  'syrve_customer_id',
+  'web_session_id',
+  'primary_channel',
+  'preferred_language',
+  'trust_level',
+] as const;
+
+// A newer event overwrites a field it carries; an older one only fills what is empty.
+// An absent field never erases one. last_seen_at only moves forward.
+const MERGE_CUSTOMER = `UPDATE customers AS c SET
+  ${CUSTOMER_FIELDS.map(
+    (field, i) =>
+      `${field} = CASE WHEN $3 >= old.last_seen_at THEN COALESCE($${i + 4}, old.${field}) ELSE COALESCE(old.${field}, $${i + 4}) END`,
+  ).join(',\n  ')},
+  last_seen_at = GREATEST(old.last_seen_at, $3),
+  first_seen_at = LEAST(old.first_seen_at, $3),
+  updated_at = now()
+FROM customers AS old
+WHERE c.tenant_id = $1 AND c.id = $2 AND old.tenant_id = c.tenant_id AND old.id = c.id
+RETURNING c.*, (ROW(${CUSTOMER_FIELDS.map((f) => `old.${f}`).join(', ')}, old.last_seen_at)
+  IS DISTINCT FROM ROW(${CUSTOMER_FIELDS.map((f) => `c.${f}`).join(', ')}, c.last_seen_at)) AS changed`;
+
+/**
+ * Finds the customer by any identity the event carries, or creates them. The first identity
+ * row is the lock: of two transactions creating the same new customer, the second waits on
+ * it and then finds the first's customer.
+ */
+async function resolveCustomer(
+  tx: Queryable,
+  tenantId: string,
+  ref: CustomerRef,
+  fields: CustomerFields,
+  occurredAt: Date,
+  feed: FeedEntry[],
+): Promise<CustomerRow> {
+  const kinds = ref.identities.map((identity) => identity.kind);
+  const values = ref.identities.map((identity) => identity.value);
+  const found = await tx.query<{ customer_id: string }>(
+    `SELECT i.customer_id FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS wanted(kind, value, rank)
+     JOIN customer_identities i ON i.tenant_id = $1 AND i.kind = wanted.kind AND i.value = wanted.value
+     ORDER BY wanted.rank LIMIT 1`,
+    [tenantId, kinds, values],
+  );
+  let customerId = found.rows[0]?.customer_id;
+  let created = false;
+  if (!customerId) {
+    const first = ref.identities[0]!;
+    const claimed = await tx.query<{ customer_id: string }>(
+      `INSERT INTO customer_identities (tenant_id, kind, value, customer_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING customer_id`,
+      [tenantId, first.kind, first.value, randomUUID()],
+    );
+    if (claimed.rows[0]) {
+      customerId = claimed.rows[0].customer_id;
+      created = true;
+      await tx.query(
+        `INSERT INTO customers (tenant_id, id, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $3)`,
+        [tenantId, customerId, occurredAt],
+      );
+    } else {
+      const winner = await tx.query<{ customer_id: string }>(
+        'SELECT customer_id FROM customer_identities WHERE tenant_id = $1 AND kind = $2 AND value = $3',
+        [tenantId, first.kind, first.value],
+      );
+      customerId = winner.rows[0]!.customer_id;
+    }
+  }
+  // Identities seen for the first time join this customer; ones another customer holds stay theirs.
+  await tx.query(
+    `INSERT INTO customer_identities (tenant_id, kind, value, customer_id)
+     SELECT $1, kind, value, $4 FROM unnest($2::text[], $3::text[]) AS t(kind, value)
+     ON CONFLICT DO NOTHING`,
+    [tenantId, kinds, values, customerId],
+  );
+  const merged = await tx.query<CustomerRow & { changed: boolean }>(MERGE_CUSTOMER, [
+    tenantId,
+    customerId,
+    occurredAt,
+    ...CUSTOMER_FIELDS.map((field) => fields[field] ?? null),
+  ]);
+  const { changed, ...customer } = merged.rows[0]!;
+  if (created || changed) {
+    feed.push({
+      tenantId,
+      type: 'customer.updated',
+      entity: 'customer',
+      entityId: customer.id,
+      payload: customerObject(customer),
+    });
+  }
+  return customer;
+}
+
+function identifierFields(ref: CustomerRef): CustomerFields {
+  const fields: CustomerFields = { whatsapp_phone: ref.whatsappPhone, phone: ref.phone };
+  for (const identity of ref.identities) {
+    if (identity.kind === 'telegram') fields.telegram_chat_id = identity.value;
+    if (identity.kind === 'syrve') fields.syrve_customer_id = identity.value;
+    if (identity.kind === 'web') fields.web_session_id = identity.value;
+  }
+  return fields;
+}
+
+async function resolveBot(tx: Queryable, tenantId: string, ref: BotRef, path: string): Promise<string> {
+  if (ref.id) {
+    const bot = await tx.query<{ id: string }>('SELECT id FROM bots WHERE tenant_id = $1 AND id = $2', [
+      tenantId,
+      ref.id,
+    ]);
+    if (!bot.rows[0])
+      throw new EventRejected([{ path: `${path}.id`, message: 'no such bot in this tenant' }]);
+    return bot.rows[0].id;
+  }
+  // A sender that pushes before an admin registered it is registered on the spot.
+  const inserted = await tx.query<{ id: string }>(
+    `INSERT INTO bots (tenant_id, channel, address, name) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tenant_id, channel, address) DO NOTHING RETURNING id`,
+    [tenantId, ref.channel, ref.address, `${ref.channel} ${ref.address}`],
+  );
+  if (inserted.rows[0]) return inserted.rows[0].id;
+  const existing = await tx.query<{ id: string }>(
+    'SELECT id FROM bots WHERE tenant_id = $1 AND channel = $2 AND address = $3',
+    [tenantId, ref.channel, ref.address],
+  );
+  return existing.rows[0]!.id;
+}
+
+async function conversationById(
+  tx: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<ConversationRow | null> {
+  const result = await tx.query<ConversationRow>(
+    `SELECT ${CONVERSATION_COLUMNS} FROM conversations c
+     JOIN customers cu ON cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
+     WHERE c.tenant_id = $1 AND c.id = $2`,
+    [tenantId, id],
+  );
+  return result.rows[0] ?? null;
+}
+
+function pushConversation(feed: FeedEntry[], row: ConversationRow) {
+  feed.push({
+    tenantId: row.tenant_id,
+    type: 'conversation.updated',
+    entity: 'conversation',
+    entityId: row.id,
+    payload: conversationObject(row),
+  });
+}
+
+/** The customer's active conversation with the bot, from the database; created when there is none. */
+async function activeConversation(
+  tx: Queryable,
+  tenantId: string,
+  botId: string,
+  customerId: string,
+): Promise<string> {
+  const existing = await tx.query<{ id: string }>(
+    `SELECT id FROM conversations WHERE tenant_id = $1 AND bot_id = $2 AND customer_id = $3 AND status = 'active'`,
+    [tenantId, botId, customerId],
+  );
+  if (existing.rows[0]) return existing.rows[0].id;
+  const inserted = await tx.query<{ id: string }>(
+    `INSERT INTO conversations (tenant_id, bot_id, customer_id) VALUES ($1, $2, $3)
+     ON CONFLICT (tenant_id, bot_id, customer_id) WHERE status = 'active' DO NOTHING RETURNING id`,
+    [tenantId, botId, customerId],
+  );
+  if (inserted.rows[0]) return inserted.rows[0].id;
+  return activeConversation(tx, tenantId, botId, customerId);
+}
+
+async function applyMessage(
+  tx: Queryable,
+  event: Extract<PreparedEvent, { name: 'message.created' }>,
+  feed: FeedEntry[],
+) {
+  const { tenantId, data } = event;
+  const botId = await resolveBot(tx, tenantId, event.bot, 'data.bot');
+  const customer = await resolveCustomer(
+    tx,
+    tenantId,
+    event.customer,
+    { ...identifierFields(event.customer), display_name: data.customer_name },
+    event.occurredAt,
+    feed,
+  );
+  const conversationId = await activeConversation(tx, tenantId, botId, customer.id);
+  const inserted = await tx.query<MessageRow>(
+    `INSERT INTO messages (tenant_id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (tenant_id, wa_sid) WHERE wa_sid IS NOT NULL DO NOTHING
+     RETURNING tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at`,
+    [
+      tenantId,
+      conversationId,
+      data.direction,
+      data.message_type,
+      data.content,
+      data.media_url ?? null,
+      data.wa_sid ?? null,
+      JSON.stringify(data.metadata ?? {}),
+      event.occurredAt,
+    ],
+  );
+  const message = inserted.rows[0];
+  if (!message) return 'duplicate' as const;
+  await tx.query(
+    `UPDATE conversations SET
+       last_message_at = GREATEST(last_message_at, $3),
+       last_message_preview = CASE WHEN last_message_at IS NULL OR $3 >= last_message_at THEN left($4, 200) ELSE last_message_preview END,
+       unread_count = unread_count + $5,
+       message_count = message_count + 1,
+       updated_at = now()
+     WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, conversationId, event.occurredAt, data.content, data.direction === 'IN' ? 1 : 0],
+  );
+  feed.push({
+    tenantId,
+    type: 'message.created',
+    entity: 'message',
+    entityId: message.id,
+    payload: messageObject(message),
+  });
+  pushConversation(feed, (await conversationById(tx, tenantId, conversationId))!);
+  return 'accepted' as const;
+}
+
+const ORDER_RETURNING = `tenant_id, id, syrve_order_id, customer_id, external_number, items, total, delivery_address,
+  payment_method, restaurant, channel, status, status_at, created_at, updated_at`;
+
+async function applyOrderCreated(
+  tx: Queryable,
+  event: Extract<PreparedEvent, { name: 'order.created' }>,
+  feed: FeedEntry[],
+) {
+  const { tenantId, data } = event;
+  const customer = await resolveCustomer(
+    tx,
+    tenantId,
+    event.customer,
+    identifierFields(event.customer),
+    event.occurredAt,
+    feed,
+  );
+  const inserted = await tx.query<OrderRow>(
+    `INSERT INTO orders (tenant_id, syrve_order_id, customer_id, external_number, items, total, delivery_address,
+       payment_method, restaurant, channel, status, status_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'created', $11, $11)
+     ON CONFLICT (tenant_id, syrve_order_id) DO NOTHING RETURNING ${ORDER_RETURNING}`,
+    [
+      tenantId,
+      data.syrve_order_id,
+      customer.id,
+      data.external_number ?? null,
+      JSON.stringify(data.items),
+      data.total ?? null,
+      data.delivery_address ?? null,
+      data.payment_method ?? null,
+      data.restaurant ?? null,
+      data.channel ?? null,
+      event.occurredAt,
+    ],
+  );
+  let order = inserted.rows[0];
+  if (!order) return 'duplicate' as const;
+  // Statuses that arrived before the order: the latest one by event time applies now.
+  const caughtUp = await tx.query<OrderRow>(
+    `UPDATE orders o SET status = h.status, status_at = h.occurred_at, updated_at = now()
+     FROM (SELECT status, occurred_at FROM order_status_history
+           WHERE tenant_id = $1 AND syrve_order_id = $2 ORDER BY occurred_at DESC LIMIT 1) h
+     WHERE o.tenant_id = $1 AND o.syrve_order_id = $2 AND h.occurred_at > o.status_at
+     RETURNING ${ORDER_RETURNING.split(', ')
+       .map((c) => `o.${c.trim()}`)
+       .join(', ')}`,
+    [tenantId, data.syrve_order_id],
+  );
+  order = caughtUp.rows[0] ?? order;
+  feed.push({
+    tenantId,
+    type: 'order.created',
+    entity: 'order',
+    entityId: order.id,
+    payload: orderObject(order),
+  });
+  return 'accepted' as const;
+}
+
+async function applyOrderStatus(
+  tx: Queryable,
+  event: Extract<PreparedEvent, { name: 'order.status' }>,
+  feed: FeedEntry[],
+) {
+  const { tenantId, data } = event;
+  await tx.query(
+    'INSERT INTO order_status_history (tenant_id, syrve_order_id, status, occurred_at) VALUES ($1, $2, $3, $4)',
+    [tenantId, data.syrve_order_id, data.status, event.occurredAt],
+  );
+  // A late update older than the current status is recorded in the history and changes nothing else.
+  const updated = await tx.query<OrderRow>(
+    `UPDATE orders SET status = $3, status_at = $4, updated_at = now()
+     WHERE tenant_id = $1 AND syrve_order_id = $2 AND status_at <= $4 AND status IS DISTINCT FROM $3
+     RETURNING ${ORDER_RETURNING}`,
+    [tenantId, data.syrve_order_id, data.status, event.occurredAt],
+  );
+  const order = updated.rows[0];
+  if (order)
+    feed.push({
+      tenantId,
+      type: 'order.updated',
+      entity: 'order',
+      entityId: order.id,
+      payload: orderObject(order),
+    });
+  return 'accepted' as const;
+}
+
+/** Flips the bot on or off in the customer's most recently active conversation; returns its id. */
+async function setBotActive(
+  tx: Queryable,
+  tenantId: string,
+  customerId: string,
+  active: boolean,
+  feed: FeedEntry[],
+) {
+  const updated = await tx.query<{ id: string }>(
+    `UPDATE conversations SET is_bot_active = $3, updated_at = now()
+     WHERE tenant_id = $1 AND id = (
+       SELECT id FROM conversations WHERE tenant_id = $1 AND customer_id = $2 AND status = 'active'
+       ORDER BY last_message_at DESC NULLS LAST, created_at DESC LIMIT 1)
+     RETURNING id`,
+    [tenantId, customerId, active],
+  );
+  const id = updated.rows[0]?.id ?? null;
+  if (id) pushConversation(feed, (await conversationById(tx, tenantId, id))!);
+  return id;
+}
+
+const ESCALATION_COLUMNS = `tenant_id, id, customer_id, conversation_id, status, reason, resolution_summary, resolved_by,
+  metadata, opened_at, resolved_at`;
+
+async function applyEscalationCreated(
+  tx: Queryable,
+  event: Extract<PreparedEvent, { name: 'escalation.created' }>,
+  feed: FeedEntry[],
+) {
+  const { tenantId, data } = event;
+  const customer = await resolveCustomer(
+    tx,
+    tenantId,
+    event.customer,
+    identifierFields(event.customer),
+    event.occurredAt,
+    feed,
+  );
+  const conversationId = await setBotActive(tx, tenantId, customer.id, false, feed);
+  // One open escalation per customer: a second report while one is open is the same escalation.
+  const inserted = await tx.query<EscalationRow>(
+    `INSERT INTO escalations (tenant_id, customer_id, conversation_id, reason, metadata, opened_at)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (tenant_id, customer_id) WHERE status = 'open' DO NOTHING RETURNING ${ESCALATION_COLUMNS}`,
+    [
+      tenantId,
+      customer.id,
+      conversationId,
+      data.reason ?? null,
+      JSON.stringify(data.metadata ?? {}),
+      event.occurredAt,
+    ],
+  );
+  const escalation = inserted.rows[0];
+  if (escalation) {
+    feed.push({
+      tenantId,
+      type: 'escalation.created',
+      entity: 'escalation',
+      entityId: escalation.id,
+      payload: escalationObject(escalation),
+    });
+  }
+  return 'accepted' as const;
+}
+
+async function applyEscalationResolved(
+  tx: Queryable,
+  event: Extract<PreparedEvent, { name: 'escalation.resolved' }>,
+  feed: FeedEntry[],
+) {
+  const { tenantId, data } = event;
+  const customer = await resolveCustomer(
+    tx,
+    tenantId,
+    event.customer,
+    identifierFields(event.customer),
+    event.occurredAt,
+    feed,
+  );
+  const operator = data.metadata?.operator_name;
+  const resolved = await tx.query<EscalationRow>(
+    `UPDATE escalations SET status = 'resolved', resolution_summary = $3, resolved_by = $4, resolved_at = $5,
+       metadata = metadata || $6::jsonb
+     WHERE tenant_id = $1 AND customer_id = $2 AND status = 'open' RETURNING ${ESCALATION_COLUMNS}`,
+    [
+      tenantId,
+      customer.id,
+      data.resolution_summary ?? null,
+      typeof operator === 'string' ? operator : null,
+      event.occurredAt,
+      JSON.stringify(data.metadata ?? {}),
+    ],
+  );
+  for (const escalation of resolved.rows) {
+    feed.push({
+      tenantId,
+      type: 'escalation.resolved',
+      entity: 'escalation',
+      entityId: escalation.id,
+      payload: escalationObject(escalation),
+    });
+  }
+  await setBotActive(tx, tenantId, customer.id, true, feed);
+  return 'accepted' as const;
+}
+
+async function applyConversationClosed(
+  tx: Queryable,
+  event: Extract<PreparedEvent, { name: 'conversation.closed' }>,
+  feed: FeedEntry[],
+) {
+  const { tenantId, data } = event;
+  let conversationId = data.conversation_id ?? null;
+  if (conversationId) {
+    if (!(await conversationById(tx, tenantId, conversationId))) {
+      throw new EventRejected([
+        { path: 'data.conversation_id', message: 'no such conversation in this tenant' },
+      ]);
+    }
+  } else {
+    const botId = await resolveBot(tx, tenantId, event.bot!, 'data.bot');
+    const customer = await resolveCustomer(
+      tx,
+      tenantId,
+      event.customer!,
+      identifierFields(event.customer!),
+      event.occurredAt,
+      feed,
+    );
+    const active = await tx.query<{ id: string }>(
+      `SELECT id FROM conversations WHERE tenant_id = $1 AND bot_id = $2 AND customer_id = $3 AND status = 'active'`,
+      [tenantId, botId, customer.id],
+    );
+    conversationId = active.rows[0]?.id ?? null;
+  }
+  if (!conversationId) return 'accepted' as const;
+  const closed = await tx.query(
+    `UPDATE conversations SET status = 'closed', closed_at = $3, updated_at = now()
+     WHERE tenant_id = $1 AND id = $2 AND status = 'active'`,
+    [tenantId, conversationId, event.occurredAt],
+  );
+  if (closed.rowCount > 0) pushConversation(feed, (await conversationById(tx, tenantId, conversationId))!);
+  return 'accepted' as const;
+}
+
+async function applyCustomerSeen(
+  tx: Queryable,
+  event: Extract<PreparedEvent, { name: 'customer.seen' }>,
+  feed: FeedEntry[],
+) {
+  const { data } = event;
+  await resolveCustomer(
+    tx,
+    event.tenantId,
+    event.customer,
+    {
+      ...identifierFields(event.customer),
+      display_name: data.display_name,
+      telegram_topic_id: data.telegram_topic_id,
+      telegram_group_id: data.telegram_group_id,
+      primary_channel: data.primary_channel,
+      preferred_language: data.preferred_language,
+      trust_level: data.trust_level,
+    },
+    event.occurredAt,
+    feed,
+  );
+  return 'accepted' as const;
+}
+
+/**
+ * Applies one event inside the caller's transaction. Validation against the database
+ * (an unknown bot or conversation) throws EventRejected before this event writes anything.
+ */
+export async function applyEvent(
+  tx: Queryable,
+  event: PreparedEvent,
+  feed: FeedEntry[],
+): Promise<ApplyOutcome> {
+  if (event.eventId) {
+    const fresh = await tx.query(
+      'INSERT INTO idempotency_keys (tenant_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
+      [event.tenantId, event.eventId],
+    );
+    if (fresh.rowCount === 0) return 'duplicate';
+  }
+  try {
+    switch (event.name) {
+      case 'customer.seen':
+        return await applyCustomerSeen(tx, event, feed);
+      case 'order.created':
+        return await applyOrderCreated(tx, event, feed);
+      case 'order.status':
+        return await applyOrderStatus(tx, event, feed);
+      case 'escalation.created':
+        return await applyEscalationCreated(tx, event, feed);
+      case 'escalation.resolved':
+        return await applyEscalationResolved(tx, event, feed);
+      case 'message.created':
+        return await applyMessage(tx, event, feed);
+      case 'conversation.closed':
+        return await applyConversationClosed(tx, event, feed);
+    }
+  } catch (error) {
+    // The event is refused whole: its id stays free for a corrected retry.
+    if (error instanceof EventRejected && event.eventId) {
+      await tx.query('DELETE FROM idempotency_keys WHERE tenant_id = $1 AND event_id = $2', [
+        event.tenantId,
+        event.eventId,
+      ]);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Appends the transaction's changes to the feed. Taking the numbers locks the counter row
+ * until COMMIT, so sequence numbers become visible in order, across processes.
+ */
+export async function appendFeed(tx: Queryable, entries: FeedEntry[]): Promise<number | null> {
+  if (entries.length === 0) return null;
+  const counter = await tx.query<{ seq: number }>(
+    'UPDATE feed_counter SET seq = seq + $1 WHERE id = 1 RETURNING seq',
+    [entries.length],
+  );
+  const last = counter.rows[0]!.seq;
+  const first = last - entries.length + 1;
+  await tx.query(
+    `INSERT INTO events (tenant_id, seq, type, entity, entity_id, payload)
+     SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[])`,
+    [
+      entries.map((e) => e.tenantId),
+      entries.map((_, i) => first + i),
+      entries.map((e) => e.type),
+      entries.map((e) => e.entity),
+      entries.map((e) => e.entityId),
+      entries.map((e) => JSON.stringify(e.payload)),
+    ],
+  );
+  return last;
+}

@@ -1,0 +1,109 @@
+import type { ErrorDetail } from '@syncdeck/core';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/index.ts';
+import { EventRejected, type PreparedEvent } from './prepare.ts';
+import { appendFeed, applyEvent, type FeedEntry } from './store.ts';
+
+export type WriteOutcome =
+  | { status: 'accepted' | 'duplicate' }
+  | { status: 'rejected'; details: ErrorDetail[] }
+  | { status: 'failed'; error: unknown };
+
+interface Pending {
+  event: PreparedEvent;
+  resolve: (outcome: WriteOutcome) => void;
+}
+
+// Deadlock and serialisation failures: the whole batch is retried from the start.
+const RETRYABLE = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Group commit: events from concurrent requests queue here, and one transaction at a time
+ * writes everything queued (up to `maxBatch`). Each request's promise resolves only after
+ * the COMMIT that made its events durable. While a transaction runs, the next batch gathers,
+ * so an idle server adds no delay and a busy one amortises each COMMIT over many events.
+ */
+export class GroupCommitWriter {
+  private queue: Pending[] = [];
+  private draining: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: FastifyBaseLogger,
+    private readonly maxBatch: number,
+    /** Told the highest feed seq after each commit that appended to the feed. */
+    private readonly onCommitted: (lastSeq: number) => void = () => {},
+  ) {}
+
+  write(events: PreparedEvent[]): Promise<WriteOutcome[]> {
+    const outcomes = events.map(
+      (event) => new Promise<WriteOutcome>((resolve) => this.queue.push({ event, resolve })),
+    );
+    this.draining ??= this.drain();
+    return Promise.all(outcomes);
+  }
+
+  /** Resolves when everything queued so far is committed (or failed). */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          this.settle(batch, await this.commit(batch));
+        } catch (error) {
+          if (batch.length === 1) {
+            this.logger.error({ err: error }, 'sync event could not be stored');
+            batch[0]!.resolve({ status: 'failed', error });
+            continue;
+          }
+          // Something in the batch breaks it: apply each event alone so only the culprit fails.
+          for (const item of batch) {
+            try {
+              this.settle([item], await this.commit([item]));
+            } catch (itemError) {
+              this.logger.error({ err: itemError }, 'sync event could not be stored');
+              item.resolve({ status: 'failed', error: itemError });
+            }
+          }
+        }
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private settle(batch: Pending[], outcomes: WriteOutcome[]) {
+    batch.forEach((item, i) => item.resolve(outcomes[i]!));
+  }
+
+  private async commit(batch: Pending[]): Promise<WriteOutcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { outcomes, lastSeq } = await this.db.transaction(async (tx) => {
+          const feed: FeedEntry[] = [];
+          const outcomes: WriteOutcome[] = [];
+          for (const { event } of batch) {
+            try {
+              outcomes.push({ status: await applyEvent(tx, event, feed) });
+            } catch (error) {
+              if (!(error instanceof EventRejected)) throw error;
+              outcomes.push({ status: 'rejected', details: error.details });
+            }
+          }
+          return { outcomes, lastSeq: await appendFeed(tx, feed) };
+        });
+        if (lastSeq !== null) this.onCommitted(lastSeq);
+        return outcomes;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (attempt >= MAX_ATTEMPTS || !code || !RETRYABLE.has(code)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      }
+    }
+  }
+}
