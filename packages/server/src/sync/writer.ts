@@ -78,7 +78,7 @@ export class GroupCommitWriter {
   }
 
   private settle(batch: Pending[], outcomes: WriteOutcome[]) {
-    batch.forEach((item, i) => item.resolve(outcomes[i]!));
+    for (const [i, item] of batch.entries()) item.resolve(outcomes[i]!);
   }
 
   private async commit(batch: Pending[]): Promise<WriteOutcome[]> {
