@@ -35,6 +35,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Z]{2}$/, 'must be a two-letter country code, e.g. SA')
     .default('SA'),
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 });
@@ -58,6 +59,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Region assumed for phone numbers written without a country code. */
   phoneDefaultRegion: string;
+  /** How long event ids (retry safety) and the change feed are kept. */
+  retentionDays: number;
   /** Most events the group-commit writer puts in one transaction. */
   ingestMaxBatch: number;
 }
@@ -94,6 +97,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
     ingestMaxBatch: e.INGEST_MAX_BATCH,
+    retentionDays: e.RETENTION_DAYS,
   };
 }
 

@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { type Db, migrate, openDatabase } from './db/index.ts';
 import { initialise, isInitialised } from './installation/service.ts';
 import { createLogger } from './logger.ts';
+import { pruneExpired } from './sync/retention.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -54,11 +55,21 @@ export async function startServer(
     const url = config.port === 0 ? config.publicUrl.replace(/:0$/, `:${port}`) : config.publicUrl;
     output(`Syncdeck is running: dashboard ${url}/  API docs ${url}/api/docs  (${db.kind})\n`);
     const openDb = db;
+    // Every process prunes; the deletes are idempotent, so several servers need no coordination.
+    const prune = () =>
+      pruneExpired(openDb, config.retentionDays).then(
+        (pruned) => logger.info(pruned, 'pruned expired event ids and feed entries'),
+        (error: unknown) => logger.warn({ err: error }, 'pruning failed; will retry'),
+      );
+    const pruning = setInterval(prune, 60 * 60 * 1000);
+    pruning.unref();
+    void prune();
     return {
       app,
       db: openDb,
       url,
       async stop() {
+        clearInterval(pruning);
         await app.close();
         await openDb.close();
         if (embedded) await releaseDataDir(config.dataDir);

@@ -1,6 +1,7 @@
 import type { Tenant } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
+import { pruneExpired } from './retention.ts';
 
 let t: TestApp;
 let tenant: Tenant;
@@ -452,6 +453,34 @@ describe('POST /functions/v1/sync', () => {
         })
       ).statusCode,
     ).toBe(401);
+  });
+});
+
+describe('retention', () => {
+  it('forgets event ids and feed entries past the window, and only those', async () => {
+    const phone = newPhone();
+    await post({ event: 'customer.seen', event_id: `old-${phone}`, data: { phone } });
+    await post({ event: 'customer.seen', event_id: `new-${phone}`, data: { phone } });
+    await t.db.query(
+      "UPDATE idempotency_keys SET created_at = now() - interval '8 days' WHERE event_id = $1",
+      [`old-${phone}`],
+    );
+    const oldest = await one<{ seq: number }>('SELECT min(seq)::int AS seq FROM events');
+    await t.db.query("UPDATE events SET created_at = now() - interval '8 days' WHERE seq = $1", [oldest.seq]);
+    const pruned = await pruneExpired(t.db, 7);
+    expect(pruned).toEqual({ eventIds: 1, feed: 1 });
+    const ids = await t.db.query<{ event_id: string }>(
+      'SELECT event_id FROM idempotency_keys WHERE event_id LIKE $1',
+      [`%-${phone}`],
+    );
+    expect(ids.rows.map((r) => r.event_id)).toEqual([`new-${phone}`]);
+    // A forgotten id may be applied again; a remembered one may not.
+    expect(
+      (await post({ event: 'customer.seen', event_id: `old-${phone}`, data: { phone } })).json().status,
+    ).toBe('accepted');
+    expect(
+      (await post({ event: 'customer.seen', event_id: `new-${phone}`, data: { phone } })).json().status,
+    ).toBe('duplicate');
   });
 });
 
