@@ -25,7 +25,7 @@ export interface FeedEntry {
 
 export type ApplyOutcome = 'accepted' | 'duplicate';
 
-const CONVERSATION_COLUMNS = `c.tenant_id, c.id, c.bot_id, c.customer_id, c.status, c.is_bot_active, c.unread_count,
+export const CONVERSATION_COLUMNS = `c.tenant_id, c.id, c.bot_id, c.customer_id, c.status, c.is_bot_active, c.unread_count,
   c.message_count, c.last_message_at, c.last_message_preview, c.created_at, c.updated_at, c.closed_at,
   cu.whatsapp_phone AS customer_phone, cu.display_name AS customer_name`;
 
@@ -43,7 +43,7 @@ interface CustomerFields {
   trust_level?: string | undefined;
 }
 
-const CUSTOMER_FIELDS = [
+export const CUSTOMER_FIELDS = [
   'display_name',
   'phone',
   'whatsapp_phone',
@@ -539,21 +539,15 @@ async function applyCustomerSeen(
 }
 
 /**
- * Applies one event inside the caller's transaction. Validation against the database
- * (an unknown bot or conversation) throws EventRejected before this event writes anything.
+ * Applies one event, whose id the caller has already recorded, inside the caller's transaction.
+ * Validation against the database (an unknown bot or conversation) throws EventRejected before
+ * this event writes anything, and frees the event's id again.
  */
-export async function applyEvent(
+export async function applyEventBody(
   tx: Queryable,
   event: PreparedEvent,
   feed: FeedEntry[],
 ): Promise<ApplyOutcome> {
-  if (event.eventId) {
-    const fresh = await tx.query(
-      'INSERT INTO idempotency_keys (tenant_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
-      [event.tenantId, event.eventId],
-    );
-    if (fresh.rowCount === 0) return 'duplicate';
-  }
   try {
     switch (event.name) {
       case 'customer.seen':

@@ -240,6 +240,76 @@ describe('POST /functions/v1/sync', () => {
     expect(again.json().results.map((r: { status: string }) => r.status)).toEqual(['duplicate', 'accepted']);
   });
 
+  it('applies a batch as the same events one by one would be applied', async () => {
+    const phone = newPhone();
+    const response = await post({
+      events: [
+        { event: 'customer.seen', data: { whatsapp_phone: phone, display_name: 'Batchy' } },
+        { event: 'message.created', data: { ...message(phone, 'one'), wa_sid: `S1-${phone}` } },
+        {
+          event: 'message.created',
+          event_id: `E-${phone}`,
+          data: { ...message(phone, 'two'), wa_sid: `S2-${phone}` },
+        },
+        { event: 'message.created', data: { ...message(phone, 'two again'), wa_sid: `S2-${phone}` } },
+        {
+          event: 'message.created',
+          event_id: `E-${phone}`,
+          data: { ...message(phone, 'same id'), wa_sid: `S3-${phone}` },
+        },
+        {
+          event: 'escalation.created',
+          data: { customer_identifier: { whatsapp_phone: phone }, reason: 'help' },
+        },
+        { event: 'conversation.closed', data: { customer_identifier: { whatsapp_phone: phone }, bot: BOT } },
+        { event: 'message.created', data: { ...message(phone, 'after closing'), wa_sid: `S4-${phone}` } },
+      ],
+    });
+    expect(response.json().results.map((r: { status: string }) => r.status)).toEqual([
+      'accepted',
+      'accepted',
+      'accepted',
+      'duplicate',
+      'duplicate',
+      'accepted',
+      'accepted',
+      'accepted',
+    ]);
+    const customers = await one<{ n: number }>(
+      'SELECT count(*)::int AS n FROM customers WHERE tenant_id = $1 AND whatsapp_phone = $2',
+      [tenant.id, phone],
+    );
+    expect(customers.n).toBe(1);
+    const conversations = await t.db.query<{
+      status: string;
+      message_count: number;
+      unread_count: number;
+      is_bot_active: boolean;
+      display_name: string;
+    }>(
+      `SELECT c.status, c.message_count, c.unread_count, c.is_bot_active, cu.display_name FROM conversations c
+       JOIN customers cu ON cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
+       WHERE cu.whatsapp_phone = $1 ORDER BY c.created_at, c.status DESC`,
+      [phone],
+    );
+    expect(conversations.rows).toEqual([
+      {
+        status: 'closed',
+        message_count: 2,
+        unread_count: 2,
+        is_bot_active: false,
+        display_name: 'Test Customer',
+      },
+      {
+        status: 'active',
+        message_count: 1,
+        unread_count: 1,
+        is_bot_active: true,
+        display_name: 'Test Customer',
+      },
+    ]);
+  });
+
   it('rejects a batch that is not an array of 1 to 1000', async () => {
     for (const events of [[], 'x', Array.from({ length: 1001 }, () => ({}))]) {
       const response = await post({ events });

@@ -1,8 +1,9 @@
 import type { ErrorDetail } from '@syncdeck/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/index.ts';
-import { EventRejected, type PreparedEvent } from './prepare.ts';
-import { appendFeed, applyEvent, type FeedEntry } from './store.ts';
+import { applyBatch } from './batch.ts';
+import type { PreparedEvent } from './prepare.ts';
+import { appendFeed, type FeedEntry } from './store.ts';
 
 export type WriteOutcome =
   | { status: 'accepted' | 'duplicate' }
@@ -86,15 +87,11 @@ export class GroupCommitWriter {
       try {
         const { outcomes, lastSeq } = await this.db.transaction(async (tx) => {
           const feed: FeedEntry[] = [];
-          const outcomes: WriteOutcome[] = [];
-          for (const { event } of batch) {
-            try {
-              outcomes.push({ status: await applyEvent(tx, event, feed) });
-            } catch (error) {
-              if (!(error instanceof EventRejected)) throw error;
-              outcomes.push({ status: 'rejected', details: error.details });
-            }
-          }
+          const outcomes: WriteOutcome[] = await applyBatch(
+            tx,
+            batch.map((item) => item.event),
+            feed,
+          );
           return { outcomes, lastSeq: await appendFeed(tx, feed) };
         });
         if (lastSeq !== null) this.onCommitted(lastSeq);

@@ -1,0 +1,539 @@
+import { randomUUID } from 'node:crypto';
+import type { ErrorDetail } from '@syncdeck/core';
+import type { Queryable } from '../db/index.ts';
+import { type CustomerRef, EventRejected, type Identity, type PreparedEvent } from './prepare.ts';
+import {
+  type ConversationRow,
+  type CustomerRow,
+  conversationObject,
+  customerObject,
+  type MessageRow,
+  messageObject,
+} from './shapes.ts';
+import {
+  type ApplyOutcome,
+  applyEventBody,
+  CONVERSATION_COLUMNS,
+  CUSTOMER_FIELDS,
+  type FeedEntry,
+} from './store.ts';
+
+export type BatchOutcome = { status: ApplyOutcome } | { status: 'rejected'; details: ErrorDetail[] };
+
+type MessageEvent = Extract<PreparedEvent, { name: 'message.created' }>;
+type SeenEvent = Extract<PreparedEvent, { name: 'customer.seen' }>;
+type CustomerField = (typeof CUSTOMER_FIELDS)[number];
+
+const key = (...parts: string[]) => parts.join('\u0000');
+
+/**
+ * Applies a batch in one transaction with set-based SQL: the event ids, bots, customers,
+ * conversations and messages of all its `message.created` and `customer.seen` events take a
+ * fixed number of statements whatever the batch's size. The rarer events (orders,
+ * escalations) follow one by one, in order; a `conversation.closed` splits the batch, so a
+ * message after it opens a new conversation exactly as it would have alone.
+ */
+export async function applyBatch(
+  tx: Queryable,
+  events: PreparedEvent[],
+  feed: FeedEntry[],
+): Promise<BatchOutcome[]> {
+  const outcomes: (BatchOutcome | undefined)[] = new Array(events.length);
+  const fresh = await recordEventIds(tx, events, outcomes);
+  let segment: number[] = [];
+  const flush = async () => {
+    if (segment.length > 0) await applySegment(tx, events, segment, outcomes, feed);
+    segment = [];
+  };
+  for (const index of fresh) {
+    if (events[index]!.name === 'conversation.closed') {
+      await flush();
+      outcomes[index] = await applyOne(tx, events[index]!, feed);
+    } else {
+      segment.push(index);
+    }
+  }
+  await flush();
+  // Array.from, not map: map would skip the holes of a sparse array.
+  return Array.from(outcomes, (outcome) => outcome ?? { status: 'accepted' });
+}
+
+/** Records every event id at once; returns the indexes of events not seen before, in order. */
+async function recordEventIds(
+  tx: Queryable,
+  events: PreparedEvent[],
+  outcomes: (BatchOutcome | undefined)[],
+) {
+  const firstOfId = new Map<string, number>();
+  events.forEach((event, index) => {
+    if (!event.eventId) return;
+    const id = key(event.tenantId, event.eventId);
+    if (firstOfId.has(id)) outcomes[index] = { status: 'duplicate' };
+    else firstOfId.set(id, index);
+  });
+  const ids = [...firstOfId.values()];
+  const inserted = await tx.query<{ tenant_id: string; event_id: string }>(
+    `INSERT INTO idempotency_keys (tenant_id, event_id)
+     SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING RETURNING tenant_id, event_id`,
+    [ids.map((i) => events[i]!.tenantId), ids.map((i) => events[i]!.eventId)],
+  );
+  const isFresh = new Set(inserted.rows.map((row) => key(row.tenant_id, row.event_id)));
+  for (const index of ids) {
+    const event = events[index]!;
+    if (!isFresh.has(key(event.tenantId, event.eventId!))) outcomes[index] = { status: 'duplicate' };
+  }
+  return events.map((_, index) => index).filter((index) => outcomes[index] === undefined);
+}
+
+async function applyOne(tx: Queryable, event: PreparedEvent, feed: FeedEntry[]): Promise<BatchOutcome> {
+  try {
+    return { status: await applyEventBody(tx, event, feed) };
+  } catch (error) {
+    if (error instanceof EventRejected) return { status: 'rejected', details: error.details };
+    throw error;
+  }
+}
+
+async function applySegment(
+  tx: Queryable,
+  events: PreparedEvent[],
+  indexes: number[],
+  outcomes: (BatchOutcome | undefined)[],
+  feed: FeedEntry[],
+) {
+  const messages = indexes.filter((i) => events[i]!.name === 'message.created');
+  const seen = indexes.filter((i) => events[i]!.name === 'customer.seen');
+  const botOf = await resolveBots(tx, events, messages, outcomes);
+  const liveMessages = messages.filter((i) => outcomes[i] === undefined);
+  const customerOf = await resolveCustomers(tx, events, [...seen, ...liveMessages], feed);
+  await insertMessages(tx, events, liveMessages, botOf, customerOf, outcomes, feed);
+  for (const index of indexes) {
+    const event = events[index]!;
+    if (event.name !== 'message.created' && event.name !== 'customer.seen')
+      outcomes[index] = await applyOne(tx, event, feed);
+  }
+}
+
+/** Bots by id must exist; bots by address are registered on first sight, all in three statements. */
+async function resolveBots(
+  tx: Queryable,
+  events: PreparedEvent[],
+  messages: number[],
+  outcomes: (BatchOutcome | undefined)[],
+): Promise<Map<number, string>> {
+  const botOf = new Map<number, string>();
+  const byId = messages.filter((i) => (events[i] as MessageEvent).bot.id);
+  if (byId.length > 0) {
+    const found = await tx.query<{ tenant_id: string; id: string }>(
+      `SELECT b.tenant_id, b.id FROM bots b JOIN unnest($1::uuid[], $2::uuid[]) AS w(tenant_id, id)
+       ON b.tenant_id = w.tenant_id AND b.id = w.id`,
+      [byId.map((i) => events[i]!.tenantId), byId.map((i) => (events[i] as MessageEvent).bot.id)],
+    );
+    const known = new Set(found.rows.map((row) => key(row.tenant_id, row.id)));
+    const refused: number[] = [];
+    for (const index of byId) {
+      const event = events[index] as MessageEvent;
+      if (known.has(key(event.tenantId, event.bot.id!))) botOf.set(index, event.bot.id!);
+      else {
+        outcomes[index] = {
+          status: 'rejected',
+          details: [{ path: 'data.bot.id', message: 'no such bot in this tenant' }],
+        };
+        if (event.eventId) refused.push(index);
+      }
+    }
+    await forgetEventIds(
+      tx,
+      refused.map((i) => events[i]!),
+    );
+  }
+  const byAddress = messages.filter((i) => !(events[i] as MessageEvent).bot.id);
+  if (byAddress.length === 0) return botOf;
+  const wanted = new Map<string, { tenantId: string; channel: string; address: string }>();
+  for (const index of byAddress) {
+    const { tenantId, bot } = events[index] as MessageEvent;
+    wanted.set(key(tenantId, bot.channel!, bot.address!), {
+      tenantId,
+      channel: bot.channel!,
+      address: bot.address!,
+    });
+  }
+  const list = [...wanted.values()];
+  const params = [list.map((b) => b.tenantId), list.map((b) => b.channel), list.map((b) => b.address)];
+  // A sender that pushes before an admin registered it is registered on the spot.
+  await tx.query(
+    `INSERT INTO bots (tenant_id, channel, address, name)
+     SELECT tenant_id, channel, address, channel || ' ' || address FROM unnest($1::uuid[], $2::text[], $3::text[])
+       AS w(tenant_id, channel, address)
+     ON CONFLICT (tenant_id, channel, address) DO NOTHING`,
+    params,
+  );
+  const rows = await tx.query<{ tenant_id: string; channel: string; address: string; id: string }>(
+    `SELECT b.tenant_id, b.channel, b.address, b.id FROM bots b
+     JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS w(tenant_id, channel, address)
+     ON b.tenant_id = w.tenant_id AND b.channel = w.channel AND b.address = w.address`,
+    params,
+  );
+  const idOf = new Map(rows.rows.map((row) => [key(row.tenant_id, row.channel, row.address), row.id]));
+  for (const index of byAddress) {
+    const { tenantId, bot } = events[index] as MessageEvent;
+    botOf.set(index, idOf.get(key(tenantId, bot.channel!, bot.address!))!);
+  }
+  return botOf;
+}
+
+async function forgetEventIds(tx: Queryable, events: PreparedEvent[]) {
+  if (events.length === 0) return;
+  await tx.query(
+    `DELETE FROM idempotency_keys k USING unnest($1::uuid[], $2::text[]) AS w(tenant_id, event_id)
+     WHERE k.tenant_id = w.tenant_id AND k.event_id = w.event_id`,
+    [events.map((e) => e.tenantId), events.map((e) => e.eventId)],
+  );
+}
+
+function customerFields(event: MessageEvent | SeenEvent): Partial<Record<CustomerField, string>> {
+  const ref: CustomerRef = event.customer;
+  const fields: Partial<Record<CustomerField, string>> = {};
+  if (ref.whatsappPhone) fields.whatsapp_phone = ref.whatsappPhone;
+  if (ref.phone) fields.phone = ref.phone;
+  for (const identity of ref.identities) {
+    if (identity.kind === 'telegram') fields.telegram_chat_id = identity.value;
+    if (identity.kind === 'syrve') fields.syrve_customer_id = identity.value;
+    if (identity.kind === 'web') fields.web_session_id = identity.value;
+  }
+  if (event.name === 'message.created') {
+    if (event.data.customer_name) fields.display_name = event.data.customer_name;
+    return fields;
+  }
+  const data = event.data;
+  for (const field of [
+    'display_name',
+    'telegram_topic_id',
+    'telegram_group_id',
+    'primary_channel',
+    'preferred_language',
+    'trust_level',
+  ] as const) {
+    const value = data[field];
+    if (value !== undefined) fields[field] = value;
+  }
+  return fields;
+}
+
+/**
+ * Finds or creates the customers of many events at once. Within the batch, events naming
+ * the same person share one new customer; across processes, the first identity row decides
+ * who created a new customer, exactly as for a single event.
+ */
+async function resolveCustomers(
+  tx: Queryable,
+  events: PreparedEvent[],
+  indexes: number[],
+  feed: FeedEntry[],
+): Promise<Map<number, string>> {
+  const customerOf = new Map<number, string>();
+  if (indexes.length === 0) return customerOf;
+  const identityKey = (tenantId: string, identity: Identity) => key(tenantId, identity.kind, identity.value);
+  const allIdentities = new Map<string, { tenantId: string; identity: Identity }>();
+  for (const index of indexes) {
+    const event = events[index] as MessageEvent | SeenEvent;
+    for (const identity of event.customer.identities) {
+      allIdentities.set(identityKey(event.tenantId, identity), { tenantId: event.tenantId, identity });
+    }
+  }
+  const list = [...allIdentities.values()];
+  const identityParams = [
+    list.map((i) => i.tenantId),
+    list.map((i) => i.identity.kind),
+    list.map((i) => i.identity.value),
+  ];
+  const known = await tx.query<{ tenant_id: string; kind: string; value: string; customer_id: string }>(
+    `SELECT i.tenant_id, i.kind, i.value, i.customer_id FROM customer_identities i
+     JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS w(tenant_id, kind, value)
+     ON i.tenant_id = w.tenant_id AND i.kind = w.kind AND i.value = w.value`,
+    identityParams,
+  );
+  const owner = new Map(known.rows.map((row) => [key(row.tenant_id, row.kind, row.value), row.customer_id]));
+
+  // New people: one pending customer per person, claimed through their first identity.
+  const pending = new Map<string, { tenantId: string; first: Identity; at: Date }>();
+  for (const index of indexes) {
+    const event = events[index] as MessageEvent | SeenEvent;
+    const keys = event.customer.identities.map((identity) => identityKey(event.tenantId, identity));
+    let customerId = keys.map((k) => owner.get(k)).find(Boolean);
+    if (!customerId) {
+      customerId = randomUUID();
+      pending.set(customerId, {
+        tenantId: event.tenantId,
+        first: event.customer.identities[0]!,
+        at: event.occurredAt,
+      });
+    }
+    for (const k of keys) if (!owner.has(k)) owner.set(k, customerId);
+    customerOf.set(index, customerId);
+  }
+  const created = new Set<string>();
+  if (pending.size > 0) {
+    const claims = [...pending.entries()];
+    const claimed = await tx.query<{ customer_id: string }>(
+      `INSERT INTO customer_identities (tenant_id, kind, value, customer_id)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[]) ON CONFLICT DO NOTHING RETURNING customer_id`,
+      [
+        claims.map(([, p]) => p.tenantId),
+        claims.map(([, p]) => p.first.kind),
+        claims.map(([, p]) => p.first.value),
+        claims.map(([id]) => id),
+      ],
+    );
+    for (const row of claimed.rows) created.add(row.customer_id);
+    const lost = claims.filter(([id]) => !created.has(id));
+    if (lost.length > 0) {
+      // Another transaction created these people first: theirs are the customers.
+      const winners = await tx.query<{ tenant_id: string; kind: string; value: string; customer_id: string }>(
+        `SELECT i.tenant_id, i.kind, i.value, i.customer_id FROM customer_identities i
+         JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS w(tenant_id, kind, value)
+         ON i.tenant_id = w.tenant_id AND i.kind = w.kind AND i.value = w.value`,
+        [
+          lost.map(([, p]) => p.tenantId),
+          lost.map(([, p]) => p.first.kind),
+          lost.map(([, p]) => p.first.value),
+        ],
+      );
+      const winnerOf = new Map(
+        winners.rows.map((row) => [key(row.tenant_id, row.kind, row.value), row.customer_id]),
+      );
+      const replace = new Map(lost.map(([id, p]) => [id, winnerOf.get(identityKey(p.tenantId, p.first))!]));
+      for (const [index, id] of customerOf) if (replace.has(id)) customerOf.set(index, replace.get(id)!);
+      for (const [k, id] of owner) if (replace.has(id)) owner.set(k, replace.get(id)!);
+    }
+    const made = claims.filter(([id]) => created.has(id));
+    await tx.query(
+      `INSERT INTO customers (tenant_id, id, first_seen_at, last_seen_at)
+       SELECT tenant_id, id, at, at FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS w(tenant_id, id, at)`,
+      [made.map(([, p]) => p.tenantId), made.map(([id]) => id), made.map(([, p]) => p.at)],
+    );
+  }
+  // Identities seen for the first time join their customer; ones another customer holds stay theirs.
+  await tx.query(
+    `INSERT INTO customer_identities (tenant_id, kind, value, customer_id)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[]) ON CONFLICT DO NOTHING`,
+    [...identityParams, list.map((i) => owner.get(identityKey(i.tenantId, i.identity)))],
+  );
+
+  // Fold each customer's events, oldest first: a newer value of a field wins, an absent one erases nothing.
+  const merged = new Map<
+    string,
+    { tenantId: string; first: Date; last: Date; fields: Partial<Record<CustomerField, string>> }
+  >();
+  const byTime = [...indexes].sort(
+    (a, b) => events[a]!.occurredAt.getTime() - events[b]!.occurredAt.getTime() || a - b,
+  );
+  for (const index of byTime) {
+    const event = events[index] as MessageEvent | SeenEvent;
+    const id = customerOf.get(index)!;
+    const entry = merged.get(id) ?? {
+      tenantId: event.tenantId,
+      first: event.occurredAt,
+      last: event.occurredAt,
+      fields: {},
+    };
+    entry.last = event.occurredAt;
+    Object.assign(entry.fields, customerFields(event));
+    merged.set(id, entry);
+  }
+  const rows = [...merged.entries()];
+  const fieldArrays = CUSTOMER_FIELDS.map((field) => rows.map(([, m]) => m.fields[field] ?? null));
+  const result = await tx.query<CustomerRow & { changed: boolean }>(
+    `UPDATE customers AS c SET
+       ${CUSTOMER_FIELDS.map(
+         (f) =>
+           `${f} = CASE WHEN u.last_at >= old.last_seen_at THEN COALESCE(u.${f}, old.${f}) ELSE COALESCE(old.${f}, u.${f}) END`,
+       ).join(',\n       ')},
+       last_seen_at = GREATEST(old.last_seen_at, u.last_at),
+       first_seen_at = LEAST(old.first_seen_at, u.first_at),
+       updated_at = now()
+     FROM customers AS old,
+       unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[],
+              ${CUSTOMER_FIELDS.map((_, i) => `$${i + 5}::text[]`).join(', ')})
+       AS u(tenant_id, id, first_at, last_at, ${CUSTOMER_FIELDS.join(', ')})
+     WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND old.tenant_id = c.tenant_id AND old.id = c.id
+     RETURNING c.*, (ROW(${CUSTOMER_FIELDS.map((f) => `old.${f}`).join(', ')}, old.last_seen_at)
+       IS DISTINCT FROM ROW(${CUSTOMER_FIELDS.map((f) => `c.${f}`).join(', ')}, c.last_seen_at)) AS changed`,
+    [
+      rows.map(([, m]) => m.tenantId),
+      rows.map(([id]) => id),
+      rows.map(([, m]) => m.first),
+      rows.map(([, m]) => m.last),
+      ...fieldArrays,
+    ],
+  );
+  for (const { changed, ...customer } of result.rows) {
+    if (changed || created.has(customer.id)) {
+      feed.push({
+        tenantId: customer.tenant_id,
+        type: 'customer.updated',
+        entity: 'customer',
+        entityId: customer.id,
+        payload: customerObject(customer),
+      });
+    }
+  }
+  return customerOf;
+}
+
+async function insertMessages(
+  tx: Queryable,
+  events: PreparedEvent[],
+  indexes: number[],
+  botOf: Map<number, string>,
+  customerOf: Map<number, string>,
+  outcomes: (BatchOutcome | undefined)[],
+  feed: FeedEntry[],
+) {
+  if (indexes.length === 0) return;
+  // The customer's active conversation with each bot, from the database; created where there is none.
+  const pairs = new Map<string, { tenantId: string; botId: string; customerId: string }>();
+  for (const index of indexes) {
+    const tenantId = events[index]!.tenantId;
+    pairs.set(key(tenantId, botOf.get(index)!, customerOf.get(index)!), {
+      tenantId,
+      botId: botOf.get(index)!,
+      customerId: customerOf.get(index)!,
+    });
+  }
+  const pairList = [...pairs.values()];
+  const pairParams = [
+    pairList.map((p) => p.tenantId),
+    pairList.map((p) => p.botId),
+    pairList.map((p) => p.customerId),
+  ];
+  const findActive = () =>
+    tx.query<{ tenant_id: string; bot_id: string; customer_id: string; id: string }>(
+      `SELECT c.tenant_id, c.bot_id, c.customer_id, c.id FROM conversations c
+       JOIN unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS w(tenant_id, bot_id, customer_id)
+       ON c.tenant_id = w.tenant_id AND c.bot_id = w.bot_id AND c.customer_id = w.customer_id AND c.status = 'active'`,
+      pairParams,
+    );
+  let active = await findActive();
+  if (active.rows.length < pairList.length) {
+    await tx.query(
+      `INSERT INTO conversations (tenant_id, bot_id, customer_id)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[])
+       ON CONFLICT (tenant_id, bot_id, customer_id) WHERE status = 'active' DO NOTHING`,
+      pairParams,
+    );
+    active = await findActive();
+  }
+  const conversationOf = new Map(
+    active.rows.map((row) => [key(row.tenant_id, row.bot_id, row.customer_id), row.id]),
+  );
+
+  // One row per provider message id: a redelivery inside the batch is a duplicate like any other.
+  const seenSid = new Set<string>();
+  const rows: { index: number; id: string; conversationId: string; event: MessageEvent }[] = [];
+  for (const index of indexes) {
+    const event = events[index] as MessageEvent;
+    if (event.data.wa_sid) {
+      const sid = key(event.tenantId, event.data.wa_sid);
+      if (seenSid.has(sid)) {
+        outcomes[index] = { status: 'duplicate' };
+        continue;
+      }
+      seenSid.add(sid);
+    }
+    const conversationId = conversationOf.get(
+      key(event.tenantId, botOf.get(index)!, customerOf.get(index)!),
+    )!;
+    rows.push({ index, id: randomUUID(), conversationId, event });
+  }
+  const inserted = await tx.query<MessageRow>(
+    `INSERT INTO messages (tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                          $9::jsonb[], $10::timestamptz[])
+     ON CONFLICT (tenant_id, wa_sid) WHERE wa_sid IS NOT NULL DO NOTHING
+     RETURNING tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at`,
+    [
+      rows.map((r) => r.event.tenantId),
+      rows.map((r) => r.id),
+      rows.map((r) => r.conversationId),
+      rows.map((r) => r.event.data.direction),
+      rows.map((r) => r.event.data.message_type),
+      rows.map((r) => r.event.data.content),
+      rows.map((r) => r.event.data.media_url ?? null),
+      rows.map((r) => r.event.data.wa_sid ?? null),
+      rows.map((r) => JSON.stringify(r.event.data.metadata ?? {})),
+      rows.map((r) => r.event.occurredAt),
+    ],
+  );
+  const stored = new Map(inserted.rows.map((row) => [row.id, row]));
+  const touched = new Map<
+    string,
+    { tenantId: string; last: Date; preview: string; unread: number; count: number }
+  >();
+  for (const row of rows) {
+    const message = stored.get(row.id);
+    if (!message) {
+      outcomes[row.index] = { status: 'duplicate' };
+      continue;
+    }
+    outcomes[row.index] = { status: 'accepted' };
+    feed.push({
+      tenantId: message.tenant_id,
+      type: 'message.created',
+      entity: 'message',
+      entityId: message.id,
+      payload: messageObject(message),
+    });
+    const entry = touched.get(row.conversationId) ?? {
+      tenantId: message.tenant_id,
+      last: message.created_at,
+      preview: message.content,
+      unread: 0,
+      count: 0,
+    };
+    if (message.created_at >= entry.last) {
+      entry.last = message.created_at;
+      entry.preview = message.content;
+    }
+    entry.unread += message.direction === 'IN' ? 1 : 0;
+    entry.count += 1;
+    touched.set(row.conversationId, entry);
+  }
+  if (touched.size === 0) return;
+  const list = [...touched.entries()];
+  await tx.query(
+    `UPDATE conversations c SET
+       last_message_at = GREATEST(c.last_message_at, u.last_at),
+       last_message_preview = CASE WHEN c.last_message_at IS NULL OR u.last_at >= c.last_message_at
+                                   THEN left(u.preview, 200) ELSE c.last_message_preview END,
+       unread_count = c.unread_count + u.unread,
+       message_count = c.message_count + u.count,
+       updated_at = now()
+     FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::int[], $6::int[])
+       AS u(tenant_id, id, last_at, preview, unread, count)
+     WHERE c.tenant_id = u.tenant_id AND c.id = u.id`,
+    [
+      list.map(([, e]) => e.tenantId),
+      list.map(([id]) => id),
+      list.map(([, e]) => e.last),
+      list.map(([, e]) => e.preview),
+      list.map(([, e]) => e.unread),
+      list.map(([, e]) => e.count),
+    ],
+  );
+  const conversations = await tx.query<ConversationRow>(
+    `SELECT ${CONVERSATION_COLUMNS} FROM conversations c
+     JOIN unnest($1::uuid[], $2::uuid[]) AS w(tenant_id, id) ON c.tenant_id = w.tenant_id AND c.id = w.id
+     JOIN customers cu ON cu.tenant_id = c.tenant_id AND cu.id = c.customer_id`,
+    [list.map(([, e]) => e.tenantId), list.map(([id]) => id)],
+  );
+  for (const row of conversations.rows) {
+    feed.push({
+      tenantId: row.tenant_id,
+      type: 'conversation.updated',
+      entity: 'conversation',
+      entityId: row.id,
+      payload: conversationObject(row),
+    });
+  }
+}
