@@ -21,7 +21,8 @@ import {
 export type BatchOutcome = { status: ApplyOutcome } | { status: 'rejected'; details: ErrorDetail[] };
 
 type MessageEvent = Extract<PreparedEvent, { name: 'message.created' }>;
-type SeenEvent = Extract<PreparedEvent, { name: 'customer.seen' }>;
+/** The events whose customer is resolved set-based. */
+type WithCustomer = Extract<PreparedEvent, { customer: CustomerRef }>;
 type CustomerField = (typeof CUSTOMER_FIELDS)[number];
 
 const key = (...parts: string[]) => parts.join('\u0000');
@@ -85,9 +86,14 @@ async function recordEventIds(
   return events.map((_, index) => index).filter((index) => outcomes[index] === undefined);
 }
 
-async function applyOne(tx: Queryable, event: PreparedEvent, feed: FeedEntry[]): Promise<BatchOutcome> {
+async function applyOne(
+  tx: Queryable,
+  event: PreparedEvent,
+  feed: FeedEntry[],
+  knownCustomerId?: string,
+): Promise<BatchOutcome> {
   try {
-    return { status: await applyEventBody(tx, event, feed) };
+    return { status: await applyEventBody(tx, event, feed, knownCustomerId) };
   } catch (error) {
     if (error instanceof EventRejected) return { status: 'rejected', details: error.details };
     throw error;
@@ -102,15 +108,22 @@ async function applySegment(
   feed: FeedEntry[],
 ) {
   const messages = indexes.filter((i) => events[i]!.name === 'message.created');
-  const seen = indexes.filter((i) => events[i]!.name === 'customer.seen');
   const botOf = await resolveBots(tx, events, messages, outcomes);
+  // Every event that names a customer has them resolved together, up front.
+  const withCustomer = indexes.filter(
+    (i) =>
+      outcomes[i] === undefined &&
+      events[i]!.name !== 'order.status' &&
+      events[i]!.name !== 'conversation.closed',
+  );
+  const customerOf = await resolveCustomers(tx, events, withCustomer, feed);
   const liveMessages = messages.filter((i) => outcomes[i] === undefined);
-  const customerOf = await resolveCustomers(tx, events, [...seen, ...liveMessages], feed);
   await insertMessages(tx, events, liveMessages, botOf, customerOf, outcomes, feed);
   for (const index of indexes) {
     const event = events[index]!;
-    if (event.name !== 'message.created' && event.name !== 'customer.seen')
-      outcomes[index] = await applyOne(tx, event, feed);
+    if (event.name !== 'message.created' && event.name !== 'customer.seen') {
+      outcomes[index] = await applyOne(tx, event, feed, customerOf.get(index));
+    }
   }
 }
 
@@ -191,7 +204,7 @@ async function forgetEventIds(tx: Queryable, events: PreparedEvent[]) {
   );
 }
 
-function customerFields(event: MessageEvent | SeenEvent): Partial<Record<CustomerField, string>> {
+function customerFields(event: WithCustomer): Partial<Record<CustomerField, string>> {
   const ref: CustomerRef = event.customer;
   const fields: Partial<Record<CustomerField, string>> = {};
   if (ref.whatsappPhone) fields.whatsapp_phone = ref.whatsappPhone;
@@ -201,10 +214,9 @@ function customerFields(event: MessageEvent | SeenEvent): Partial<Record<Custome
     if (identity.kind === 'syrve') fields.syrve_customer_id = identity.value;
     if (identity.kind === 'web') fields.web_session_id = identity.value;
   }
-  if (event.name === 'message.created') {
-    if (event.data.customer_name) fields.display_name = event.data.customer_name;
-    return fields;
-  }
+  if (event.name === 'message.created' && event.data.customer_name)
+    fields.display_name = event.data.customer_name;
+  if (event.name !== 'customer.seen') return fields;
   const data = event.data;
   for (const field of [
     'display_name',
@@ -236,7 +248,7 @@ async function resolveCustomers(
   const identityKey = (tenantId: string, identity: Identity) => key(tenantId, identity.kind, identity.value);
   const allIdentities = new Map<string, { tenantId: string; identity: Identity }>();
   for (const index of indexes) {
-    const event = events[index] as MessageEvent | SeenEvent;
+    const event = events[index] as WithCustomer;
     for (const identity of event.customer.identities) {
       allIdentities.set(identityKey(event.tenantId, identity), { tenantId: event.tenantId, identity });
     }
@@ -258,7 +270,7 @@ async function resolveCustomers(
   // New people: one pending customer per person, claimed through their first identity.
   const pending = new Map<string, { tenantId: string; first: Identity; at: Date }>();
   for (const index of indexes) {
-    const event = events[index] as MessageEvent | SeenEvent;
+    const event = events[index] as WithCustomer;
     const keys = event.customer.identities.map((identity) => identityKey(event.tenantId, identity));
     let customerId = keys.map((k) => owner.get(k)).find(Boolean);
     if (!customerId) {
@@ -329,7 +341,7 @@ async function resolveCustomers(
     (a, b) => events[a]!.occurredAt.getTime() - events[b]!.occurredAt.getTime() || a - b,
   );
   for (const index of byTime) {
-    const event = events[index] as MessageEvent | SeenEvent;
+    const event = events[index] as WithCustomer;
     const id = customerOf.get(index)!;
     const entry = merged.get(id) ?? {
       tenantId: event.tenantId,

@@ -285,16 +285,19 @@ async function applyOrderCreated(
   tx: Queryable,
   event: Extract<PreparedEvent, { name: 'order.created' }>,
   feed: FeedEntry[],
+  knownCustomerId?: string,
 ) {
   const { tenantId, data } = event;
-  const customer = await resolveCustomer(
-    tx,
-    tenantId,
-    event.customer,
-    identifierFields(event.customer),
-    event.occurredAt,
-    feed,
-  );
+  const customer = knownCustomerId
+    ? { id: knownCustomerId }
+    : await resolveCustomer(
+        tx,
+        tenantId,
+        event.customer,
+        identifierFields(event.customer),
+        event.occurredAt,
+        feed,
+      );
   const inserted = await tx.query<OrderRow>(
     `INSERT INTO orders (tenant_id, syrve_order_id, customer_id, external_number, items, total, delivery_address,
        payment_method, restaurant, channel, status, status_at, created_at)
@@ -395,16 +398,19 @@ async function applyEscalationCreated(
   tx: Queryable,
   event: Extract<PreparedEvent, { name: 'escalation.created' }>,
   feed: FeedEntry[],
+  knownCustomerId?: string,
 ) {
   const { tenantId, data } = event;
-  const customer = await resolveCustomer(
-    tx,
-    tenantId,
-    event.customer,
-    identifierFields(event.customer),
-    event.occurredAt,
-    feed,
-  );
+  const customer = knownCustomerId
+    ? { id: knownCustomerId }
+    : await resolveCustomer(
+        tx,
+        tenantId,
+        event.customer,
+        identifierFields(event.customer),
+        event.occurredAt,
+        feed,
+      );
   const conversationId = await setBotActive(tx, tenantId, customer.id, false, feed);
   // One open escalation per customer: a second report while one is open is the same escalation.
   const inserted = await tx.query<EscalationRow>(
@@ -437,16 +443,19 @@ async function applyEscalationResolved(
   tx: Queryable,
   event: Extract<PreparedEvent, { name: 'escalation.resolved' }>,
   feed: FeedEntry[],
+  knownCustomerId?: string,
 ) {
   const { tenantId, data } = event;
-  const customer = await resolveCustomer(
-    tx,
-    tenantId,
-    event.customer,
-    identifierFields(event.customer),
-    event.occurredAt,
-    feed,
-  );
+  const customer = knownCustomerId
+    ? { id: knownCustomerId }
+    : await resolveCustomer(
+        tx,
+        tenantId,
+        event.customer,
+        identifierFields(event.customer),
+        event.occurredAt,
+        feed,
+      );
   const operator = data.metadata?.operator_name;
   const resolved = await tx.query<EscalationRow>(
     `UPDATE escalations SET status = 'resolved', resolution_summary = $3, resolved_by = $4, resolved_at = $5,
@@ -547,19 +556,21 @@ export async function applyEventBody(
   tx: Queryable,
   event: PreparedEvent,
   feed: FeedEntry[],
+  /** The event's customer, when the caller has already resolved it (batches do, set-based). */
+  knownCustomerId?: string,
 ): Promise<ApplyOutcome> {
   try {
     switch (event.name) {
       case 'customer.seen':
         return await applyCustomerSeen(tx, event, feed);
       case 'order.created':
-        return await applyOrderCreated(tx, event, feed);
+        return await applyOrderCreated(tx, event, feed, knownCustomerId);
       case 'order.status':
         return await applyOrderStatus(tx, event, feed);
       case 'escalation.created':
-        return await applyEscalationCreated(tx, event, feed);
+        return await applyEscalationCreated(tx, event, feed, knownCustomerId);
       case 'escalation.resolved':
-        return await applyEscalationResolved(tx, event, feed);
+        return await applyEscalationResolved(tx, event, feed, knownCustomerId);
       case 'message.created':
         return await applyMessage(tx, event, feed);
       case 'conversation.closed':
@@ -589,16 +600,22 @@ export async function appendFeed(tx: Queryable, entries: FeedEntry[]): Promise<n
   );
   const last = counter.rows[0]!.seq;
   const first = last - entries.length + 1;
+  // One JSON document rather than six arrays: serialising it is far cheaper than escaping array literals.
   await tx.query(
     `INSERT INTO events (tenant_id, seq, type, entity, entity_id, payload)
-     SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[])`,
+     SELECT tenant_id, seq, type, entity, entity_id, payload
+     FROM jsonb_to_recordset($1::jsonb) AS e(tenant_id uuid, seq bigint, type text, entity text, entity_id uuid, payload jsonb)`,
     [
-      entries.map((e) => e.tenantId),
-      entries.map((_, i) => first + i),
-      entries.map((e) => e.type),
-      entries.map((e) => e.entity),
-      entries.map((e) => e.entityId),
-      entries.map((e) => JSON.stringify(e.payload)),
+      JSON.stringify(
+        entries.map((e, i) => ({
+          tenant_id: e.tenantId,
+          seq: first + i,
+          type: e.type,
+          entity: e.entity,
+          entity_id: e.entityId,
+          payload: e.payload,
+        })),
+      ),
     ],
   );
   return last;
