@@ -81,28 +81,24 @@ function parseInvocation(argv: string[]): Invocation | 'start' | 'help' {
 
 /** Runs a command on the database directly, or through the PGlite server that holds DATA_DIR. */
 async function execute(config: Config, invocation: Invocation): Promise<unknown> {
-  if (config.databaseUrl) {
-    const db = await openDatabase(config);
-    try {
-      await migrate(db);
-      return await runCliCommand(db, invocation.name, invocation.args);
-    } finally {
-      await db.close();
-    }
-  }
+  if (config.databaseUrl) return runDirectly(config, invocation);
   const holder = await waitForServerPort(config.dataDir);
   if (holder) return viaServer(holder, invocation);
   await claimDataDir(config.dataDir, { role: 'cli', port: null, host: null, token: null });
   try {
-    const db = await openDatabase(config);
-    try {
-      await migrate(db);
-      return await runCliCommand(db, invocation.name, invocation.args);
-    } finally {
-      await db.close();
-    }
+    return await runDirectly(config, invocation);
   } finally {
     await releaseDataDir(config.dataDir);
+  }
+}
+
+async function runDirectly(config: Config, invocation: Invocation): Promise<unknown> {
+  const db = await openDatabase(config);
+  try {
+    await migrate(db);
+    return await runCliCommand(db, invocation.name, invocation.args);
+  } finally {
+    await db.close();
   }
 }
 

@@ -5,7 +5,6 @@ import { type CustomerRef, EventRejected, type Identity, type PreparedEvent } fr
 import {
   type ConversationRow,
   type CustomerRow,
-  conversationObject,
   customerObject,
   type MessageRow,
   messageObject,
@@ -16,6 +15,8 @@ import {
   CONVERSATION_COLUMNS,
   CUSTOMER_FIELDS,
   type FeedEntry,
+  identifierFields,
+  pushConversation,
 } from './store.ts';
 
 export type BatchOutcome = { status: ApplyOutcome } | { status: 'rejected'; details: ErrorDetail[] };
@@ -205,14 +206,10 @@ async function forgetEventIds(tx: Queryable, events: PreparedEvent[]) {
 }
 
 function customerFields(event: WithCustomer): Partial<Record<CustomerField, string>> {
-  const ref: CustomerRef = event.customer;
   const fields: Partial<Record<CustomerField, string>> = {};
-  if (ref.whatsappPhone) fields.whatsapp_phone = ref.whatsappPhone;
-  if (ref.phone) fields.phone = ref.phone;
-  for (const identity of ref.identities) {
-    if (identity.kind === 'telegram') fields.telegram_chat_id = identity.value;
-    if (identity.kind === 'syrve') fields.syrve_customer_id = identity.value;
-    if (identity.kind === 'web') fields.web_session_id = identity.value;
+  // Only fields the event carries: in the fold below, an absent one must not erase an earlier value.
+  for (const [field, value] of Object.entries(identifierFields(event.customer))) {
+    if (typeof value === 'string') fields[field as CustomerField] = value;
   }
   if (event.name === 'message.created' && event.data.customer_name)
     fields.display_name = event.data.customer_name;
@@ -539,13 +536,5 @@ async function insertMessages(
      JOIN customers cu ON cu.tenant_id = c.tenant_id AND cu.id = c.customer_id`,
     [list.map(([, e]) => e.tenantId), list.map(([id]) => id)],
   );
-  for (const row of conversations.rows) {
-    feed.push({
-      tenantId: row.tenant_id,
-      type: 'conversation.updated',
-      entity: 'conversation',
-      entityId: row.id,
-      payload: conversationObject(row),
-    });
-  }
+  for (const row of conversations.rows) pushConversation(feed, row);
 }

@@ -29,7 +29,7 @@ export const CONVERSATION_COLUMNS = `c.tenant_id, c.id, c.bot_id, c.customer_id,
   c.message_count, c.last_message_at, c.last_message_preview, c.created_at, c.updated_at, c.closed_at,
   cu.whatsapp_phone AS customer_phone, cu.display_name AS customer_name`;
 
-interface CustomerFields {
+export interface CustomerFields {
   display_name?: string | undefined;
   phone?: string | null | undefined;
   whatsapp_phone?: string | null | undefined;
@@ -143,7 +143,25 @@ async function resolveCustomer(
   return customer;
 }
 
-function identifierFields(ref: CustomerRef): CustomerFields {
+/** The customer an order or escalation names, found or created from its identifier alone. */
+async function customerOfEvent(
+  tx: Queryable,
+  event: Extract<PreparedEvent, { customer: CustomerRef }>,
+  feed: FeedEntry[],
+): Promise<string> {
+  const customer = await resolveCustomer(
+    tx,
+    event.tenantId,
+    event.customer,
+    identifierFields(event.customer),
+    event.occurredAt,
+    feed,
+  );
+  return customer.id;
+}
+
+/** The customer columns an identifier fills: its phones and ids. */
+export function identifierFields(ref: CustomerRef): CustomerFields {
   const fields: CustomerFields = { whatsapp_phone: ref.whatsappPhone, phone: ref.phone };
   for (const identity of ref.identities) {
     if (identity.kind === 'telegram') fields.telegram_chat_id = identity.value;
@@ -191,7 +209,7 @@ async function conversationById(
   return result.rows[0] ?? null;
 }
 
-function pushConversation(feed: FeedEntry[], row: ConversationRow) {
+export function pushConversation(feed: FeedEntry[], row: ConversationRow) {
   feed.push({
     tenantId: row.tenant_id,
     type: 'conversation.updated',
@@ -288,16 +306,7 @@ async function applyOrderCreated(
   knownCustomerId?: string,
 ) {
   const { tenantId, data } = event;
-  const customer = knownCustomerId
-    ? { id: knownCustomerId }
-    : await resolveCustomer(
-        tx,
-        tenantId,
-        event.customer,
-        identifierFields(event.customer),
-        event.occurredAt,
-        feed,
-      );
+  const customer = { id: knownCustomerId ?? (await customerOfEvent(tx, event, feed)) };
   const inserted = await tx.query<OrderRow>(
     `INSERT INTO orders (tenant_id, syrve_order_id, customer_id, external_number, items, total, delivery_address,
        payment_method, restaurant, channel, status, status_at, created_at)
@@ -401,16 +410,7 @@ async function applyEscalationCreated(
   knownCustomerId?: string,
 ) {
   const { tenantId, data } = event;
-  const customer = knownCustomerId
-    ? { id: knownCustomerId }
-    : await resolveCustomer(
-        tx,
-        tenantId,
-        event.customer,
-        identifierFields(event.customer),
-        event.occurredAt,
-        feed,
-      );
+  const customer = { id: knownCustomerId ?? (await customerOfEvent(tx, event, feed)) };
   const conversationId = await setBotActive(tx, tenantId, customer.id, false, feed);
   // One open escalation per customer: a second report while one is open is the same escalation.
   const inserted = await tx.query<EscalationRow>(
@@ -446,16 +446,7 @@ async function applyEscalationResolved(
   knownCustomerId?: string,
 ) {
   const { tenantId, data } = event;
-  const customer = knownCustomerId
-    ? { id: knownCustomerId }
-    : await resolveCustomer(
-        tx,
-        tenantId,
-        event.customer,
-        identifierFields(event.customer),
-        event.occurredAt,
-        feed,
-      );
+  const customer = { id: knownCustomerId ?? (await customerOfEvent(tx, event, feed)) };
   const operator = data.metadata?.operator_name;
   const resolved = await tx.query<EscalationRow>(
     `UPDATE escalations SET status = 'resolved', resolution_summary = $3, resolved_by = $4, resolved_at = $5,
