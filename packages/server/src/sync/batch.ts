@@ -16,6 +16,7 @@ import {
   CUSTOMER_FIELDS,
   type FeedEntry,
   identifierFields,
+  type OneByOneEvent,
   pushConversation,
 } from './store.ts';
 
@@ -89,7 +90,7 @@ async function recordEventIds(
 
 async function applyOne(
   tx: Queryable,
-  event: PreparedEvent,
+  event: OneByOneEvent,
   feed: FeedEntry[],
   knownCustomerId?: string,
 ): Promise<BatchOutcome> {

@@ -8,8 +8,6 @@ import {
   customerObject,
   type EscalationRow,
   escalationObject,
-  type MessageRow,
-  messageObject,
   type OrderRow,
   orderObject,
 } from './shapes.ts';
@@ -24,6 +22,9 @@ export interface FeedEntry {
 }
 
 export type ApplyOutcome = 'accepted' | 'duplicate';
+
+/** Events applied one at a time; messages and customer.seen go set-based (batch.ts). */
+export type OneByOneEvent = Exclude<PreparedEvent, { name: 'message.created' | 'customer.seen' }>;
 
 export const CONVERSATION_COLUMNS = `c.tenant_id, c.id, c.bot_id, c.customer_id, c.status, c.is_bot_active, c.unread_count,
   c.message_count, c.last_message_at, c.last_message_preview, c.created_at, c.updated_at, c.closed_at,
@@ -217,83 +218,6 @@ export function pushConversation(feed: FeedEntry[], row: ConversationRow) {
     entityId: row.id,
     payload: conversationObject(row),
   });
-}
-
-/** The customer's active conversation with the bot, from the database; created when there is none. */
-async function activeConversation(
-  tx: Queryable,
-  tenantId: string,
-  botId: string,
-  customerId: string,
-): Promise<string> {
-  const existing = await tx.query<{ id: string }>(
-    `SELECT id FROM conversations WHERE tenant_id = $1 AND bot_id = $2 AND customer_id = $3 AND status = 'active'`,
-    [tenantId, botId, customerId],
-  );
-  if (existing.rows[0]) return existing.rows[0].id;
-  const inserted = await tx.query<{ id: string }>(
-    `INSERT INTO conversations (tenant_id, bot_id, customer_id) VALUES ($1, $2, $3)
-     ON CONFLICT (tenant_id, bot_id, customer_id) WHERE status = 'active' DO NOTHING RETURNING id`,
-    [tenantId, botId, customerId],
-  );
-  if (inserted.rows[0]) return inserted.rows[0].id;
-  return activeConversation(tx, tenantId, botId, customerId);
-}
-
-async function applyMessage(
-  tx: Queryable,
-  event: Extract<PreparedEvent, { name: 'message.created' }>,
-  feed: FeedEntry[],
-) {
-  const { tenantId, data } = event;
-  const botId = await resolveBot(tx, tenantId, event.bot, 'data.bot');
-  const customer = await resolveCustomer(
-    tx,
-    tenantId,
-    event.customer,
-    { ...identifierFields(event.customer), display_name: data.customer_name },
-    event.occurredAt,
-    feed,
-  );
-  const conversationId = await activeConversation(tx, tenantId, botId, customer.id);
-  const inserted = await tx.query<MessageRow>(
-    `INSERT INTO messages (tenant_id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (tenant_id, wa_sid) WHERE wa_sid IS NOT NULL DO NOTHING
-     RETURNING tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at`,
-    [
-      tenantId,
-      conversationId,
-      data.direction,
-      data.message_type,
-      data.content,
-      data.media_url ?? null,
-      data.wa_sid ?? null,
-      JSON.stringify(data.metadata ?? {}),
-      event.occurredAt,
-    ],
-  );
-  const message = inserted.rows[0];
-  if (!message) return 'duplicate' as const;
-  await tx.query(
-    `UPDATE conversations SET
-       last_message_at = GREATEST(last_message_at, $3),
-       last_message_preview = CASE WHEN last_message_at IS NULL OR $3 >= last_message_at THEN left($4, 200) ELSE last_message_preview END,
-       unread_count = unread_count + $5,
-       message_count = message_count + 1,
-       updated_at = now()
-     WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, conversationId, event.occurredAt, data.content, data.direction === 'IN' ? 1 : 0],
-  );
-  feed.push({
-    tenantId,
-    type: 'message.created',
-    entity: 'message',
-    entityId: message.id,
-    payload: messageObject(message),
-  });
-  pushConversation(feed, (await conversationById(tx, tenantId, conversationId))!);
-  return 'accepted' as const;
 }
 
 const ORDER_RETURNING = `tenant_id, id, syrve_order_id, customer_id, external_number, items, total, delivery_address,
@@ -513,31 +437,6 @@ async function applyConversationClosed(
   return 'accepted' as const;
 }
 
-async function applyCustomerSeen(
-  tx: Queryable,
-  event: Extract<PreparedEvent, { name: 'customer.seen' }>,
-  feed: FeedEntry[],
-) {
-  const { data } = event;
-  await resolveCustomer(
-    tx,
-    event.tenantId,
-    event.customer,
-    {
-      ...identifierFields(event.customer),
-      display_name: data.display_name,
-      telegram_topic_id: data.telegram_topic_id,
-      telegram_group_id: data.telegram_group_id,
-      primary_channel: data.primary_channel,
-      preferred_language: data.preferred_language,
-      trust_level: data.trust_level,
-    },
-    event.occurredAt,
-    feed,
-  );
-  return 'accepted' as const;
-}
-
 /**
  * Applies one event, whose id the caller has already recorded, inside the caller's transaction.
  * Validation against the database (an unknown bot or conversation) throws EventRejected before
@@ -545,15 +444,13 @@ async function applyCustomerSeen(
  */
 export async function applyEventBody(
   tx: Queryable,
-  event: PreparedEvent,
+  event: OneByOneEvent,
   feed: FeedEntry[],
   /** The event's customer, when the caller has already resolved it (batches do, set-based). */
   knownCustomerId?: string,
 ): Promise<ApplyOutcome> {
   try {
     switch (event.name) {
-      case 'customer.seen':
-        return await applyCustomerSeen(tx, event, feed);
       case 'order.created':
         return await applyOrderCreated(tx, event, feed, knownCustomerId);
       case 'order.status':
@@ -562,8 +459,6 @@ export async function applyEventBody(
         return await applyEscalationCreated(tx, event, feed, knownCustomerId);
       case 'escalation.resolved':
         return await applyEscalationResolved(tx, event, feed, knownCustomerId);
-      case 'message.created':
-        return await applyMessage(tx, event, feed);
       case 'conversation.closed':
         return await applyConversationClosed(tx, event, feed);
     }
