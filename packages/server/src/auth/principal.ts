@@ -1,7 +1,7 @@
 import { type Role, type Scope, scopeAllows, scopes, scopesOfRole, type Tenant } from '@syncdeck/core';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../http/errors.ts';
-import { findTenant } from '../tenants/store.ts';
+import { findTenant, toTenant } from '../tenants/store.ts';
 import { hashToken } from './secrets.ts';
 import { findActiveKeyByHash, findLiveSession, listUserRoles } from './store.ts';
 
@@ -18,6 +18,8 @@ export interface Principal {
   grants: Map<string, readonly Scope[]>;
   /** The tenant an API key belongs to (null for a platform key or a user). */
   keyTenantId: string | null;
+  /** That tenant itself, loaded with the key. */
+  keyTenant: Tenant | null;
   keyScopes: readonly Scope[];
   roles: Map<string, Role>;
   sessionId: string | null;
@@ -51,6 +53,7 @@ async function resolvePrincipal(request: FastifyRequest): Promise<Principal | nu
       platformAdmin: key.tenant_id === null,
       grants,
       keyTenantId: key.tenant_id,
+      keyTenant: key.tenant ? toTenant(key.tenant) : null,
       keyScopes: key.scopes,
       roles: new Map(),
       sessionId: null,
@@ -71,6 +74,7 @@ async function resolvePrincipal(request: FastifyRequest): Promise<Principal | nu
     platformAdmin: session.platform_admin,
     grants: new Map([...roles].map(([tenantId, role]) => [tenantId, scopesOfRole[role]] as const)),
     keyTenantId: null,
+    keyTenant: null,
     keyScopes: [],
     roles,
     sessionId: session.session_id,
@@ -114,7 +118,10 @@ export async function requireTenant(request: FastifyRequest, scope: Scope): Prom
   const principal = await requirePrincipal(request);
   const named = tenantHeader(request);
   let tenant: Tenant | null;
-  if (named) {
+  const own = principal.keyTenant;
+  if (own && (!named || named === own.slug || named.toLowerCase() === own.id)) {
+    tenant = own;
+  } else if (named) {
     tenant = await findTenant(request.server.db, named);
     if (tenant && !principal.platformAdmin && !principal.grants.has(tenant.id)) tenant = null;
     if (!tenant) throw AppError.notFound('Tenant');

@@ -1,19 +1,44 @@
 import type { Role, Scope } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
+import type { TenantRow } from '../tenants/store.ts';
 
 export interface KeyCredential {
   id: string;
   name: string;
   tenant_id: string | null;
   scopes: Scope[];
+  /** The key's tenant, read in the same query: most requests need nothing more to authorise. */
+  tenant: TenantRow | null;
 }
 
 export async function findActiveKeyByHash(q: Queryable, tokenHash: string): Promise<KeyCredential | null> {
-  const result = await q.query<KeyCredential>(
-    'SELECT id, name, tenant_id, scopes FROM api_keys WHERE token_hash = $1 AND revoked_at IS NULL',
+  const result = await q.query<
+    Omit<KeyCredential, 'tenant'> & {
+      tenant_slug: string | null;
+      tenant_name: string | null;
+      tenant_created_at: Date | null;
+      tenant_updated_at: Date | null;
+    }
+  >(
+    `SELECT k.id, k.name, k.tenant_id, k.scopes, t.slug AS tenant_slug, t.name AS tenant_name,
+       t.created_at AS tenant_created_at, t.updated_at AS tenant_updated_at
+     FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
+     WHERE k.token_hash = $1 AND k.revoked_at IS NULL`,
     [tokenHash],
   );
-  return result.rows[0] ?? null;
+  const row = result.rows[0];
+  if (!row) return null;
+  const tenant =
+    row.tenant_id && row.tenant_slug
+      ? {
+          id: row.tenant_id,
+          slug: row.tenant_slug,
+          name: row.tenant_name!,
+          created_at: row.tenant_created_at!,
+          updated_at: row.tenant_updated_at!,
+        }
+      : null;
+  return { id: row.id, name: row.name, tenant_id: row.tenant_id, scopes: row.scopes, tenant };
 }
 
 export interface SessionUser {
