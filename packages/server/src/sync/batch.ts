@@ -13,9 +13,7 @@ import {
   type ApplyOutcome,
   applyEventBody,
   CONVERSATION_COLUMNS,
-  CUSTOMER_FIELDS,
   type FeedEntry,
-  identifierFields,
   type OneByOneEvent,
   pushConversation,
 } from './store.ts';
@@ -23,8 +21,22 @@ import {
 export type BatchOutcome = { status: ApplyOutcome } | { status: 'rejected'; details: ErrorDetail[] };
 
 type MessageEvent = Extract<PreparedEvent, { name: 'message.created' }>;
-/** The events whose customer is resolved set-based. */
+/** The events whose customer is resolved set-based (a conversation.closed only when it names one). */
 type WithCustomer = Extract<PreparedEvent, { customer: CustomerRef }>;
+/** The customer columns events fill; the set-based merge updates them all in one statement. */
+const CUSTOMER_FIELDS = [
+  'display_name',
+  'phone',
+  'whatsapp_phone',
+  'telegram_chat_id',
+  'telegram_topic_id',
+  'telegram_group_id',
+  'syrve_customer_id',
+  'web_session_id',
+  'primary_channel',
+  'preferred_language',
+  'trust_level',
+] as const;
 type CustomerField = (typeof CUSTOMER_FIELDS)[number];
 
 const key = (...parts: string[]) => parts.join('\u0000');
@@ -49,9 +61,13 @@ export async function applyBatch(
     segment = [];
   };
   for (const index of fresh) {
-    if (events[index]!.name === 'conversation.closed') {
+    const event = events[index]!;
+    if (event.name === 'conversation.closed') {
       await flush();
-      outcomes[index] = await applyOne(tx, events[index]!, feed);
+      const customerOf = event.customer
+        ? await resolveCustomers(tx, events, [index], feed)
+        : new Map<number, string>();
+      outcomes[index] = await applyOne(tx, event, feed, customerOf.get(index));
     } else {
       segment.push(index);
     }
@@ -92,10 +108,10 @@ async function applyOne(
   tx: Queryable,
   event: OneByOneEvent,
   feed: FeedEntry[],
-  knownCustomerId?: string,
+  customerId: string | undefined,
 ): Promise<BatchOutcome> {
   try {
-    return { status: await applyEventBody(tx, event, feed, knownCustomerId) };
+    return { status: await applyEventBody(tx, event, feed, customerId) };
   } catch (error) {
     if (error instanceof EventRejected) return { status: 'rejected', details: error.details };
     throw error;
@@ -207,10 +223,15 @@ async function forgetEventIds(tx: Queryable, events: PreparedEvent[]) {
 }
 
 function customerFields(event: WithCustomer): Partial<Record<CustomerField, string>> {
-  const fields: Partial<Record<CustomerField, string>> = {};
   // Only fields the event carries: in the fold below, an absent one must not erase an earlier value.
-  for (const [field, value] of Object.entries(identifierFields(event.customer))) {
-    if (typeof value === 'string') fields[field as CustomerField] = value;
+  const ref = event.customer;
+  const fields: Partial<Record<CustomerField, string>> = {};
+  if (ref.whatsappPhone) fields.whatsapp_phone = ref.whatsappPhone;
+  if (ref.phone) fields.phone = ref.phone;
+  for (const identity of ref.identities) {
+    if (identity.kind === 'telegram') fields.telegram_chat_id = identity.value;
+    if (identity.kind === 'syrve') fields.syrve_customer_id = identity.value;
+    if (identity.kind === 'web') fields.web_session_id = identity.value;
   }
   if (event.name === 'message.created' && event.data.customer_name)
     fields.display_name = event.data.customer_name;

@@ -1,11 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/index.ts';
-import { type BotRef, type CustomerRef, EventRejected, type PreparedEvent } from './prepare.ts';
+import { type BotRef, EventRejected, type PreparedEvent } from './prepare.ts';
 import {
   type ConversationRow,
-  type CustomerRow,
   conversationObject,
-  customerObject,
   type EscalationRow,
   escalationObject,
   type OrderRow,
@@ -29,148 +26,6 @@ export type OneByOneEvent = Exclude<PreparedEvent, { name: 'message.created' | '
 export const CONVERSATION_COLUMNS = `c.tenant_id, c.id, c.bot_id, c.customer_id, c.status, c.is_bot_active, c.unread_count,
   c.message_count, c.last_message_at, c.last_message_preview, c.created_at, c.updated_at, c.closed_at,
   cu.whatsapp_phone AS customer_phone, cu.display_name AS customer_name`;
-
-export interface CustomerFields {
-  display_name?: string | undefined;
-  phone?: string | null | undefined;
-  whatsapp_phone?: string | null | undefined;
-  telegram_chat_id?: string | undefined;
-  telegram_topic_id?: string | undefined;
-  telegram_group_id?: string | undefined;
-  syrve_customer_id?: string | undefined;
-  web_session_id?: string | undefined;
-  primary_channel?: string | undefined;
-  preferred_language?: string | undefined;
-  trust_level?: string | undefined;
-}
-
-export const CUSTOMER_FIELDS = [
-  'display_name',
-  'phone',
-  'whatsapp_phone',
-  'telegram_chat_id',
-  'telegram_topic_id',
-  'telegram_group_id',
-  'syrve_customer_id',
-  'web_session_id',
-  'primary_channel',
-  'preferred_language',
-  'trust_level',
-] as const;
-
-// A newer event overwrites a field it carries; an older one only fills what is empty.
-// An absent field never erases one. last_seen_at only moves forward.
-const MERGE_CUSTOMER = `UPDATE customers AS c SET
-  ${CUSTOMER_FIELDS.map(
-    (field, i) =>
-      `${field} = CASE WHEN $3 >= old.last_seen_at THEN COALESCE($${i + 4}, old.${field}) ELSE COALESCE(old.${field}, $${i + 4}) END`,
-  ).join(',\n  ')},
-  last_seen_at = GREATEST(old.last_seen_at, $3),
-  first_seen_at = LEAST(old.first_seen_at, $3),
-  updated_at = now()
-FROM customers AS old
-WHERE c.tenant_id = $1 AND c.id = $2 AND old.tenant_id = c.tenant_id AND old.id = c.id
-RETURNING c.*, (ROW(${CUSTOMER_FIELDS.map((f) => `old.${f}`).join(', ')}, old.last_seen_at)
-  IS DISTINCT FROM ROW(${CUSTOMER_FIELDS.map((f) => `c.${f}`).join(', ')}, c.last_seen_at)) AS changed`;
-
-/**
- * Finds the customer by any identity the event carries, or creates them. The first identity
- * row is the lock: of two transactions creating the same new customer, the second waits on
- * it and then finds the first's customer.
- */
-async function resolveCustomer(
-  tx: Queryable,
-  tenantId: string,
-  ref: CustomerRef,
-  fields: CustomerFields,
-  occurredAt: Date,
-  feed: FeedEntry[],
-): Promise<CustomerRow> {
-  const kinds = ref.identities.map((identity) => identity.kind);
-  const values = ref.identities.map((identity) => identity.value);
-  const found = await tx.query<{ customer_id: string }>(
-    `SELECT i.customer_id FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS wanted(kind, value, rank)
-     JOIN customer_identities i ON i.tenant_id = $1 AND i.kind = wanted.kind AND i.value = wanted.value
-     ORDER BY wanted.rank LIMIT 1`,
-    [tenantId, kinds, values],
-  );
-  let customerId = found.rows[0]?.customer_id;
-  let created = false;
-  if (!customerId) {
-    const first = ref.identities[0]!;
-    const claimed = await tx.query<{ customer_id: string }>(
-      `INSERT INTO customer_identities (tenant_id, kind, value, customer_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT DO NOTHING RETURNING customer_id`,
-      [tenantId, first.kind, first.value, randomUUID()],
-    );
-    if (claimed.rows[0]) {
-      customerId = claimed.rows[0].customer_id;
-      created = true;
-      await tx.query(
-        `INSERT INTO customers (tenant_id, id, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $3)`,
-        [tenantId, customerId, occurredAt],
-      );
-    } else {
-      const winner = await tx.query<{ customer_id: string }>(
-        'SELECT customer_id FROM customer_identities WHERE tenant_id = $1 AND kind = $2 AND value = $3',
-        [tenantId, first.kind, first.value],
-      );
-      customerId = winner.rows[0]!.customer_id;
-    }
-  }
-  // Identities seen for the first time join this customer; ones another customer holds stay theirs.
-  await tx.query(
-    `INSERT INTO customer_identities (tenant_id, kind, value, customer_id)
-     SELECT $1, kind, value, $4 FROM unnest($2::text[], $3::text[]) AS t(kind, value)
-     ON CONFLICT DO NOTHING`,
-    [tenantId, kinds, values, customerId],
-  );
-  const merged = await tx.query<CustomerRow & { changed: boolean }>(MERGE_CUSTOMER, [
-    tenantId,
-    customerId,
-    occurredAt,
-    ...CUSTOMER_FIELDS.map((field) => fields[field] ?? null),
-  ]);
-  const { changed, ...customer } = merged.rows[0]!;
-  if (created || changed) {
-    feed.push({
-      tenantId,
-      type: 'customer.updated',
-      entity: 'customer',
-      entityId: customer.id,
-      payload: customerObject(customer),
-    });
-  }
-  return customer;
-}
-
-/** The customer an order or escalation names, found or created from its identifier alone. */
-async function customerOfEvent(
-  tx: Queryable,
-  event: Extract<PreparedEvent, { customer: CustomerRef }>,
-  feed: FeedEntry[],
-): Promise<string> {
-  const customer = await resolveCustomer(
-    tx,
-    event.tenantId,
-    event.customer,
-    identifierFields(event.customer),
-    event.occurredAt,
-    feed,
-  );
-  return customer.id;
-}
-
-/** The customer columns an identifier fills: its phones and ids. */
-export function identifierFields(ref: CustomerRef): CustomerFields {
-  const fields: CustomerFields = { whatsapp_phone: ref.whatsappPhone, phone: ref.phone };
-  for (const identity of ref.identities) {
-    if (identity.kind === 'telegram') fields.telegram_chat_id = identity.value;
-    if (identity.kind === 'syrve') fields.syrve_customer_id = identity.value;
-    if (identity.kind === 'web') fields.web_session_id = identity.value;
-  }
-  return fields;
-}
 
 async function resolveBot(tx: Queryable, tenantId: string, ref: BotRef, path: string): Promise<string> {
   if (ref.id) {
@@ -227,10 +82,10 @@ async function applyOrderCreated(
   tx: Queryable,
   event: Extract<PreparedEvent, { name: 'order.created' }>,
   feed: FeedEntry[],
-  knownCustomerId?: string,
+  customerId: string,
 ) {
   const { tenantId, data } = event;
-  const customer = { id: knownCustomerId ?? (await customerOfEvent(tx, event, feed)) };
+  const customer = { id: customerId };
   const inserted = await tx.query<OrderRow>(
     `INSERT INTO orders (tenant_id, syrve_order_id, customer_id, external_number, items, total, delivery_address,
        payment_method, restaurant, channel, status, status_at, created_at)
@@ -331,10 +186,10 @@ async function applyEscalationCreated(
   tx: Queryable,
   event: Extract<PreparedEvent, { name: 'escalation.created' }>,
   feed: FeedEntry[],
-  knownCustomerId?: string,
+  customerId: string,
 ) {
   const { tenantId, data } = event;
-  const customer = { id: knownCustomerId ?? (await customerOfEvent(tx, event, feed)) };
+  const customer = { id: customerId };
   const conversationId = await setBotActive(tx, tenantId, customer.id, false, feed);
   // One open escalation per customer: a second report while one is open is the same escalation.
   const inserted = await tx.query<EscalationRow>(
@@ -367,10 +222,10 @@ async function applyEscalationResolved(
   tx: Queryable,
   event: Extract<PreparedEvent, { name: 'escalation.resolved' }>,
   feed: FeedEntry[],
-  knownCustomerId?: string,
+  customerId: string,
 ) {
   const { tenantId, data } = event;
-  const customer = { id: knownCustomerId ?? (await customerOfEvent(tx, event, feed)) };
+  const customer = { id: customerId };
   const operator = data.metadata?.operator_name;
   const resolved = await tx.query<EscalationRow>(
     `UPDATE escalations SET status = 'resolved', resolution_summary = $3, resolved_by = $4, resolved_at = $5,
@@ -402,6 +257,7 @@ async function applyConversationClosed(
   tx: Queryable,
   event: Extract<PreparedEvent, { name: 'conversation.closed' }>,
   feed: FeedEntry[],
+  customerId: string | undefined,
 ) {
   const { tenantId, data } = event;
   let conversationId = data.conversation_id ?? null;
@@ -413,17 +269,9 @@ async function applyConversationClosed(
     }
   } else {
     const botId = await resolveBot(tx, tenantId, event.bot!, 'data.bot');
-    const customer = await resolveCustomer(
-      tx,
-      tenantId,
-      event.customer!,
-      identifierFields(event.customer!),
-      event.occurredAt,
-      feed,
-    );
     const active = await tx.query<{ id: string }>(
       `SELECT id FROM conversations WHERE tenant_id = $1 AND bot_id = $2 AND customer_id = $3 AND status = 'active'`,
-      [tenantId, botId, customer.id],
+      [tenantId, botId, requireCustomer(customerId)],
     );
     conversationId = active.rows[0]?.id ?? null;
   }
@@ -437,6 +285,11 @@ async function applyConversationClosed(
   return 'accepted' as const;
 }
 
+function requireCustomer(customerId: string | undefined): string {
+  if (!customerId) throw new Error('the event names a customer the batch did not resolve');
+  return customerId;
+}
+
 /**
  * Applies one event, whose id the caller has already recorded, inside the caller's transaction.
  * Validation against the database (an unknown bot or conversation) throws EventRejected before
@@ -446,21 +299,21 @@ export async function applyEventBody(
   tx: Queryable,
   event: OneByOneEvent,
   feed: FeedEntry[],
-  /** The event's customer, when the caller has already resolved it (batches do, set-based). */
-  knownCustomerId?: string,
+  /** The event's customer, which the caller resolves set-based (batch.ts) for every event naming one. */
+  customerId: string | undefined,
 ): Promise<ApplyOutcome> {
   try {
     switch (event.name) {
       case 'order.created':
-        return await applyOrderCreated(tx, event, feed, knownCustomerId);
+        return await applyOrderCreated(tx, event, feed, requireCustomer(customerId));
       case 'order.status':
         return await applyOrderStatus(tx, event, feed);
       case 'escalation.created':
-        return await applyEscalationCreated(tx, event, feed, knownCustomerId);
+        return await applyEscalationCreated(tx, event, feed, requireCustomer(customerId));
       case 'escalation.resolved':
-        return await applyEscalationResolved(tx, event, feed, knownCustomerId);
+        return await applyEscalationResolved(tx, event, feed, requireCustomer(customerId));
       case 'conversation.closed':
-        return await applyConversationClosed(tx, event, feed);
+        return await applyConversationClosed(tx, event, feed, customerId);
     }
   } catch (error) {
     // The event is refused whole: its id stays free for a corrected retry.
