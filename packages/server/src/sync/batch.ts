@@ -16,6 +16,7 @@ import {
   type FeedEntry,
   type OneByOneEvent,
   pushConversation,
+  recordChange,
 } from './store.ts';
 
 export type BatchOutcome = { status: ApplyOutcome } | { status: 'rejected'; details: ErrorDetail[] };
@@ -400,13 +401,7 @@ async function resolveCustomers(
   );
   for (const { changed, ...customer } of result.rows) {
     if (changed || created.has(customer.id)) {
-      feed.push({
-        tenantId: customer.tenant_id,
-        type: 'customer.updated',
-        entity: 'customer',
-        entityId: customer.id,
-        payload: customerObject(customer),
-      });
+      recordChange(feed, 'customer.updated', customerObject(customer));
     }
   }
   return customerOf;
@@ -508,13 +503,7 @@ async function insertMessages(
       continue;
     }
     outcomes[row.index] = { status: 'accepted' };
-    feed.push({
-      tenantId: message.tenant_id,
-      type: 'message.created',
-      entity: 'message',
-      entityId: message.id,
-      payload: messageObject(message),
-    });
+    recordChange(feed, 'message.created', messageObject(message));
     const entry = touched.get(row.conversationId) ?? {
       tenantId: message.tenant_id,
       last: message.created_at,

@@ -12,10 +12,19 @@ import {
 /** One change to append to the feed when the transaction commits. */
 export interface FeedEntry {
   tenantId: string;
+  /** `<entity>.<what happened>`, e.g. `order.updated`. */
   type: string;
-  entity: string;
   entityId: string;
   payload: unknown;
+}
+
+/** Queues a change for the feed. Every wire object carries its id and tenant (`restaurantId`). */
+export function recordChange(
+  feed: FeedEntry[],
+  type: string,
+  payload: { id: string; restaurantId: string },
+): void {
+  feed.push({ tenantId: payload.restaurantId, type, entityId: payload.id, payload });
 }
 
 export type ApplyOutcome = 'accepted' | 'duplicate';
@@ -66,13 +75,7 @@ async function conversationById(
 }
 
 export function pushConversation(feed: FeedEntry[], row: ConversationRow) {
-  feed.push({
-    tenantId: row.tenant_id,
-    type: 'conversation.updated',
-    entity: 'conversation',
-    entityId: row.id,
-    payload: conversationObject(row),
-  });
+  recordChange(feed, 'conversation.updated', conversationObject(row));
 }
 
 const ORDER_RETURNING = `tenant_id, id, syrve_order_id, customer_id, external_number, items, total, delivery_address,
@@ -119,13 +122,7 @@ async function applyOrderCreated(
     [tenantId, data.syrve_order_id],
   );
   order = caughtUp.rows[0] ?? order;
-  feed.push({
-    tenantId,
-    type: 'order.created',
-    entity: 'order',
-    entityId: order.id,
-    payload: orderObject(order),
-  });
+  recordChange(feed, 'order.created', orderObject(order));
   return 'accepted' as const;
 }
 
@@ -147,14 +144,7 @@ async function applyOrderStatus(
     [tenantId, data.syrve_order_id, data.status, event.occurredAt],
   );
   const order = updated.rows[0];
-  if (order)
-    feed.push({
-      tenantId,
-      type: 'order.updated',
-      entity: 'order',
-      entityId: order.id,
-      payload: orderObject(order),
-    });
+  if (order) recordChange(feed, 'order.updated', orderObject(order));
   return 'accepted' as const;
 }
 
@@ -207,13 +197,7 @@ async function applyEscalationCreated(
   );
   const escalation = inserted.rows[0];
   if (escalation) {
-    feed.push({
-      tenantId,
-      type: 'escalation.created',
-      entity: 'escalation',
-      entityId: escalation.id,
-      payload: escalationObject(escalation),
-    });
+    recordChange(feed, 'escalation.created', escalationObject(escalation));
   }
   return 'accepted' as const;
 }
@@ -241,13 +225,7 @@ async function applyEscalationResolved(
     ],
   );
   for (const escalation of resolved.rows) {
-    feed.push({
-      tenantId,
-      type: 'escalation.resolved',
-      entity: 'escalation',
-      entityId: escalation.id,
-      payload: escalationObject(escalation),
-    });
+    recordChange(feed, 'escalation.resolved', escalationObject(escalation));
   }
   await setBotActive(tx, tenantId, customer.id, true, feed);
   return 'accepted' as const;
@@ -350,7 +328,7 @@ export async function appendFeed(tx: Queryable, entries: FeedEntry[]): Promise<n
           tenant_id: e.tenantId,
           seq: first + i,
           type: e.type,
-          entity: e.entity,
+          entity: e.type.split('.')[0],
           entity_id: e.entityId,
           payload: e.payload,
         })),
