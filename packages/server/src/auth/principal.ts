@@ -99,7 +99,7 @@ export async function requirePlatformAdmin(request: FastifyRequest): Promise<Pri
   return principal;
 }
 
-export function scopesIn(principal: Principal, tenantId: string): readonly Scope[] {
+function scopesIn(principal: Principal, tenantId: string): readonly Scope[] {
   return principal.platformAdmin ? scopes : (principal.grants.get(tenantId) ?? []);
 }
 
@@ -107,6 +107,24 @@ function tenantHeader(request: FastifyRequest): string | undefined {
   const raw = request.headers['x-tenant-id'] ?? request.headers['x-restaurant-id'];
   const value = Array.isArray(raw) ? raw[0] : raw;
   return value?.trim() || undefined;
+}
+
+/** A tenant by id or slug, if the caller may see it; otherwise 404, exactly like a missing one. */
+export async function visibleTenant(
+  request: FastifyRequest,
+  principal: Principal,
+  idOrSlug: string,
+): Promise<Tenant> {
+  const tenant = await findTenant(request.server.db, idOrSlug);
+  if (!tenant || !(principal.platformAdmin || principal.grants.has(tenant.id)))
+    throw AppError.notFound('Tenant');
+  return tenant;
+}
+
+export function requireScope(principal: Principal, tenantId: string, scope: Scope): void {
+  if (!scopeAllows(scopesIn(principal, tenantId), scope)) {
+    throw AppError.forbidden(`This credential lacks the "${scope}" scope for this tenant`);
+  }
 }
 
 /**
@@ -122,9 +140,7 @@ export async function requireTenant(request: FastifyRequest, scope: Scope): Prom
   if (own && (!named || named === own.slug || named.toLowerCase() === own.id)) {
     tenant = own;
   } else if (named) {
-    tenant = await findTenant(request.server.db, named);
-    if (tenant && !principal.platformAdmin && !principal.grants.has(tenant.id)) tenant = null;
-    if (!tenant) throw AppError.notFound('Tenant');
+    tenant = await visibleTenant(request, principal, named);
   } else {
     const [only, ...others] = principal.grants.keys();
     if (!only || others.length > 0 || principal.platformAdmin) {
@@ -135,8 +151,6 @@ export async function requireTenant(request: FastifyRequest, scope: Scope): Prom
     tenant = await findTenant(request.server.db, only);
     if (!tenant) throw AppError.notFound('Tenant');
   }
-  if (!scopeAllows(scopesIn(principal, tenant.id), scope)) {
-    throw AppError.forbidden(`This credential lacks the "${scope}" scope for this tenant`);
-  }
+  requireScope(principal, tenant.id, scope);
   return { tenant, principal };
 }

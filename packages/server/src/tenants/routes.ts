@@ -1,11 +1,10 @@
 import { createTenantSchema, tenantSchema, updateTenantSchema } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requirePlatformAdmin, requirePrincipal, scopesIn } from '../auth/principal.ts';
-import { AppError } from '../http/errors.ts';
+import { requirePlatformAdmin, requirePrincipal, requireScope, visibleTenant } from '../auth/principal.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses } from '../http/schemas.ts';
-import { findTenant, insertTenant, listTenants, updateTenant } from './store.ts';
+import { insertTenant, listTenants, updateTenant } from './store.ts';
 
 const tenantParams = z.object({ id: z.string().min(1).max(100).describe('Tenant id or slug') });
 // Unknown fields are refused, not silently dropped, exactly as on PATCH.
@@ -57,11 +56,7 @@ export const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const principal = await requirePrincipal(request);
-      const tenant = await findTenant(db, request.params.id);
-      if (!tenant || !(principal.platformAdmin || principal.grants.has(tenant.id)))
-        throw AppError.notFound('Tenant');
-      return tenant;
+      return visibleTenant(request, await requirePrincipal(request), request.params.id);
     },
   );
 
@@ -78,12 +73,8 @@ export const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const principal = await requirePrincipal(request);
-      const tenant = await findTenant(db, request.params.id);
-      if (!tenant || !(principal.platformAdmin || principal.grants.has(tenant.id)))
-        throw AppError.notFound('Tenant');
-      if (!scopesIn(principal, tenant.id).includes('admin')) {
-        throw AppError.forbidden('This credential lacks the "admin" scope for this tenant');
-      }
+      const tenant = await visibleTenant(request, principal, request.params.id);
+      requireScope(principal, tenant.id, 'admin');
       return (await updateTenant(db, tenant.id, request.body))!;
     },
   );
