@@ -9,6 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { ApiKeyLookup } from './auth/key-lookup.ts';
 import { authRoutes } from './auth/routes.ts';
 import { controlRoutes } from './cli/control-routes.ts';
 import type { Config } from './config.ts';
@@ -24,6 +25,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
     config: Config;
+    /** Authenticates API keys, one query for many concurrent requests. */
+    apiKeys: ApiKeyLookup;
     /** Set while a PGlite server owns DATA_DIR: the secret the local CLI proves itself with. */
     controlToken: string | null;
   }
@@ -55,6 +58,7 @@ export async function buildApp({
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('db', db);
   app.decorate('config', config);
+  app.decorate('apiKeys', new ApiKeyLookup(db));
   app.decorate('controlToken', controlToken);
   // Bodies are JSON only: a form or text post cannot ride on a logged-in operator's cookie.
   app.removeContentTypeParser(['text/plain']);

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { AppError } from '../http/errors.ts';
 import { findTenant, toTenant } from '../tenants/store.ts';
 import { hashToken } from './secrets.ts';
-import { findActiveKeyByHash, findLiveSession, listUserRoles } from './store.ts';
+import { findLiveSession, listUserRoles } from './store.ts';
 
 export const SESSION_COOKIE = 'syncdeck_session';
 
@@ -42,7 +42,7 @@ async function resolvePrincipal(request: FastifyRequest): Promise<Principal | nu
   if (authorization !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw AppError.unauthorized('The Authorization header must be "Bearer <API key>"');
-    const key = await findActiveKeyByHash(db, hashToken(match[1]!));
+    const key = await request.server.apiKeys.find(hashToken(match[1]!));
     if (!key) throw AppError.unauthorized('The API key is unknown or revoked');
     const grants = new Map<string, readonly Scope[]>();
     if (key.tenant_id) grants.set(key.tenant_id, key.scopes);

@@ -11,34 +11,47 @@ export interface KeyCredential {
   tenant: TenantRow | null;
 }
 
-export async function findActiveKeyByHash(q: Queryable, tokenHash: string): Promise<KeyCredential | null> {
+/** The active keys among these hashes, by hash; unknown and revoked ones are absent. */
+export async function findActiveKeysByHash(
+  q: Queryable,
+  tokenHashes: string[],
+): Promise<Map<string, KeyCredential>> {
   const result = await q.query<
     Omit<KeyCredential, 'tenant'> & {
+      token_hash: string;
       tenant_slug: string | null;
       tenant_name: string | null;
       tenant_created_at: Date | null;
       tenant_updated_at: Date | null;
     }
   >(
-    `SELECT k.id, k.name, k.tenant_id, k.scopes, t.slug AS tenant_slug, t.name AS tenant_name,
+    `SELECT k.token_hash, k.id, k.name, k.tenant_id, k.scopes, t.slug AS tenant_slug, t.name AS tenant_name,
        t.created_at AS tenant_created_at, t.updated_at AS tenant_updated_at
      FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
-     WHERE k.token_hash = $1 AND k.revoked_at IS NULL`,
-    [tokenHash],
+     WHERE k.token_hash = ANY($1::text[]) AND k.revoked_at IS NULL`,
+    [tokenHashes],
   );
-  const row = result.rows[0];
-  if (!row) return null;
-  const tenant =
-    row.tenant_id && row.tenant_slug
-      ? {
-          id: row.tenant_id,
-          slug: row.tenant_slug,
-          name: row.tenant_name!,
-          created_at: row.tenant_created_at!,
-          updated_at: row.tenant_updated_at!,
-        }
-      : null;
-  return { id: row.id, name: row.name, tenant_id: row.tenant_id, scopes: row.scopes, tenant };
+  const keys = new Map<string, KeyCredential>();
+  for (const row of result.rows) {
+    const tenant =
+      row.tenant_id && row.tenant_slug
+        ? {
+            id: row.tenant_id,
+            slug: row.tenant_slug,
+            name: row.tenant_name!,
+            created_at: row.tenant_created_at!,
+            updated_at: row.tenant_updated_at!,
+          }
+        : null;
+    keys.set(row.token_hash, {
+      id: row.id,
+      name: row.name,
+      tenant_id: row.tenant_id,
+      scopes: row.scopes,
+      tenant,
+    });
+  }
+  return keys;
 }
 
 export interface SessionUser {

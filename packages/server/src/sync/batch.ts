@@ -191,22 +191,34 @@ async function resolveBots(
     });
   }
   const list = [...wanted.values()];
-  const params = [list.map((b) => b.tenantId), list.map((b) => b.channel), list.map((b) => b.address)];
-  // A sender that pushes before an admin registered it is registered on the spot.
-  await tx.query(
-    `INSERT INTO bots (tenant_id, channel, address, name)
-     SELECT tenant_id, channel, address, channel || ' ' || address FROM unnest($1::uuid[], $2::text[], $3::text[])
-       AS w(tenant_id, channel, address)
-     ON CONFLICT (tenant_id, channel, address) DO NOTHING`,
-    params,
-  );
-  const rows = await tx.query<{ tenant_id: string; channel: string; address: string; id: string }>(
-    `SELECT b.tenant_id, b.channel, b.address, b.id FROM bots b
-     JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS w(tenant_id, channel, address)
-     ON b.tenant_id = w.tenant_id AND b.channel = w.channel AND b.address = w.address`,
-    params,
-  );
-  const idOf = new Map(rows.rows.map((row) => [key(row.tenant_id, row.channel, row.address), row.id]));
+  const botKey = (row: { tenant_id: string; channel: string; address: string }) =>
+    key(row.tenant_id, row.channel, row.address);
+  const idOf = new Map<string, string>();
+  const find = async (bots: typeof list) => {
+    const found = await tx.query<{ tenant_id: string; channel: string; address: string; id: string }>(
+      `SELECT b.tenant_id, b.channel, b.address, b.id FROM bots b
+       JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS w(tenant_id, channel, address)
+       ON b.tenant_id = w.tenant_id AND b.channel = w.channel AND b.address = w.address`,
+      [bots.map((b) => b.tenantId), bots.map((b) => b.channel), bots.map((b) => b.address)],
+    );
+    for (const row of found.rows) idOf.set(botKey(row), row.id);
+  };
+  const missing = () => list.filter((b) => !idOf.has(key(b.tenantId, b.channel, b.address)));
+  await find(list);
+  if (missing().length > 0) {
+    // A sender that pushes before an admin registered it is registered on the spot.
+    const unknown = missing();
+    const registered = await tx.query<{ tenant_id: string; channel: string; address: string; id: string }>(
+      `INSERT INTO bots (tenant_id, channel, address, name)
+       SELECT tenant_id, channel, address, channel || ' ' || address FROM unnest($1::uuid[], $2::text[], $3::text[])
+         AS w(tenant_id, channel, address)
+       ON CONFLICT (tenant_id, channel, address) DO NOTHING RETURNING tenant_id, channel, address, id`,
+      [unknown.map((b) => b.tenantId), unknown.map((b) => b.channel), unknown.map((b) => b.address)],
+    );
+    for (const row of registered.rows) idOf.set(botKey(row), row.id);
+    // Another transaction registered some of them meanwhile: a new statement sees its rows.
+    if (missing().length > 0) await find(missing());
+  }
   for (const index of byAddress) {
     const { tenantId, bot } = events[index] as MessageEvent;
     botOf.set(index, idOf.get(key(tenantId, bot.channel!, bot.address!))!);
@@ -428,31 +440,33 @@ async function insertMessages(
     });
   }
   const pairList = [...pairs.values()];
-  const pairParams = [
-    pairList.map((p) => p.tenantId),
-    pairList.map((p) => p.botId),
-    pairList.map((p) => p.customerId),
-  ];
-  const findActive = () =>
-    tx.query<{ tenant_id: string; bot_id: string; customer_id: string; id: string }>(
+  const conversationOf = new Map<string, string>();
+  const findActive = async (wanted: typeof pairList) => {
+    const found = await tx.query<{ tenant_id: string; bot_id: string; customer_id: string; id: string }>(
       `SELECT c.tenant_id, c.bot_id, c.customer_id, c.id FROM conversations c
        JOIN unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS w(tenant_id, bot_id, customer_id)
        ON c.tenant_id = w.tenant_id AND c.bot_id = w.bot_id AND c.customer_id = w.customer_id AND c.status = 'active'`,
-      pairParams,
+      [wanted.map((p) => p.tenantId), wanted.map((p) => p.botId), wanted.map((p) => p.customerId)],
     );
-  let active = await findActive();
-  if (active.rows.length < pairList.length) {
-    await tx.query(
+    for (const row of found.rows) conversationOf.set(key(row.tenant_id, row.bot_id, row.customer_id), row.id);
+  };
+  const withoutConversation = () =>
+    pairList.filter((p) => !conversationOf.has(key(p.tenantId, p.botId, p.customerId)));
+  await findActive(pairList);
+  if (withoutConversation().length > 0) {
+    const unopened = withoutConversation();
+    const opened = await tx.query<{ tenant_id: string; bot_id: string; customer_id: string; id: string }>(
       `INSERT INTO conversations (tenant_id, bot_id, customer_id)
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[])
-       ON CONFLICT (tenant_id, bot_id, customer_id) WHERE status = 'active' DO NOTHING`,
-      pairParams,
+       ON CONFLICT (tenant_id, bot_id, customer_id) WHERE status = 'active' DO NOTHING
+       RETURNING tenant_id, bot_id, customer_id, id`,
+      [unopened.map((p) => p.tenantId), unopened.map((p) => p.botId), unopened.map((p) => p.customerId)],
     );
-    active = await findActive();
+    for (const row of opened.rows)
+      conversationOf.set(key(row.tenant_id, row.bot_id, row.customer_id), row.id);
+    // Another transaction opened some of them meanwhile: a new statement sees its rows.
+    if (withoutConversation().length > 0) await findActive(withoutConversation());
   }
-  const conversationOf = new Map(
-    active.rows.map((row) => [key(row.tenant_id, row.bot_id, row.customer_id), row.id]),
-  );
 
   // One row per provider message id: a redelivery inside the batch is a duplicate like any other.
   const seenSid = new Set<string>();

@@ -85,5 +85,6 @@ describe('ingest durability', () => {
     } finally {
       await db.close();
     }
-  });
+    // Two server start-ups and a stream of requests: slow on a busy 2-core machine.
+  }, 90_000);
 });
