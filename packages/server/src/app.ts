@@ -16,6 +16,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import { healthRoutes } from './health/routes.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { realtimeRoutes } from './realtime/routes.ts';
 import { syncRoutes } from './sync/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { tenantRoutes } from './tenants/routes.ts';
@@ -96,6 +97,7 @@ export async function buildApp({
   await app.register(keyRoutes);
   await app.register(userRoutes);
   await app.register(syncRoutes);
+  await app.register(realtimeRoutes);
   await app.register(controlRoutes);
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {

@@ -38,6 +38,14 @@ const envSchema = z.object({
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  REALTIME_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
+  REALTIME_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
+  REALTIME_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(2_000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -63,6 +71,14 @@ export interface Config {
   retentionDays: number;
   /** Most events the group-commit writer puts in one transaction. */
   ingestMaxBatch: number;
+  realtime: {
+    /** How often sockets are pinged; one that missed the last ping is closed. */
+    heartbeatMs: number;
+    /** A client whose unsent backlog exceeds this is closed (code 4001) and resumes by seq. */
+    maxBufferedBytes: number;
+    /** How often the feed is read even without a notification: the bound on a lost NOTIFY. */
+    pollMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -98,6 +114,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
     ingestMaxBatch: e.INGEST_MAX_BATCH,
     retentionDays: e.RETENTION_DAYS,
+    realtime: {
+      heartbeatMs: e.REALTIME_HEARTBEAT_MS,
+      maxBufferedBytes: e.REALTIME_MAX_BUFFERED_BYTES,
+      pollMs: e.REALTIME_POLL_MS,
+    },
   };
 }
 

@@ -132,9 +132,14 @@ export function requireScope(principal: Principal, tenantId: string, scope: Scop
  * (id or slug) chooses one only among those the credential may act for. A tenant the caller
  * may not see answers 404, exactly like one that does not exist.
  */
-export async function requireTenant(request: FastifyRequest, scope: Scope): Promise<TenantContext> {
+export async function requireTenant(
+  request: FastifyRequest,
+  scope: Scope,
+  /** Where a header cannot be sent (a browser's WebSocket), the tenant chosen another way. */
+  chosen?: string,
+): Promise<TenantContext> {
   const principal = await requirePrincipal(request);
-  const named = tenantHeader(request);
+  const named = tenantHeader(request) ?? chosen;
   let tenant: Tenant | null;
   const own = principal.keyTenant;
   if (own && (!named || named === own.slug || named.toLowerCase() === own.id)) {

@@ -35,6 +35,11 @@ export async function openPglite(dataDir: string): Promise<Db> {
     query: base.query,
     exec: base.exec,
     transaction: (work) => pglite.transaction((tx) => work(wrap(tx))),
+    async listen(channel, onNotify) {
+      // One process owns PGlite, so its connection never drops: nothing to reconnect.
+      const unlisten = await pglite.listen(channel, onNotify);
+      return () => unlisten();
+    },
     close: () => pglite.close(),
   };
 }

@@ -50,6 +50,57 @@ export function openPostgres(url: string, poolSize: number): Db {
         client.release();
       }
     },
+    listen: (channel, onNotify) => listen(url, channel, onNotify),
     close: () => pool.end(),
+  };
+}
+
+const RECONNECT_DELAY_MS = 1_000;
+
+/** LISTEN needs a connection of its own, outside the pool, kept open and re-opened when it drops. */
+async function listen(url: string, channel: string, onNotify: (payload: string) => void) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a plain channel name: ${channel}`);
+  let client: pg.Client | null = null;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const reconnectLater = () => {
+    if (stopped || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void connect().catch(reconnectLater);
+    }, RECONNECT_DELAY_MS);
+  };
+  const connect = async () => {
+    const next = new pg.Client({ connectionString: url, types });
+    next.on('error', () => {});
+    next.on('end', () => {
+      if (client === next) client = null;
+      reconnectLater();
+    });
+    next.on('notification', (message) => onNotify(message.payload ?? ''));
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${channel}`);
+    } catch (error) {
+      next.removeAllListeners('end');
+      await next.end().catch(() => {});
+      throw error;
+    }
+    if (stopped) {
+      await next.end();
+      return;
+    }
+    client = next;
+    onNotify('');
+  };
+
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    const last = client;
+    client = null;
+    await last?.end();
   };
 }

@@ -305,8 +305,12 @@ export async function applyEventBody(
   }
 }
 
+/** Told the new last seq at each COMMIT that appended to the feed, in every process (LISTEN). */
+export const FEED_CHANNEL = 'syncdeck_feed';
+
 /**
- * Appends the transaction's changes to the feed and returns the last seq. Taking the numbers
+ * Appends the transaction's changes to the feed, notifies FEED_CHANNEL (delivered at COMMIT),
+ * and returns the last seq. Taking the numbers
  * locks the counter row until COMMIT, so sequence numbers become visible in order, across
  * processes. One statement: every round trip inside the writer's transaction costs latency.
  */
@@ -321,7 +325,7 @@ export async function appendFeed(tx: Queryable, entries: FeedEntry[]): Promise<n
        FROM counter,
          jsonb_to_recordset($1::jsonb) AS e(n bigint, tenant_id uuid, type text, entity text, entity_id uuid, payload jsonb)
        RETURNING seq)
-     SELECT max(seq) AS seq FROM appended`,
+     SELECT max(seq) AS seq, pg_notify('${FEED_CHANNEL}', max(seq)::text) FROM appended`,
     [
       JSON.stringify(
         entries.map((e, i) => ({

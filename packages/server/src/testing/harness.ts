@@ -60,6 +60,8 @@ export interface TestApp {
   db: Db;
   config: Config;
   adminToken: string;
+  /** Opens another connection to the same database, as a second process would. */
+  openDb(): Promise<Db>;
   adminEmail: string;
   adminPassword: string;
   createTenant(slug: string): Promise<Tenant>;
@@ -89,6 +91,7 @@ export async function createTestApp(
     db,
     config,
     adminToken: init.apiKey.token,
+    openDb: () => database.open(),
     adminEmail: TEST_ADMIN.email,
     adminPassword: TEST_ADMIN.password,
     createTenant: (slug) => insertTenant(db, { slug, name: `Tenant ${slug}` }),

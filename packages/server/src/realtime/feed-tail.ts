@@ -1,0 +1,91 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/index.ts';
+import { FEED_CHANNEL } from '../sync/store.ts';
+import { currentSeq, feedAfter, type StoredFeedEvent } from './store.ts';
+
+export type FeedListener = (event: StoredFeedEvent) => void;
+
+const PAGE = 1_000;
+
+/**
+ * This process's reader of the change feed. Whichever process committed a change, its NOTIFY
+ * wakes every process's tail, which reads what is new once and hands each change to the
+ * listeners of its tenant. A timer reads too, so a notification lost while the listening
+ * connection was down delays a change by at most `pollMs`, and never loses it.
+ */
+export class FeedTail {
+  /** Every change up to here has been read (and handed to the listeners of that moment). */
+  lastSeq = 0;
+  private readonly listeners = new Map<string, Set<FeedListener>>();
+  private reading: Promise<void> | null = null;
+  private readAgain = false;
+  private unlisten: (() => Promise<void>) | null = null;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly logger: FastifyBaseLogger,
+    private readonly pollMs: number,
+  ) {}
+
+  async start(): Promise<void> {
+    this.lastSeq = await currentSeq(this.db);
+    this.unlisten = await this.db.listen(FEED_CHANNEL, () => this.poke());
+    this.timer = setInterval(() => this.poke(), this.pollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.unlisten?.();
+    this.unlisten = null;
+    await this.reading;
+  }
+
+  /** Listens to one tenant's changes read from now on; returns the unsubscribe function. */
+  subscribe(tenantId: string, listener: FeedListener): () => void {
+    let set = this.listeners.get(tenantId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(tenantId, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(tenantId) === set) this.listeners.delete(tenantId);
+    };
+  }
+
+  /** Something may have been committed: read it (once more, if a read is already running). */
+  poke(): void {
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = this.readNew()
+      .catch((error) => this.logger.error({ err: error }, 'reading the change feed failed'))
+      .finally(() => {
+        this.reading = null;
+      });
+  }
+
+  private async readNew(): Promise<void> {
+    do {
+      this.readAgain = false;
+      if (this.listeners.size === 0) {
+        // Nobody to hand changes to: only keep up with the numbers.
+        this.lastSeq = Math.max(this.lastSeq, await currentSeq(this.db));
+        continue;
+      }
+      let page: StoredFeedEvent[];
+      do {
+        page = await feedAfter(this.db, this.lastSeq, PAGE);
+        for (const event of page) {
+          this.lastSeq = event.seq;
+          const set = this.listeners.get(event.tenantId);
+          if (set) for (const listener of set) listener(event);
+        }
+      } while (page.length === PAGE);
+    } while (this.readAgain);
+  }
+}

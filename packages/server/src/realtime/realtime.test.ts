@@ -1,0 +1,346 @@
+import type { RealtimeFrame, Tenant } from '@syncdeck/core';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { buildApp } from '../app.ts';
+import { bearer, createTestApp, type TestApp, testSettings } from '../testing/harness.ts';
+
+let t: TestApp;
+let tenant: Tenant;
+let other: Tenant;
+let ingestKey: string;
+let otherIngestKey: string;
+let readKey: string;
+let otherReadKey: string;
+let baseUrl: string;
+
+async function listen(app: FastifyInstance): Promise<string> {
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  return address.replace(/^http/, 'ws');
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  tenant = await t.createTenant('live-a');
+  other = await t.createTenant('live-b');
+  ingestKey = (await t.createKey(tenant.id, ['ingest'])).token;
+  otherIngestKey = (await t.createKey(other.id, ['ingest'])).token;
+  readKey = (await t.createKey(tenant.id, ['read'])).token;
+  otherReadKey = (await t.createKey(other.id, ['read'])).token;
+  baseUrl = await listen(t.app);
+});
+afterAll(() => t.close());
+
+/** A WebSocket client that keeps every frame it receives. */
+class Follower {
+  readonly frames: RealtimeFrame[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      this.frames.push(JSON.parse(data.toString()) as RealtimeFrame);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    this.closed = new Promise((resolve) =>
+      socket.on('close', (code, reason) => {
+        resolve({ code, reason: reason.toString() });
+        for (const wake of this.waiters.splice(0)) wake();
+      }),
+    );
+  }
+
+  /** Changes only (no hello or heartbeat). */
+  changes() {
+    return this.frames.filter((f): f is Extract<RealtimeFrame, { data: unknown }> => 'data' in f);
+  }
+
+  async waitFor(done: (follower: Follower) => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(this)) {
+      if (Date.now() > deadline) {
+        throw new Error(`timed out; received ${JSON.stringify(this.frames.slice(-5))}`);
+      }
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  close() {
+    this.socket.close();
+    return this.closed;
+  }
+}
+
+function follow(
+  token: string,
+  query = '',
+  /** `stallMs`: the client reads nothing for this long after connecting, like one on a slow network. */
+  options: { url?: string; autoPong?: boolean; stallMs?: number } = {},
+): Promise<Follower> {
+  const socket = new WebSocket(`${options.url ?? baseUrl}/api/realtime${query}`, {
+    headers: bearer(token),
+    autoPong: options.autoPong ?? true,
+  });
+  const follower = new Follower(socket);
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => {
+      if (options.stallMs) {
+        const tcp = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+        tcp.pause();
+        setTimeout(() => tcp.resume(), options.stallMs);
+      }
+      resolve(follower);
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      reject(new Error(`HTTP ${response.statusCode}`));
+    });
+    socket.once('error', reject);
+  });
+}
+
+let counter = 0;
+function message(content = 'hello', token = ingestKey, phoneOffset = 0) {
+  counter += 1;
+  return t.app.inject({
+    method: 'POST',
+    url: '/api/sync/events',
+    headers: bearer(token),
+    payload: {
+      event: 'message.created',
+      data: {
+        customer_identifier: { whatsapp_phone: `+96650${String(1_000_000 + phoneOffset + (counter % 7))}` },
+        bot: { whatsapp_number: '+966110000001' },
+        direction: 'IN',
+        message_type: 'text',
+        content,
+      },
+    },
+  });
+}
+
+async function tenantSeqs(tenantId: string, after = 0): Promise<number[]> {
+  const result = await t.db.query<{ seq: number }>(
+    'SELECT seq FROM events WHERE tenant_id = $1 AND seq > $2 ORDER BY seq',
+    [tenantId, after],
+  );
+  return result.rows.map((row) => row.seq);
+}
+
+describe('GET /api/realtime', () => {
+  it('refuses a missing credential, a key without read, and bad parameters before upgrading', async () => {
+    await expect(follow('sdk_live_unknown')).rejects.toThrow('HTTP 401');
+    await expect(follow(ingestKey)).rejects.toThrow('HTTP 403');
+    await expect(follow(readKey, '?since=abc')).rejects.toThrow('HTTP 400');
+    await expect(follow(readKey, '?token=x')).rejects.toThrow('HTTP 400');
+    await expect(follow(readKey, `?tenant=${other.slug}`)).rejects.toThrow('HTTP 404');
+    const plain = await t.app.inject({ method: 'GET', url: '/api/realtime', headers: bearer(readKey) });
+    expect(plain.statusCode).toBe(426);
+    expect(plain.json()).toMatchObject({ error: { code: 'upgrade_required' } });
+  });
+
+  it("says the feed's seq first, then streams the tenant's changes shaped as REST objects", async () => {
+    const follower = await follow(readKey);
+    await follower.waitFor((f) => f.frames.length >= 1);
+    const hello = follower.frames[0]!;
+    expect(hello.type).toBe('hello');
+    expect(hello.seq).toBeGreaterThanOrEqual(0);
+
+    expect((await message('live hello')).statusCode).toBe(200);
+    await follower.waitFor((f) => f.changes().some((c) => c.type === 'conversation.updated'));
+    const created = follower.changes().find((c) => c.type === 'message.created')!;
+    expect(created.seq).toBeGreaterThan(hello.seq);
+    expect(created.data).toMatchObject({ content: 'live hello', direction: 'IN', restaurantId: tenant.id });
+    const seqs = follower.changes().map((c) => c.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(seqs).toEqual(await tenantSeqs(tenant.id, hello.seq));
+    await follower.close();
+  });
+
+  it("never shows a tenant another tenant's changes", async () => {
+    const mine = await follow(readKey);
+    const theirs = await follow(otherReadKey);
+    await message('for a', ingestKey);
+    await message('for b', otherIngestKey, 500);
+    await mine.waitFor((f) => f.changes().some((c) => c.data.content === 'for a'));
+    await theirs.waitFor((f) => f.changes().some((c) => c.data.content === 'for b'));
+    expect(mine.changes().every((c) => c.data.restaurantId === tenant.id)).toBe(true);
+    expect(theirs.changes().every((c) => c.data.restaurantId === other.id)).toBe(true);
+    await mine.close();
+    await theirs.close();
+  });
+
+  it('resumes with since: exactly the missed changes, in order, then live ones', async () => {
+    const first = await follow(readKey);
+    await message('before the drop');
+    await first.waitFor((f) => f.changes().some((c) => c.data.content === 'before the drop'));
+    await first.waitFor((f) => f.changes().length >= 3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const last = first.changes().at(-1)!.seq;
+    await first.close();
+
+    for (const n of [1, 2, 3, 4, 5]) expect((await message(`missed ${n}`)).statusCode).toBe(200);
+    const missed = await tenantSeqs(tenant.id, last);
+    const again = await follow(readKey, `?since=${last}`);
+    await again.waitFor((f) => f.changes().length >= missed.length);
+    expect(again.changes().map((c) => c.seq)).toEqual(missed);
+    expect(
+      again
+        .changes()
+        .filter((c) => c.type === 'message.created')
+        .map((c) => c.data.content),
+    ).toEqual(['missed 1', 'missed 2', 'missed 3', 'missed 4', 'missed 5']);
+
+    await message('after the resume');
+    await again.waitFor((f) => f.changes().some((c) => c.data.content === 'after the resume'));
+    expect(again.changes().map((c) => c.seq)).toEqual(await tenantSeqs(tenant.id, last));
+    await again.close();
+  });
+
+  it('loses and repeats nothing while writers run and the client keeps reconnecting', async () => {
+    const start = (await tenantSeqs(tenant.id)).at(-1) ?? 0;
+    const writers = Array.from({ length: 6 }, async (_, w) => {
+      for (let i = 0; i < 15; i++) {
+        const response = await message(`writer ${w} #${i}`, ingestKey, w * 10);
+        expect(response.statusCode).toBe(200);
+      }
+    });
+    let writing = true;
+    const done = Promise.all(writers).finally(() => {
+      writing = false;
+    });
+
+    const received: number[] = [];
+    let since = start;
+    let connections = 0;
+    while (
+      writing ||
+      received.length === 0 ||
+      received.at(-1)! < ((await tenantSeqs(tenant.id)).at(-1) ?? 0)
+    ) {
+      const follower = await follow(readKey, `?since=${since}`);
+      connections += 1;
+      await new Promise((resolve) => setTimeout(resolve, 30 + Math.random() * 60));
+      await follower.close();
+      for (const change of follower.changes()) received.push(change.seq);
+      since = received.at(-1) ?? since;
+      if (connections > 500) throw new Error('never caught up');
+    }
+    await done;
+    expect(connections).toBeGreaterThan(2);
+    expect(received).toEqual(await tenantSeqs(tenant.id, start));
+  });
+
+  it('answers reset when since is older than the kept feed', async () => {
+    await message('so that the feed is not empty');
+    const oldest = (await tenantSeqs(tenant.id))[0]!;
+    await t.db.query('DELETE FROM events WHERE seq <= $1', [oldest + 1]);
+    const follower = await follow(readKey, '?since=0');
+    await follower.waitFor((f) => f.frames.length >= 2);
+    expect(follower.frames[1]).toMatchObject({ type: 'reset' });
+    await message('after the reset');
+    await follower.waitFor((f) => f.changes().some((c) => c.data.content === 'after the reset'));
+    expect(follower.changes().every((c) => c.seq > follower.frames[1]!.seq)).toBe(true);
+    await follower.close();
+  });
+});
+
+describe('realtime limits', () => {
+  let small: TestApp;
+  let url: string;
+  let key: string;
+  let writeKey: string;
+
+  beforeAll(async () => {
+    small = await createTestApp({
+      REALTIME_MAX_BUFFERED_BYTES: '65536',
+      BODY_LIMIT_BYTES: String(4 * 1024 * 1024),
+    });
+    const limited = await small.createTenant('limited');
+    key = (await small.createKey(limited.id, ['read'])).token;
+    writeKey = (await small.createKey(limited.id, ['ingest'])).token;
+    url = await listen(small.app);
+  });
+  afterAll(() => small.close());
+
+  it('closes a client that cannot keep up with code 4001, so it resumes by seq', async () => {
+    // About 6 MB of changes: more than the kernel buffers between a stalled client and the server.
+    const content = 'x'.repeat(5_000);
+    for (let batch = 0; batch < 6; batch++) {
+      const events = Array.from({ length: 200 }, (_, i) => ({
+        event: 'message.created',
+        data: {
+          customer_identifier: { whatsapp_phone: `+9665${String(20_000_000 + i)}` },
+          bot: { whatsapp_number: '+966110000009' },
+          direction: 'IN',
+          message_type: 'text',
+          content,
+        },
+      }));
+      const pushed = await small.app.inject({
+        method: 'POST',
+        url: '/api/sync/events',
+        headers: bearer(writeKey),
+        payload: { events },
+      });
+      expect(pushed.statusCode).toBe(200);
+    }
+    const follower = await follow(key, '?since=0', { url, stallMs: 3_000 });
+    const closed = await follower.closed;
+    expect(closed.code).toBe(4001);
+    const received = follower.changes();
+    expect(received.length).toBeGreaterThan(0);
+    expect(received.length).toBeLessThan(2400);
+    // What it did receive is a gapless prefix: resuming from its last seq loses nothing.
+    const seqs = received.map((c) => c.seq);
+    const stored = await small.db.query<{ seq: number }>('SELECT seq FROM events ORDER BY seq LIMIT $1', [
+      seqs.length,
+    ]);
+    expect(seqs).toEqual(stored.rows.map((row) => row.seq));
+  });
+});
+
+describe('realtime heartbeats', () => {
+  let fast: TestApp;
+  let url: string;
+  let key: string;
+
+  beforeAll(async () => {
+    fast = await createTestApp({ REALTIME_HEARTBEAT_MS: '150' });
+    key = (await fast.createKey((await fast.createTenant('beats')).id, ['read'])).token;
+    url = await listen(fast.app);
+  });
+  afterAll(() => fast.close());
+
+  it('sends heartbeats, and drops a client that stops answering pings', async () => {
+    const answering = await follow(key, '', { url });
+    const silent = await follow(key, '', { url, autoPong: false });
+    await answering.waitFor((f) => f.frames.filter((frame) => frame.type === 'heartbeat').length >= 3);
+    expect((await silent.closed).code).toBe(1006);
+    expect(answering.socket.readyState).toBe(WebSocket.OPEN);
+    await answering.close();
+  });
+});
+
+describe.runIf(testSettings.db === 'postgres')('two server processes on one PostgreSQL', () => {
+  it('streams a change ingested through one process to a client of the other', async () => {
+    const secondDb = await t.openDb();
+    const second = await buildApp({ config: t.config, db: secondDb });
+    try {
+      const secondUrl = await listen(second);
+      const follower = await follow(readKey, '', { url: secondUrl });
+      await follower.waitFor((f) => f.frames.length >= 1);
+      const before = Date.now();
+      await message('through process A');
+      await follower.waitFor((f) => f.changes().some((c) => c.data.content === 'through process A'));
+      // Promptly: by NOTIFY, not by the fallback poll.
+      expect(Date.now() - before).toBeLessThan(t.config.realtime.pollMs);
+      await follower.close();
+    } finally {
+      await second.close();
+      await secondDb.close();
+    }
+  });
+});

@@ -1,0 +1,92 @@
+import fastifyWebsocket from '@fastify/websocket';
+import { realtimeCloseCodes } from '@syncdeck/core';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireTenant } from '../auth/principal.ts';
+import { AppError } from '../http/errors.ts';
+import { errorResponses } from '../http/schemas.ts';
+import { RealtimeClient } from './client.ts';
+import { FeedTail } from './feed-tail.ts';
+
+const querySchema = z
+  .object({
+    since: z.coerce.number().int().min(0).optional(),
+    tenant: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+const description = `A WebSocket following the tenant's change feed. Authenticate with \`Authorization: Bearer <key
+with scope read>\` or the session cookie (never a token in the URL); a browser that cannot send \`X-Tenant-Id\`
+chooses its tenant with \`?tenant=\` (id or slug). The first frame is \`{"type":"hello","seq"}\` with the feed's
+current seq. With \`?since=SEQ\` every later change of the tenant follows, once and in order, then live ones.
+Changes are \`{"seq","type","data"}\` with \`data\` shaped as the REST object. \`{"type":"heartbeat","seq"}\` comes
+while idle (and a ping a client must answer); \`{"type":"reset","seq"}\` means \`since\` is older than the kept
+feed: reload, then follow from that seq. Close code ${realtimeCloseCodes.tooSlow}: the client read too slowly;
+reconnect with \`since\` = the last seq received. A plain HTTP request answers 426.`;
+
+export const realtimeRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { config, db } = app;
+  const tail = new FeedTail(db, app.log, config.realtime.pollMs);
+  await tail.start();
+  const clients = new Set<RealtimeClient>();
+
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 4096 },
+    preClose(done) {
+      for (const socket of this.websocketServer.clients) {
+        socket.close(realtimeCloseCodes.goingAway, 'server shutting down: reconnect with since');
+      }
+      done();
+    },
+  });
+  const heartbeat = setInterval(() => {
+    for (const client of clients) if (!client.heartbeat()) client.terminate();
+  }, config.realtime.heartbeatMs);
+  heartbeat.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(heartbeat);
+    await tail.stop();
+  });
+
+  for (const url of ['/api/realtime', '/ws']) {
+    app.route({
+      method: 'GET',
+      url,
+      schema: {
+        tags: ['realtime'],
+        summary: 'Live changes over a WebSocket, resumable by seq',
+        description,
+        querystring: querySchema,
+        response: errorResponses(400, 401, 403, 404, 426),
+      },
+      // Authorised before the upgrade: a refused client gets a plain HTTP error answer.
+      preValidation: async (request) => {
+        const query = request.query as z.infer<typeof querySchema>;
+        request.realtimeTenantId = (await requireTenant(request, 'read', query.tenant)).tenant.id;
+      },
+      handler: async () => {
+        throw new AppError(426, 'upgrade_required', 'This route speaks WebSocket only');
+      },
+      wsHandler: (socket, request) => {
+        const client = new RealtimeClient(socket, request.realtimeTenantId!, tail, db, {
+          maxBufferedBytes: config.realtime.maxBufferedBytes,
+        });
+        clients.add(client);
+        socket.on('close', () => clients.delete(client));
+        // Clients only listen; anything they send is ignored.
+        socket.on('message', () => {});
+        const { since } = request.query as z.infer<typeof querySchema>;
+        client.start(since ?? null).catch((error) => {
+          request.log.error({ err: error }, 'realtime replay failed');
+          socket.close(1011, 'internal error: reconnect with since');
+        });
+      },
+    });
+  }
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    realtimeTenantId?: string;
+  }
+}
