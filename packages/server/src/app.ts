@@ -10,6 +10,8 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { authRoutes } from './auth/routes.ts';
+import { botSessionRoutes } from './bot-sessions/routes.ts';
+import { botRoutes } from './bots/routes.ts';
 import { controlRoutes } from './cli/control-routes.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
@@ -92,6 +94,8 @@ export async function buildApp({
   await app.register(keyRoutes);
   await app.register(userRoutes);
   await app.register(syncRoutes);
+  await app.register(botRoutes);
+  await app.register(botSessionRoutes);
   await app.register(controlRoutes);
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {

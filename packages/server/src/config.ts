@@ -38,7 +38,26 @@ const envSchema = z.object({
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  SECRET_KEY: z
+    .string()
+    .transform((value, ctx) => {
+      const key = decodeSecretKey(value);
+      if (!key) ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex digits or base64' });
+      return key ?? z.NEVER;
+    })
+    .optional(),
 });
+
+/** 32 bytes written as 64 hex digits or as base64/base64url; null when it is neither. */
+export function decodeSecretKey(text: string): Buffer | null {
+  const value = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) {
+    const key = Buffer.from(value, 'base64');
+    if (key.length === 32) return key;
+  }
+  return null;
+}
 
 export type Env = z.input<typeof envSchema>;
 
@@ -63,6 +82,11 @@ export interface Config {
   retentionDays: number;
   /** Most events the group-commit writer puts in one transaction. */
   ingestMaxBatch: number;
+  /**
+   * Master key for secrets kept at rest (channel auth tokens). Unset: a key generated once
+   * and kept in `dataDir` (see bots/secret-box.ts).
+   */
+  secretKey: Buffer | undefined;
 }
 
 export class ConfigError extends Error {
@@ -98,6 +122,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
     ingestMaxBatch: e.INGEST_MAX_BATCH,
     retentionDays: e.RETENTION_DAYS,
+    secretKey: e.SECRET_KEY,
   };
 }
 
