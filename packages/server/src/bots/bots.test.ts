@@ -505,3 +505,23 @@ describe('GET /api/admin/bots', () => {
     expect(badCursor.statusCode).toBe(400);
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents the bot and session routes, their summaries and conditional headers', async () => {
+    const doc = (await call('GET', '/api/docs/json', {})).json();
+    for (const route of ['/api/admin/bots', '/api/admin/bots/{id}', '/api/db/restaurants/{id}/bots']) {
+      for (const operation of Object.values(doc.paths[route]) as { summary: string; tags: string[] }[]) {
+        expect(operation.summary, route).toBeTruthy();
+        expect(operation.tags).toEqual(['bots']);
+      }
+    }
+    const session = doc.paths['/api/bot-sessions/{botId}/{customerKey}'];
+    expect(Object.keys(session).sort()).toEqual(['delete', 'get', 'put']);
+    expect(session.put.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['if-match', 'if-none-match', 'botId', 'customerKey']),
+    );
+    const created = doc.paths['/api/admin/bots'].post.responses['201'].content['application/json'].schema;
+    expect(created.properties.hasAuthToken).toBeDefined();
+    expect(created.properties.authToken).toBeUndefined();
+  });
+});
