@@ -89,6 +89,19 @@ describe('bot sessions', () => {
     expect((await get(key)).json().state).toEqual({ step: 'cart', cart: [{ item: 'shawarma', qty: 2 }] });
   });
 
+  it('reads a key written into the path unencoded, as the README shows it, as the same key', async () => {
+    const key = newKey();
+    const raw = await t.app.inject({
+      method: 'PUT',
+      url: `/api/bot-sessions/${botId}/${key}`,
+      headers: bearer(ingest),
+      payload: { state: 'raw' },
+    });
+    expect(raw.statusCode, raw.body).toBe(201);
+    expect(raw.json().customerKey).toBe(key);
+    expect((await get(key)).json().state).toBe('raw');
+  });
+
   it('keeps any JSON value, and customer keys with any characters, exactly', async () => {
     for (const [key, state] of [
       ['telegram/chat:42 ü', [1, 'two', { three: null }]],
