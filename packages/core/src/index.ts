@@ -5,3 +5,4 @@ export * from './tenants.ts';
 export * from './users.ts';
 export * from './sync.ts';
 export * from './realtime.ts';
+export * from './bots.ts';

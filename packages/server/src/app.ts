@@ -11,6 +11,8 @@ import {
 } from 'fastify-type-provider-zod';
 import { ApiKeyLookup } from './auth/key-lookup.ts';
 import { authRoutes } from './auth/routes.ts';
+import { botSessionRoutes } from './bot-sessions/routes.ts';
+import { botRoutes } from './bots/routes.ts';
 import { controlRoutes } from './cli/control-routes.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
@@ -98,6 +100,8 @@ export async function buildApp({
   await app.register(userRoutes);
   await app.register(syncRoutes);
   await app.register(realtimeRoutes);
+  await app.register(botRoutes);
+  await app.register(botSessionRoutes);
   await app.register(controlRoutes);
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {

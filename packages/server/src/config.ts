@@ -46,7 +46,26 @@ const envSchema = z.object({
     .max(256 * 1024 * 1024)
     .default(4 * 1024 * 1024),
   REALTIME_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(2_000),
+  SECRET_KEY: z
+    .string()
+    .transform((value, ctx) => {
+      const key = decodeSecretKey(value);
+      if (!key) ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex digits or base64' });
+      return key ?? z.NEVER;
+    })
+    .optional(),
 });
+
+/** 32 bytes written as 64 hex digits or as base64/base64url; null when it is neither. */
+export function decodeSecretKey(text: string): Buffer | null {
+  const value = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) {
+    const key = Buffer.from(value, 'base64');
+    if (key.length === 32) return key;
+  }
+  return null;
+}
 
 export type Env = z.input<typeof envSchema>;
 
@@ -79,6 +98,11 @@ export interface Config {
     /** How often the feed is read even without a notification: the bound on a lost NOTIFY. */
     pollMs: number;
   };
+  /**
+   * Master key for secrets kept at rest (channel auth tokens). Unset: a key generated once
+   * and kept in `dataDir` (see bots/secret-box.ts).
+   */
+  secretKey: Buffer | undefined;
 }
 
 export class ConfigError extends Error {
@@ -119,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBufferedBytes: e.REALTIME_MAX_BUFFERED_BYTES,
       pollMs: e.REALTIME_POLL_MS,
     },
+    secretKey: e.SECRET_KEY,
   };
 }
 

@@ -1,14 +1,15 @@
+import { pruneExpiredSessions } from '../bot-sessions/store.ts';
 import type { Queryable } from '../db/index.ts';
 
 /**
- * Forgets event ids and feed entries older than the retention window. Event ids must outlive
- * any sane retry horizon (the default 7 days does); a realtime client resuming from a pruned
- * seq is told to refetch rather than silently given a gap.
+ * Forgets event ids and feed entries older than the retention window, and bot sessions past
+ * their own expiry. Event ids must outlive any sane retry horizon (the default 7 days does);
+ * a realtime client resuming from a pruned seq is told to refetch rather than silently given a gap.
  */
 export async function pruneExpired(
   q: Queryable,
   retentionDays: number,
-): Promise<{ eventIds: number; feed: number }> {
+): Promise<{ eventIds: number; feed: number; sessions: number }> {
   const eventIds = await q.query(
     'DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(days => $1)',
     [retentionDays],
@@ -16,5 +17,6 @@ export async function pruneExpired(
   const feed = await q.query('DELETE FROM events WHERE created_at < now() - make_interval(days => $1)', [
     retentionDays,
   ]);
-  return { eventIds: eventIds.rowCount, feed: feed.rowCount };
+  const sessions = await pruneExpiredSessions(q);
+  return { eventIds: eventIds.rowCount, feed: feed.rowCount, sessions };
 }

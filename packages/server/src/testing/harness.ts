@@ -71,6 +71,9 @@ export interface TestApp {
 
 export const TEST_ADMIN = { email: 'admin@example.com', password: 'correct horse battery' };
 
+/** A fixed master key, so test apps never generate key files of their own. */
+export const TEST_SECRET_KEY = '5ec2e7'.padEnd(64, '0');
+
 /** The whole app on a fresh migrated, initialised database, driven with `app.inject`. */
 export async function createTestApp(
   env: Record<string, string> = {},
@@ -82,7 +85,12 @@ export async function createTestApp(
   await migrate(db);
   const init = await initialise(db, TEST_ADMIN);
   if (!init.created) throw new Error('a fresh test database was already initialised');
-  const config = loadConfig({ DATA_DIR: path.join(tmpdir(), 'unused'), LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({
+    DATA_DIR: path.join(tmpdir(), 'unused'),
+    LOG_LEVEL: 'silent',
+    SECRET_KEY: TEST_SECRET_KEY,
+    ...env,
+  });
   const app = await buildApp({ config, db });
   setup?.(app);
   await app.ready();

@@ -12,10 +12,13 @@ export interface ServerProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
+/** A fixed master key: on PostgreSQL, DATA_DIR is unset and the server would generate one in ./data. */
+const PROCESS_SECRET_KEY = '5ec2e7'.padEnd(64, '1');
+
 /** Environment for a spawned process: no inherited Syncdeck settings, only what the test gives. */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const { DATABASE_URL: _url, DATA_DIR: _dir, PORT: _port, ...rest } = process.env;
-  return { ...rest, LOG_LEVEL: 'warn', ...env };
+  const { DATABASE_URL: _url, DATA_DIR: _dir, PORT: _port, SECRET_KEY: _key, ...rest } = process.env;
+  return { ...rest, LOG_LEVEL: 'warn', SECRET_KEY: PROCESS_SECRET_KEY, ...env };
 }
 
 /** Spawns `syncdeck start` and resolves once it prints its URL. */
