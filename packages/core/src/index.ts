@@ -4,3 +4,4 @@ export * from './keys.ts';
 export * from './tenants.ts';
 export * from './users.ts';
 export * from './sync.ts';
+export * from './dashboard.ts';
