@@ -12,11 +12,14 @@ import {
 import { authRoutes } from './auth/routes.ts';
 import { controlRoutes } from './cli/control-routes.ts';
 import type { Config } from './config.ts';
+import { conversationRoutes } from './conversations/routes.ts';
+import { customerRoutes } from './customers/routes.ts';
 import type { Db } from './db/index.ts';
 import { healthRoutes } from './health/routes.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { syncRoutes } from './sync/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
+import { orderRoutes } from './orders/routes.ts';
 import { tenantRoutes } from './tenants/routes.ts';
 import { userRoutes } from './users/routes.ts';
 
@@ -92,6 +95,9 @@ export async function buildApp({
   await app.register(keyRoutes);
   await app.register(userRoutes);
   await app.register(syncRoutes);
+  await app.register(conversationRoutes);
+  await app.register(customerRoutes);
+  await app.register(orderRoutes);
   await app.register(controlRoutes);
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {
