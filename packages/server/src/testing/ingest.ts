@@ -1,8 +1,8 @@
-import type { TestApp } from './harness.ts';
+import type { FastifyInstance } from 'fastify';
 import { bearer } from './harness.ts';
 
 /** Pushes events through the ingest API, as a bot would, and fails loudly if one is not accepted. */
-export async function ingest(t: TestApp, token: string, events: object[]): Promise<void> {
+export async function ingest(t: { app: FastifyInstance }, token: string, events: object[]): Promise<void> {
   for (let start = 0; start < events.length; start += 1000) {
     const response = await t.app.inject({
       method: 'POST',
