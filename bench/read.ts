@@ -20,6 +20,7 @@ const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 100_000);
 const MESSAGES_PER_CONVERSATION = 10;
 const RUNS = 200;
+const print = (line: string) => process.stdout.write(`${line}\n`);
 
 async function fill(db: Queryable, tenantId: string, conversations: number) {
   await db.query(
@@ -94,8 +95,8 @@ async function time(label: string, work: (q: Queryable) => Promise<unknown>) {
   }
   samples.sort((a, b) => a - b);
   const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!.toFixed(2);
-  console.log(`${label.padEnd(48)} median ${at(0.5)} ms   p99 ${at(0.99)} ms`);
-  console.log(`  ${await planOf(work)}`);
+  print(`${label.padEnd(48)} median ${at(0.5)} ms   p99 ${at(0.99)} ms`);
+  print(`  ${await planOf(work)}`);
 }
 
 const name = `syncdeck_bench_read_${randomBytes(4).toString('hex')}`;
@@ -112,9 +113,7 @@ try {
       "INSERT INTO tenants (slug, name) VALUES ('bench-a', 'A'), ('bench-b', 'B') RETURNING id",
     )
   ).rows.map((row) => row.id) as [string, string];
-  console.log(
-    `filling ${CONVERSATIONS} conversations, ${CONVERSATIONS * MESSAGES_PER_CONVERSATION} messages…`,
-  );
+  print(`filling ${CONVERSATIONS} conversations, ${CONVERSATIONS * MESSAGES_PER_CONVERSATION} messages…`);
   await fill(db, a, CONVERSATIONS);
   await fill(db, b, Math.ceil(CONVERSATIONS / 10));
   await db.exec('VACUUM ANALYZE');
@@ -153,7 +152,9 @@ try {
             sum(unread_count)::int AS unread FROM conversations WHERE tenant_id = $1`,
     [a],
   );
-  console.log('stats', await conversationStats(db, a), 'COUNT', counted.rows[0]);
+  print(
+    `counters ${JSON.stringify(await conversationStats(db, a))}, COUNT ${JSON.stringify(counted.rows[0])}`,
+  );
 } finally {
   await db.close();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
