@@ -6,3 +6,4 @@ export * from './users.ts';
 export * from './sync.ts';
 export * from './realtime.ts';
 export * from './bots.ts';
+export * from './dashboard.ts';

@@ -15,12 +15,15 @@ import { botSessionRoutes } from './bot-sessions/routes.ts';
 import { botRoutes } from './bots/routes.ts';
 import { controlRoutes } from './cli/control-routes.ts';
 import type { Config } from './config.ts';
+import { conversationRoutes } from './conversations/routes.ts';
+import { customerRoutes } from './customers/routes.ts';
 import type { Db } from './db/index.ts';
 import { healthRoutes } from './health/routes.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
 import { syncRoutes } from './sync/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
+import { orderRoutes } from './orders/routes.ts';
 import { tenantRoutes } from './tenants/routes.ts';
 import { userRoutes } from './users/routes.ts';
 
@@ -102,6 +105,9 @@ export async function buildApp({
   await app.register(realtimeRoutes);
   await app.register(botRoutes);
   await app.register(botSessionRoutes);
+  await app.register(conversationRoutes);
+  await app.register(customerRoutes);
+  await app.register(orderRoutes);
   await app.register(controlRoutes);
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {

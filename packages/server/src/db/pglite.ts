@@ -1,4 +1,5 @@
 import { PGlite, types } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { Db, Queryable, QueryResult } from './db.ts';
 
 interface PGliteLike {
@@ -24,6 +25,8 @@ function wrap(target: PGliteLike): Queryable {
  */
 export async function openPglite(dataDir: string): Promise<Db> {
   const pglite = await PGlite.create(dataDir, {
+    // Loaded so migrations can create it: the search indexes are trigram indexes, as on a PostgreSQL server.
+    extensions: { pg_trgm },
     parsers: {
       [types.INT8]: (value: string) => Number(value),
       [types.NUMERIC]: (value: string) => Number(value),

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { channelSchema } from './sync.ts';
+
+/*
+ * What the dashboard reads: the seed's `/api/db/*` objects (camelCase, `restaurantId` is the
+ * tenant) and the customers, orders and escalations around them. The change feed carries
+ * these same objects, so a live update replaces a fetched row as it is.
+ */
+
+const timestamp = z.string().describe('ISO 8601');
+
+export const conversationStatuses = ['active', 'closed'] as const;
+
+export const conversationSchema = z.object({
+  id: z.string().uuid(),
+  restaurantId: z.string().uuid(),
+  botId: z.string().uuid(),
+  customerId: z.string().uuid(),
+  customerPhone: z.string().nullable().describe('`whatsapp:+E164`; null for a customer known by no phone'),
+  customerName: z.string().nullable(),
+  status: z.enum(conversationStatuses),
+  lastMessageAt: timestamp.nullable(),
+  lastMessagePreview: z.string().nullable(),
+  unreadCount: z.number().int(),
+  messageCount: z.number().int(),
+  isBotActive: z.boolean().describe('false while a human handles the conversation'),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  closedAt: timestamp.nullable(),
+});
+export type Conversation = z.infer<typeof conversationSchema>;
+
+export const messageSchema = z.object({
+  id: z.string().uuid(),
+  conversationId: z.string().uuid(),
+  restaurantId: z.string().uuid(),
+  direction: z.enum(['IN', 'OUT']),
+  messageType: z.string(),
+  content: z.string(),
+  mediaUrl: z.string().nullable(),
+  waSid: z.string().nullable(),
+  createdAt: timestamp,
+  metadata: z.record(z.string(), z.unknown()),
+});
+export type Message = z.infer<typeof messageSchema>;
+
+export const conversationStatsSchema = z.object({
+  totalConversations: z.number().int(),
+  activeConversations: z.number().int(),
+  totalUnread: z.number().int(),
+});
+export type ConversationStats = z.infer<typeof conversationStatsSchema>;
+
+export const customerSchema = z.object({
+  id: z.string().uuid(),
+  restaurantId: z.string().uuid(),
+  displayName: z.string().nullable(),
+  phone: z.string().nullable(),
+  whatsappPhone: z.string().nullable(),
+  telegramChatId: z.string().nullable(),
+  telegramTopicId: z.string().nullable(),
+  telegramGroupId: z.string().nullable(),
+  syrveCustomerId: z.string().nullable(),
+  webSessionId: z.string().nullable(),
+  primaryChannel: z.string().nullable(),
+  preferredLanguage: z.string().nullable(),
+  trustLevel: z.string().nullable(),
+  firstSeenAt: timestamp,
+  lastSeenAt: timestamp,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type Customer = z.infer<typeof customerSchema>;
+
+export const orderStatusChangeSchema = z.object({
+  status: z.string(),
+  occurredAt: timestamp,
+});
+
+export const orderSchema = z.object({
+  id: z.string().uuid(),
+  restaurantId: z.string().uuid(),
+  syrveOrderId: z.string(),
+  customerId: z.string().uuid(),
+  externalNumber: z.string().nullable(),
+  items: z.array(z.unknown()),
+  total: z.number().nullable(),
+  deliveryAddress: z.string().nullable(),
+  paymentMethod: z.string().nullable(),
+  restaurant: z.string().nullable(),
+  channel: z.string().nullable(),
+  status: z.string(),
+  statusAt: timestamp,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  statusHistory: z
+    .array(orderStatusChangeSchema)
+    .describe('Every status reported, oldest first, late ones included (they do not change `status`)'),
+});
+export type Order = z.infer<typeof orderSchema>;
+
+export const escalationStatuses = ['open', 'resolved'] as const;
+
+export const escalationSchema = z.object({
+  id: z.string().uuid(),
+  restaurantId: z.string().uuid(),
+  customerId: z.string().uuid(),
+  conversationId: z.string().uuid().nullable(),
+  status: z.enum(escalationStatuses),
+  reason: z.string().nullable(),
+  resolutionSummary: z.string().nullable(),
+  resolvedBy: z.string().nullable().describe('The operator, user or API key that resolved it'),
+  metadata: z.record(z.string(), z.unknown()),
+  openedAt: timestamp,
+  resolvedAt: timestamp.nullable(),
+});
+export type Escalation = z.infer<typeof escalationSchema>;
+
+export const resolveEscalationSchema = z.strictObject({
+  resolutionSummary: z.string().trim().min(1).max(5000).optional(),
+});
+export type ResolveEscalationInput = z.infer<typeof resolveEscalationSchema>;
+
+export const timelineEntryTypes = [
+  'customer.first_seen',
+  'conversation.started',
+  'conversation.closed',
+  'order.created',
+  'order.status',
+  'escalation.opened',
+  'escalation.resolved',
+] as const;
+
+export const timelineEntrySchema = z.object({
+  type: z.enum(timelineEntryTypes),
+  at: timestamp,
+  entityId: z.string().describe('The customer, conversation, order or escalation'),
+  detail: z.string().nullable().describe('The new status, the reason, the summary…'),
+});
+export type TimelineEntry = z.infer<typeof timelineEntrySchema>;
+
+export const customerIdentitySchema = z.object({
+  kind: z.string().describe('`phone`, `telegram`, `syrve` or `web`'),
+  value: z.string(),
+});
+
+export const PROFILE_LIST_LIMIT = 50;
+export const TIMELINE_LIMIT = 100;
+
+/** The customer, everything known about them, and what happened, newest first. */
+export const customerProfileSchema = customerSchema.extend({
+  identities: z.array(customerIdentitySchema),
+  channels: z.array(channelSchema).describe('Channels of the bots the customer talked to'),
+  conversations: z.array(conversationSchema),
+  orders: z.array(orderSchema),
+  escalations: z.array(escalationSchema),
+  timeline: z.array(timelineEntrySchema),
+});
+export type CustomerProfile = z.infer<typeof customerProfileSchema>;

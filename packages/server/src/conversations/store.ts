@@ -1,0 +1,193 @@
+import type { Conversation, ConversationStats, Message } from '@syncdeck/core';
+import type { Queryable } from '../db/index.ts';
+import { decodeCursor, encodeCursor, sqlFromMicros, sqlMicros, timeKeySchema } from '../http/pagination.ts';
+import { customerSearchText, type SearchPatterns } from '../customers/search.ts';
+import { type ConversationRow, conversationObject, type MessageRow, messageObject } from '../sync/shapes.ts';
+import { appendFeed, CONVERSATION_COLUMNS, type FeedEntry, pushConversation } from '../sync/store.ts';
+
+/** A page of a list the seed answers as a bare array: the cursor travels in a header. */
+export interface ArrayPage<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/** The conversations list's sort key; the same expression as conversations_recent_idx. */
+const SORT_AT = 'COALESCE(c.last_message_at, c.created_at)';
+
+type SortedConversationRow = ConversationRow & { sort_us: number };
+
+const FROM_CONVERSATIONS = `FROM conversations c JOIN customers cu ON cu.tenant_id = c.tenant_id AND cu.id = c.customer_id`;
+
+export interface ConversationFilter {
+  status?: 'active' | 'closed' | undefined;
+  botId?: string | undefined;
+  search?: SearchPatterns | undefined;
+  limit: number;
+  offset?: number | undefined;
+  cursor?: string | undefined;
+}
+
+/** Newest activity first; keyset by (last activity, id), or the seed's offset. */
+export async function listConversations(
+  q: Queryable,
+  tenantId: string,
+  filter: ConversationFilter,
+): Promise<ArrayPage<Conversation>> {
+  const params: unknown[] = [tenantId];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const where = ['c.tenant_id = $1'];
+  if (filter.status) where.push(`c.status = ${param(filter.status)}`);
+  if (filter.botId) where.push(`c.bot_id = ${param(filter.botId)}`);
+  if (filter.cursor) {
+    const [micros, id] = decodeCursor(filter.cursor, timeKeySchema);
+    where.push(`(${SORT_AT}, c.id) < (${sqlFromMicros(param(micros))}, ${param(id)}::uuid)`);
+  }
+  if (filter.search) {
+    const text = param(filter.search.text);
+    const phone = param(filter.search.phone);
+    const matches = customerSearchText('s');
+    where.push(`(c.customer_id IN (SELECT s.id FROM customers s WHERE s.tenant_id = $1
+                  AND (${matches} ILIKE ${text} OR ${matches} ILIKE ${phone}))
+               OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.tenant_id = $1 AND m.content ILIKE ${text}))`);
+  }
+  const result = await q.query<SortedConversationRow>(
+    `SELECT ${CONVERSATION_COLUMNS}, ${sqlMicros(SORT_AT)} AS sort_us ${FROM_CONVERSATIONS}
+     WHERE ${where.join(' AND ')}
+     ORDER BY ${SORT_AT} DESC, c.id DESC
+     LIMIT ${param(filter.limit + 1)} OFFSET ${param(filter.offset ?? 0)}`,
+    params,
+  );
+  return toArrayPage(result.rows, filter.limit, conversationObject, (row) => [row.sort_us, row.id]);
+}
+
+function toArrayPage<Row, T>(
+  rows: Row[],
+  limit: number,
+  map: (row: Row) => T,
+  key: (row: Row) => unknown[],
+): ArrayPage<T> {
+  const kept = rows.slice(0, limit);
+  const last = kept[kept.length - 1];
+  return { data: kept.map(map), nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
+}
+
+async function conversationRow(q: Queryable, tenantId: string, id: string): Promise<ConversationRow | null> {
+  const result = await q.query<ConversationRow>(
+    `SELECT ${CONVERSATION_COLUMNS} ${FROM_CONVERSATIONS} WHERE c.tenant_id = $1 AND c.id = $2`,
+    [tenantId, id],
+  );
+  return result.rows[0] ?? null;
+}
+
+export async function getConversation(
+  q: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<Conversation | null> {
+  const row = await conversationRow(q, tenantId, id);
+  return row ? conversationObject(row) : null;
+}
+
+export interface MessagePageQuery {
+  limit: number;
+  offset?: number | undefined;
+  /** Messages strictly after this cursor, oldest first. */
+  after?: string | undefined;
+  /** The `limit` messages just before this cursor (still answered oldest first). */
+  before?: string | undefined;
+  /** The newest `limit` messages (answered oldest first). */
+  latest?: boolean | undefined;
+}
+
+type SortedMessageRow = MessageRow & { sort_us: number };
+
+const MESSAGE_COLUMNS = `tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata,
+  created_at, ${sqlMicros('created_at')} AS sort_us`;
+
+/**
+ * A conversation's messages, always answered oldest first. Going forward (no cursor, or
+ * `after`) the next cursor is an `after` cursor; going back (`before`, `latest`) it is a
+ * `before` cursor for the older messages. Null when the conversation is not the tenant's.
+ */
+export async function listMessages(
+  q: Queryable,
+  tenantId: string,
+  conversationId: string,
+  page: MessagePageQuery,
+): Promise<ArrayPage<Message> | null> {
+  const exists = await q.query('SELECT 1 FROM conversations WHERE tenant_id = $1 AND id = $2', [
+    tenantId,
+    conversationId,
+  ]);
+  if (exists.rowCount === 0) return null;
+  const params: unknown[] = [tenantId, conversationId];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const where = ['tenant_id = $1', 'conversation_id = $2'];
+  const backwards = Boolean(page.before || page.latest);
+  if (page.after) {
+    const [micros, id] = decodeCursor(page.after, timeKeySchema, 'after');
+    where.push(`(created_at, id) > (${sqlFromMicros(param(micros))}, ${param(id)}::uuid)`);
+  }
+  if (page.before) {
+    const [micros, id] = decodeCursor(page.before, timeKeySchema, 'before');
+    where.push(`(created_at, id) < (${sqlFromMicros(param(micros))}, ${param(id)}::uuid)`);
+  }
+  const direction = backwards ? 'DESC' : 'ASC';
+  const result = await q.query<SortedMessageRow>(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')}
+     ORDER BY created_at ${direction}, id ${direction}
+     LIMIT ${param(page.limit + 1)} OFFSET ${param(page.offset ?? 0)}`,
+    params,
+  );
+  const pageOf = toArrayPage(
+    result.rows,
+    page.limit,
+    (row) => row,
+    (row) => [row.sort_us, row.id],
+  );
+  const rows = backwards ? pageOf.data.reverse() : pageOf.data;
+  return { data: rows.map(messageObject), nextCursor: pageOf.nextCursor };
+}
+
+/** The tenant's counters, kept by triggers on conversations (migration 0004): a sum over at most 8 rows. */
+export async function conversationStats(q: Queryable, tenantId: string): Promise<ConversationStats> {
+  const result = await q.query<{ total: number; active: number; unread: number }>(
+    `SELECT COALESCE(sum(total_conversations), 0)::bigint AS total,
+            COALESCE(sum(active_conversations), 0)::bigint AS active,
+            COALESCE(sum(total_unread), 0)::bigint AS unread
+     FROM conversation_stats WHERE tenant_id = $1`,
+    [tenantId],
+  );
+  const row = result.rows[0]!;
+  return { totalConversations: row.total, activeConversations: row.active, totalUnread: row.unread };
+}
+
+/**
+ * Clears the unread count and tells the change feed, in one transaction. Reading a
+ * conversation that has nothing unread changes nothing and appends nothing.
+ */
+export async function markConversationRead(
+  tx: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<Conversation | null> {
+  const cleared = await tx.query(
+    `UPDATE conversations SET unread_count = 0, updated_at = now()
+     WHERE tenant_id = $1 AND id = $2 AND unread_count > 0`,
+    [tenantId, id],
+  );
+  const row = await conversationRow(tx, tenantId, id);
+  if (!row) return null;
+  if (cleared.rowCount > 0) {
+    const feed: FeedEntry[] = [];
+    pushConversation(feed, row);
+    await appendFeed(tx, feed);
+  }
+  return conversationObject(row);
+}
