@@ -1,27 +1,23 @@
 /**
- * `npm run bench:read`: the dashboard's read queries at scale. Fills a fresh PostgreSQL
- * database (BENCH_DATABASE_URL, default the local server) with one tenant of 100,000
- * conversations, 1,000,000 messages and 100,000 customers (and a second, smaller tenant),
- * then times the store functions the routes call and prints the plan of each.
+ * Read: the dashboard's reads over HTTP at scale. 10 tenants, 100,000 conversations and
+ * 1,000,000 messages on PostgreSQL (BENCH_CONVERSATIONS scales it). Conversation pages by
+ * keyset cursor at every depth against the seed's OFFSET paging, a messages page, and the stats
+ * counters against the seed's COUNT(*), in the same run.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import {
-  listConversations,
-  listMessages,
-  conversationStats,
-} from '../packages/server/src/conversations/store.ts';
-import { listCustomers } from '../packages/server/src/customers/store.ts';
-import { searchPatterns } from '../packages/server/src/customers/search.ts';
-import { migrate, type Queryable } from '../packages/server/src/db/index.ts';
+import { conversationStats } from '../packages/server/src/conversations/store.ts';
+import type { Queryable } from '../packages/server/src/db/index.ts';
 import { openPostgres } from '../packages/server/src/db/postgres.ts';
+import { startServerProcess } from '../packages/server/src/testing/process.ts';
+import { createDatabase, fmt, load, percentile, provision, type ReportRow, say } from './lib.ts';
 
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 100_000);
+const TENANTS = 10;
 const MESSAGES_PER_CONVERSATION = 10;
-const RUNS = 200;
-const print = (line: string) => process.stdout.write(`${line}\n`);
+const PAGE = 50;
+const CONNECTIONS = 16;
+const SECONDS = Math.min(Number(process.env.BENCH_SECONDS ?? 10), 8);
 
+/** Bots, customers, conversations and messages for one tenant, written straight in SQL. */
 async function fill(db: Queryable, tenantId: string, conversations: number) {
   await db.query(
     `INSERT INTO bots (tenant_id, channel, address, name)
@@ -47,116 +43,176 @@ async function fill(db: Queryable, tenantId: string, conversations: number) {
     `INSERT INTO messages (tenant_id, conversation_id, direction, message_type, content, created_at)
      SELECT c.tenant_id, c.id, CASE WHEN m % 2 = 0 THEN 'IN' ELSE 'OUT' END, 'text',
             (ARRAY['I would like', 'one shawarma', 'the falafel plate', 'where is my order', 'thank you'])[1 + m % 5]
-              || ' #' || m || ' ' || md5(c.id::text || m),
+              || ' #' || m,
             c.last_message_at - (${MESSAGES_PER_CONVERSATION} - m) * interval '1 minute'
      FROM conversations c, generate_series(1, ${MESSAGES_PER_CONVERSATION}) m WHERE c.tenant_id = $1`,
     [tenantId],
   );
 }
 
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Relation Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function describePlan(node: PlanNode): string {
-  const here = node['Index Name'] ?? node['Relation Name'];
-  const children = (node.Plans ?? []).map(describePlan);
-  return `${node['Node Type']}${here ? `(${here})` : ''}${children.length ? ` > [${children.join(', ')}]` : ''}`;
-}
-
-/** The plan of the last query `work` sends, as one line: which nodes, on which indexes. */
-async function planOf(work: (q: Queryable) => Promise<unknown>): Promise<string> {
-  let last: { sql: string; params: unknown[] } | null = null;
-  const recorder: Queryable = {
-    query: (sql, params = []) => {
-      last = { sql, params };
-      return db.query(sql, params);
-    },
-    exec: (sql) => db.exec(sql),
-  };
-  await work(recorder);
-  const { sql, params } = last!;
-  const result = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
-    `EXPLAIN (FORMAT JSON) ${sql}`,
-    params,
-  );
-  return describePlan(result.rows[0]!['QUERY PLAN'][0].Plan);
-}
-
-async function time(label: string, work: (q: Queryable) => Promise<unknown>) {
+async function timeSql(work: () => Promise<unknown>, runs = 300): Promise<number[]> {
   const samples: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     const start = process.hrtime.bigint();
-    await work(db);
+    await work();
     samples.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
-  samples.sort((a, b) => a - b);
-  const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!.toFixed(2);
-  print(`${label.padEnd(48)} median ${at(0.5)} ms   p99 ${at(0.99)} ms`);
-  print(`  ${await planOf(work)}`);
+  return samples.sort((a, b) => a - b);
 }
 
-const name = `syncdeck_bench_read_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: ADMIN_URL });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${name}`);
-const url = new URL(ADMIN_URL);
-url.pathname = `/${name}`;
-const db = openPostgres(url.toString(), 4);
-try {
-  await migrate(db);
-  const [a, b] = (
-    await db.query<{ id: string }>(
-      "INSERT INTO tenants (slug, name) VALUES ('bench-a', 'A'), ('bench-b', 'B') RETURNING id",
-    )
-  ).rows.map((row) => row.id) as [string, string];
-  print(`filling ${CONVERSATIONS} conversations, ${CONVERSATIONS * MESSAGES_PER_CONVERSATION} messages…`);
-  await fill(db, a, CONVERSATIONS);
-  await fill(db, b, Math.ceil(CONVERSATIONS / 10));
-  await db.exec('VACUUM ANALYZE');
+export async function runReadBench(): Promise<ReportRow[]> {
+  const perTenant = Math.ceil(CONVERSATIONS / TENANTS);
+  process.stdout.write(
+    `Read: ${TENANTS} tenants, ${fmt(perTenant * TENANTS)} conversations, ${fmt(perTenant * TENANTS * MESSAGES_PER_CONVERSATION)} messages, ${CONNECTIONS} connections\n`,
+  );
+  const database = await createDatabase();
+  const server = await startServerProcess({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
+  const pool = openPostgres(database.url, 4);
+  try {
+    const slugs = Array.from({ length: TENANTS }, (_, i) => `read-${i}`);
+    const tokens = await provision(server, slugs, ['read']);
+    const tenants = (await pool.query<{ id: string; slug: string }>('SELECT id, slug FROM tenants')).rows;
+    const idOf = new Map(tenants.map((t) => [t.slug, t.id]));
+    const started = Date.now();
+    for (const slug of slugs) await fill(pool, idOf.get(slug)!, perTenant);
+    await pool.exec('VACUUM ANALYZE');
+    say(`filled in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
-  const first = await listConversations(db, a, { limit: 50 });
-  let deep = first.nextCursor!;
-  for (let i = 0; i < 200; i++)
-    deep = (await listConversations(db, a, { limit: 50, cursor: deep })).nextCursor!;
-  const conversationId = first.data[0]!.id;
-  const latest = (await listMessages(db, a, conversationId, { limit: 3, latest: true }))!;
+    // Every page of every tenant, walked once by cursor, so deep pages can be asked at random.
+    const pages = Math.floor(perTenant / PAGE);
+    const cursors: string[][] = [];
+    for (const [t, token] of tokens.entries()) {
+      const list: string[] = [''];
+      for (let p = 1; p < pages; p++) {
+        const response = await fetch(
+          `${server.url}/api/db/conversations?limit=${PAGE}${list[p - 1] ? `&cursor=${encodeURIComponent(list[p - 1]!)}` : ''}`,
+          { headers: { authorization: `Bearer ${token}` } },
+        );
+        list.push(response.headers.get('x-next-cursor')!);
+      }
+      cursors[t] = list;
+    }
+    const conversationIds = (
+      await pool.query<{ tenant_id: string; id: string }>(
+        'SELECT tenant_id, id FROM conversations TABLESAMPLE SYSTEM (1) LIMIT 2000',
+      )
+    ).rows;
+    const tokenOfTenant = new Map(slugs.map((slug, i) => [idOf.get(slug)!, tokens[i]!]));
 
-  await time('stats', (q) => conversationStats(q, a));
-  await time('conversations, first page', (q) => listConversations(q, a, { limit: 50 }));
-  await time('conversations, page 200 by cursor', (q) =>
-    listConversations(q, a, { limit: 50, cursor: deep }),
-  );
-  await time('conversations, active, page 200 by cursor', (q) =>
-    listConversations(q, a, { limit: 50, cursor: deep, status: 'active' }),
-  );
-  await time('conversations, one bot, page 200 by cursor', (q) =>
-    listConversations(q, a, { limit: 50, cursor: deep, botId: first.data[0]!.botId }),
-  );
-  await time('messages, first page', (q) => listMessages(q, a, conversationId, { limit: 100 }));
-  await time('messages, before cursor', (q) =>
-    listMessages(q, a, conversationId, { limit: 100, before: latest.nextCursor! }),
-  );
-  await time('customers, first page', (q) => listCustomers(q, a, { limit: 50 }));
-  await time('customers, search by name', (q) =>
-    listCustomers(q, a, { limit: 50, search: searchPatterns('Customer 4242', 'SA') }),
-  );
-  await time('conversations, search message text', (q) =>
-    listConversations(q, a, { limit: 50, search: searchPatterns('0a1b', 'SA') }),
-  );
-  const counted = await db.query(
-    `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'active')::int AS active,
-            sum(unread_count)::int AS unread FROM conversations WHERE tenant_id = $1`,
-    [a],
-  );
-  print(
-    `counters ${JSON.stringify(await conversationStats(db, a))}, COUNT ${JSON.stringify(counted.rows[0])}`,
-  );
-} finally {
-  await db.close();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+    let turn = 0;
+    const auth = (t: number) => ({ authorization: `Bearer ${tokens[t % TENANTS]}` });
+    const randomPage = () => Math.floor(Math.random() * pages);
+    const byCursor = await load(
+      server.url,
+      () => {
+        const t = turn++ % TENANTS;
+        const cursor = cursors[t]![randomPage()]!;
+        return {
+          method: 'GET',
+          path: `/api/db/conversations?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          headers: auth(t),
+        };
+      },
+      CONNECTIONS,
+      SECONDS,
+    );
+    say(
+      `conversations by cursor, any depth: ${fmt(byCursor.requestsPerSecond)} pages/s, p99 ${byCursor.p99} ms`,
+    );
+    const byOffset = await load(
+      server.url,
+      () => {
+        const t = turn++ % TENANTS;
+        return {
+          method: 'GET',
+          path: `/api/db/conversations?limit=${PAGE}&offset=${randomPage() * PAGE}`,
+          headers: auth(t),
+        };
+      },
+      CONNECTIONS,
+      SECONDS,
+    );
+    say(
+      `conversations by OFFSET (seed's way): ${fmt(byOffset.requestsPerSecond)} pages/s, p99 ${byOffset.p99} ms`,
+    );
+    const messages = await load(
+      server.url,
+      () => {
+        const row = conversationIds[turn++ % conversationIds.length]!;
+        return {
+          method: 'GET',
+          path: `/api/db/conversations/${row.id}/messages?limit=100`,
+          headers: { authorization: `Bearer ${tokenOfTenant.get(row.tenant_id)}` },
+        };
+      },
+      CONNECTIONS,
+      SECONDS,
+    );
+    say(`messages page of 100: ${fmt(messages.requestsPerSecond)} pages/s, p99 ${messages.p99} ms`);
+
+    const tenantId = idOf.get(slugs[0]!)!;
+    const counters = await timeSql(() => conversationStats(pool, tenantId));
+    const counted = await timeSql(
+      () =>
+        pool.query(
+          `SELECT count(*) AS total, count(*) FILTER (WHERE status = 'active') AS active, sum(unread_count) AS unread
+           FROM conversations WHERE tenant_id = $1`,
+          [tenantId],
+        ),
+      100,
+    );
+    say(
+      `stats: counters p99 ${percentile(counters, 0.99).toFixed(2)} ms, COUNT(*) p99 ${percentile(counted, 0.99).toFixed(2)} ms`,
+    );
+    const errors = byCursor.errors + byOffset.errors + messages.errors;
+    if (errors > 0) say(`${errors} read requests failed`);
+
+    const statsP99 = percentile(counters, 0.99);
+    return [
+      {
+        figure: 'read conversations page p99 ms (any depth)',
+        measured: String(byCursor.p99),
+        against: 'target 20 ms',
+        ratio: byCursor.p99 / 20,
+        target: '< 1×',
+        met: byCursor.p99 < 20,
+      },
+      {
+        figure: 'read conversations pages/s vs OFFSET',
+        measured: fmt(byCursor.requestsPerSecond),
+        against: `seed ${fmt(byOffset.requestsPerSecond)}`,
+        ratio: byCursor.requestsPerSecond / byOffset.requestsPerSecond,
+        target: '> 1×',
+        met: byCursor.requestsPerSecond > byOffset.requestsPerSecond,
+      },
+      {
+        figure: 'read messages page p99 ms',
+        measured: String(messages.p99),
+        against: 'target 20 ms',
+        ratio: messages.p99 / 20,
+        target: '< 1×',
+        met: messages.p99 < 20,
+      },
+      {
+        figure: 'read stats p99 ms',
+        measured: statsP99.toFixed(2),
+        against: 'target 5 ms',
+        ratio: statsP99 / 5,
+        target: '< 1×',
+        met: statsP99 < 5,
+      },
+      {
+        figure: 'read stats vs COUNT(*) p99',
+        measured: statsP99.toFixed(2),
+        against: `seed ${percentile(counted, 0.99).toFixed(2)} ms`,
+        ratio: statsP99 / percentile(counted, 0.99),
+        target: '< 1×',
+        met: statsP99 < percentile(counted, 0.99),
+      },
+    ];
+  } finally {
+    await pool.close();
+    await server.kill('SIGTERM');
+    await database.drop();
+  }
 }

@@ -89,7 +89,9 @@ export class RealtimeClient {
       const page = await tenantFeedAfter(this.db, this.tenantId, this.sentSeq, REPLAY_PAGE);
       // The next page is read once this one has left for the network: no faster than the client reads.
       await new Promise<void>((resolve) => {
-        page.forEach((event, i) => this.sendChange(event, i === page.length - 1 ? resolve : undefined));
+        for (const [i, event] of page.entries()) {
+          this.sendChange(event, i === page.length - 1 ? resolve : undefined);
+        }
         if (page.length === 0 || this.isClosed()) resolve();
       });
       // A short page read after the subscription began covers everything the tail had read
@@ -123,15 +125,20 @@ export class RealtimeClient {
       return;
     }
     this.sentSeq = event.seq;
-    this.send({ seq: event.seq, type: event.type, data: event.data }, onWritten);
+    // Serialised once, however many clients of the tenant it goes to.
+    event.frame ??= JSON.stringify({ seq: event.seq, type: event.type, data: event.data });
+    this.send(event.frame, onWritten);
   }
 
-  private send(frame: RealtimeFrame, onWritten?: () => void) {
+  private send(frame: RealtimeFrame | string, onWritten?: () => void) {
     if (this.isClosed()) {
       onWritten?.();
       return;
     }
-    this.socket.send(JSON.stringify(frame), onWritten && (() => onWritten()));
+    this.socket.send(
+      typeof frame === 'string' ? frame : JSON.stringify(frame),
+      onWritten && (() => onWritten()),
+    );
     if (this.socket.bufferedAmount > this.options.maxBufferedBytes) {
       // Its backlog would grow without bound: the client resumes from its last seq instead.
       this.stop();

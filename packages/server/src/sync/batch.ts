@@ -535,7 +535,8 @@ async function insertMessages(
   }
   if (touched.size === 0) return;
   const list = [...touched.entries()];
-  await tx.query(
+  // Returns the rows as the feed shows them (with the customer's name and phone): no second read.
+  const conversations = await tx.query<ConversationRow>(
     `UPDATE conversations c SET
        last_message_at = GREATEST(c.last_message_at, u.last_at),
        last_message_preview = CASE WHEN c.last_message_at IS NULL OR u.last_at >= c.last_message_at
@@ -544,8 +545,9 @@ async function insertMessages(
        message_count = c.message_count + u.count,
        updated_at = now()
      FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::int[], $6::int[])
-       AS u(tenant_id, id, last_at, preview, unread, count)
-     WHERE c.tenant_id = u.tenant_id AND c.id = u.id`,
+       AS u(tenant_id, id, last_at, preview, unread, count), customers cu
+     WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
+     RETURNING ${CONVERSATION_COLUMNS}`,
     [
       list.map(([, e]) => e.tenantId),
       list.map(([id]) => id),
@@ -554,12 +556,6 @@ async function insertMessages(
       list.map(([, e]) => e.unread),
       list.map(([, e]) => e.count),
     ],
-  );
-  const conversations = await tx.query<ConversationRow>(
-    `SELECT ${CONVERSATION_COLUMNS} FROM conversations c
-     JOIN unnest($1::uuid[], $2::uuid[]) AS w(tenant_id, id) ON c.tenant_id = w.tenant_id AND c.id = w.id
-     JOIN customers cu ON cu.tenant_id = c.tenant_id AND cu.id = c.customer_id`,
-    [list.map(([, e]) => e.tenantId), list.map(([id]) => id)],
   );
   for (const row of conversations.rows) pushConversation(feed, row);
 }

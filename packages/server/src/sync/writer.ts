@@ -41,7 +41,9 @@ export class GroupCommitWriter {
     const outcomes = events.map(
       (event) => new Promise<WriteOutcome>((resolve) => this.queue.push({ event, resolve })),
     );
-    this.draining ??= this.drain();
+    // The first transaction starts on the next turn of the event loop, not at once: every
+    // request that became ready in this turn (e.g. all those one key lookup answered) joins it.
+    this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
     return Promise.all(outcomes);
   }
 

@@ -1,0 +1,146 @@
+/** What every bench section shares: databases, servers, the load generator and the report. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import type { ServerProcess } from '../packages/server/src/testing/process.ts';
+
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** One line of the final table: a figure, what it is compared with, and whether the target is met. */
+export interface ReportRow {
+  figure: string;
+  measured: string;
+  against: string;
+  ratio: number;
+  target: string;
+  met: boolean;
+}
+
+export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+export const say = (line: string) => process.stdout.write(`  ${line}\n`);
+
+export async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `syncdeck_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: ADMIN_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export function adminKeyOf(server: ServerProcess): string {
+  return /Admin API key: (sdk_live_\S+)/.exec(server.output())![1]!;
+}
+
+/** Tenants with a key each, made through the admin API like a real operator would. */
+export async function provision(server: ServerProcess, slugs: string[], scopes: string[]): Promise<string[]> {
+  const headers = { authorization: `Bearer ${adminKeyOf(server)}`, 'content-type': 'application/json' };
+  const tokens: string[] = [];
+  for (const slug of slugs) {
+    await fetch(`${server.url}/api/admin/tenants`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ slug }),
+    });
+    const key = await fetch(`${server.url}/api/admin/keys`, {
+      method: 'POST',
+      headers: { ...headers, 'x-tenant-id': slug },
+      body: JSON.stringify({ scopes }),
+    });
+    tokens.push(((await key.json()) as { token: string }).token);
+  }
+  return tokens;
+}
+
+export function startBaseline(script: string, args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'baselines', script), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const port = /listening (\d+)/.exec(chunk.toString())?.[1];
+      if (port) resolve({ child, url: `http://127.0.0.1:${port}/` });
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  errors: number;
+}
+
+/** Drives `url` from this process over keep-alive connections; `next` builds each request. */
+export async function load(
+  url: string,
+  next: () => { method?: 'GET' | 'POST'; path?: string; headers: Record<string, string>; body?: string },
+  connections = 64,
+  seconds = SECONDS,
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const built = next();
+          return {
+            ...request,
+            method: built.method ?? 'POST',
+            ...(built.path ? { path: built.path } : {}),
+            headers: built.headers,
+            ...(built.body !== undefined ? { body: built.body } : {}),
+          };
+        },
+      },
+    ],
+  });
+  return {
+    requestsPerSecond: result['2xx'] / (result.duration || seconds),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    ok: result['2xx'],
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/** Percentile of already-sorted samples. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+export function printTable(rows: ReportRow[]) {
+  const header = ['figure', 'measured', 'against', 'ratio', 'target', ''];
+  const cells = rows.map((r) => [
+    r.figure,
+    r.measured,
+    r.against,
+    `${r.ratio.toFixed(2)}×`,
+    r.target,
+    r.met ? 'met' : 'NOT met',
+  ]);
+  const widths = header.map((_, i) => Math.max(...[header, ...cells].map((row) => row[i]!.length)));
+  process.stdout.write('\n');
+  for (const row of [header, ...cells])
+    process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`);
+}
