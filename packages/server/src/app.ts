@@ -24,6 +24,7 @@ import { realtimeRoutes } from './realtime/routes.ts';
 import { syncRoutes } from './sync/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { orderRoutes } from './orders/routes.ts';
+import { overviewRoutes } from './overview/routes.ts';
 import { tenantRoutes } from './tenants/routes.ts';
 import { userRoutes } from './users/routes.ts';
 
@@ -108,6 +109,7 @@ export async function buildApp({
   await app.register(conversationRoutes);
   await app.register(customerRoutes);
   await app.register(orderRoutes);
+  await app.register(overviewRoutes);
   await app.register(controlRoutes);
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => {
