@@ -187,6 +187,14 @@ function TenantSwitcher({ current, me }: { current: Tenant | undefined; me: Me |
 
 function LinkIndicator({ link }: { link: LinkState }) {
   const [, tick] = useState(0);
+  // "Caught up N changes" says what a resume replayed; it stays a while, then goes.
+  const [showCaughtUp, setShowCaughtUp] = useState(false);
+  useEffect(() => {
+    if (!link.caughtUp) return;
+    setShowCaughtUp(true);
+    const timer = setTimeout(() => setShowCaughtUp(false), 20_000);
+    return () => clearTimeout(timer);
+  }, [link.caughtUp]);
   useEffect(() => {
     if (link.status === 'live') return;
     const timer = setInterval(() => tick((n) => n + 1), 1000);
@@ -204,7 +212,7 @@ function LinkIndicator({ link }: { link: LinkState }) {
       <span className="link-dot" aria-hidden="true" />
       <span>{labels[link.status]}</span>
       {link.status !== 'live' && down !== null && down > 0 ? <span className="muted"> · {down}s</span> : null}
-      {link.status === 'live' && link.caughtUp ? (
+      {link.status === 'live' && link.caughtUp && showCaughtUp ? (
         <span className="muted" data-testid="caught-up">
           {' '}
           · caught up {link.caughtUp} change{link.caughtUp === 1 ? '' : 's'}

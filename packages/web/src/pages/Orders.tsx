@@ -53,6 +53,9 @@ export function OrderRow({ order, showCustomer }: { order: Order; showCustomer?:
         <StatusBadge status={order.status} />
         <span className="money">{formatMoney(order.total)}</span>
         <span className="muted">{formatTime(order.createdAt)}</span>
+        <span className="muted grow ellipsis" dir="auto">
+          {itemsText(order.items)}
+        </span>
         {showCustomer ? (
           <Link to={showCustomer} className="small">
             Customer

@@ -141,6 +141,7 @@ export default function Overview() {
                     <Tooltip />
                     <Legend />
                     <Bar
+                      isAnimationActive={false}
                       yAxisId="left"
                       dataKey="conversations"
                       name="Conversations"
@@ -148,12 +149,13 @@ export default function Overview() {
                       radius={[3, 3, 0, 0]}
                     />
                     <Line
+                      isAnimationActive={false}
                       yAxisId="right"
                       dataKey="messages"
                       name="Messages"
                       stroke="#7c3aed"
                       strokeWidth={2}
-                      dot={false}
+                      dot={{ r: 2 }}
                     />
                   </ComposedChart>
                 </ResponsiveContainer>
@@ -174,14 +176,22 @@ export default function Overview() {
                       formatter={(value, name) => (name === 'Revenue' ? formatMoney(Number(value)) : value)}
                     />
                     <Legend />
-                    <Bar yAxisId="left" dataKey="orders" name="Orders" fill="#2563eb" radius={[3, 3, 0, 0]} />
+                    <Bar
+                      isAnimationActive={false}
+                      yAxisId="left"
+                      dataKey="orders"
+                      name="Orders"
+                      fill="#2563eb"
+                      radius={[3, 3, 0, 0]}
+                    />
                     <Line
+                      isAnimationActive={false}
                       yAxisId="right"
                       dataKey="revenue"
                       name="Revenue"
                       stroke="#d97706"
                       strokeWidth={2}
-                      dot={false}
+                      dot={{ r: 2 }}
                     />
                   </ComposedChart>
                 </ResponsiveContainer>
@@ -208,7 +218,14 @@ export default function Overview() {
                       <YAxis allowDecimals={false} fontSize={12} />
                       <Tooltip />
                       {orderStatuses.map((s) => (
-                        <Bar key={s} dataKey={s} stackId="status" fill={statusColors[s]} name={s} />
+                        <Bar
+                          isAnimationActive={false}
+                          key={s}
+                          dataKey={s}
+                          stackId="status"
+                          fill={statusColors[s]}
+                          name={s}
+                        />
                       ))}
                     </BarChart>
                   </ResponsiveContainer>
