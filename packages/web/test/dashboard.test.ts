@@ -116,6 +116,21 @@ beforeAll(async () => {
     }),
   ]);
 
+  // A tenant with more than a page of conversations, one of them longer than a page of messages.
+  expect((await admin('POST', '/api/admin/tenants', { slug: 'busy', name: 'Busy Kitchen' })).status).toBe(
+    201,
+  );
+  const busyIngest = apiClient(() => base, await key('busy'));
+  const longPhone = newPhone();
+  await ingest(busyIngest, [
+    ...Array.from({ length: 34 }, (_, i) =>
+      message(newPhone(), `question ${i}`, minutesAgo(100 + i), { name: `Guest ${i}`, bot: SUFRAH_BOT }),
+    ),
+    ...Array.from({ length: 120 }, (_, i) =>
+      message(longPhone, `line ${i + 1}`, minutesAgo(90 - i / 2), { name: 'Long Talker', bot: SUFRAH_BOT }),
+    ),
+  ]);
+
   browser = await launchBrowser();
   context = await browser.newContext({ viewport: { width: 1366, height: 860 } });
   page = await context.newPage();
@@ -313,6 +328,31 @@ describe('the dashboard in a browser', () => {
     await screenshot(adminPage, 'all-tenants');
     await adminPage.getByLabel('Tenant').selectOption('ocean');
     await adminPage.getByRole('heading', { name: 'Overview' }).waitFor();
+    await other.close();
+  });
+
+  it('scrolls both ways: more conversations down the list, older messages up the transcript', async () => {
+    const other = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+    const adminPage = await other.newPage();
+    await login(adminPage, ADMIN);
+    await adminPage.goto(`${base}/t/busy/inbox`);
+    const list = adminPage.getByTestId('conversation-list');
+    await expect.poll(() => list.locator('li').count()).toBe(30);
+    await list.locator('li').last().scrollIntoViewIfNeeded();
+    await expect.poll(() => list.locator('li').count()).toBe(35);
+    await list.getByText('Long Talker').click();
+    const transcript = adminPage.getByTestId('transcript');
+    await transcript.getByText('line 120', { exact: true }).waitFor();
+    await expect.poll(() => transcript.locator('.bubble').count()).toBe(50);
+    for (const expected of [100, 120]) {
+      await transcript.evaluate((node) => {
+        node.scrollTop = 0;
+      });
+      await expect.poll(() => transcript.locator('.bubble').count()).toBe(expected);
+    }
+    const texts = await transcript.locator('.bubble p').allInnerTexts();
+    expect(texts).toEqual(Array.from({ length: 120 }, (_, i) => `line ${i + 1}`));
+    await screenshot(adminPage, 'inbox-long');
     await other.close();
   });
 
