@@ -125,6 +125,9 @@ export function Frame({
   const me = useMe();
   return (
     <div className="app">
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
       <aside className="sidebar">
         <div className="brand">
           <span className="brand-mark" aria-hidden="true" />
@@ -140,7 +143,7 @@ export function Frame({
           <LogoutButton />
         </div>
       </aside>
-      <main className="main" id="main">
+      <main className="main" id="main" tabIndex={-1}>
         {children}
       </main>
     </div>

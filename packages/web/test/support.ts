@@ -37,15 +37,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   });
 }
 
-export interface Api {
-  // biome-ignore lint/suspicious/noExplicitAny: test answers are read field by field
-  (
-    method: string,
-    url: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ): Promise<{ status: number; body: any }>;
-}
+/** Answers are read field by field in the tests. */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type Answer = { status: number; body: any };
+export type Api = (
+  method: string,
+  url: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<Answer>;
 
 export function apiClient(base: () => string, token: string): Api {
   return async (method, url, body, headers = {}) => {
