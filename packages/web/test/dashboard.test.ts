@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../server/src/testing/harness.ts';
 import { message, newPhone } from '../../server/src/testing/ingest.ts';
-import { runCli, type ServerProcess, startServerProcess } from '../../server/src/testing/process.ts';
+import { type ServerProcess, startServerProcess } from '../../server/src/testing/process.ts';
 import { ensureBuilt } from '../scripts/ensure-built.ts';
 import { type Api, apiClient, freePort, launchBrowser, screenshot } from './support.ts';
 
@@ -13,7 +13,8 @@ import { type Api, apiClient, freePort, launchBrowser, screenshot } from './supp
 
 const OWNER = { email: 'owner@sufrah.test', password: 'sufrah owner password' };
 const OCEAN = { email: 'owner@ocean.test', password: 'ocean owner password' };
-const ADMIN = { email: 'admin@syncdeck.test', password: 'platform admin password' };
+/** The platform admin the first start creates and prints once. */
+const ADMIN = { email: '', password: '' };
 const SUFRAH_BOT = 'whatsapp:+966508034010';
 const OCEAN_BOT = 'whatsapp:+966502045939';
 
@@ -50,15 +51,13 @@ const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString(
 beforeAll(async () => {
   await ensureBuilt({ quiet: true });
   database = await createTestDatabase();
-  const init = await runCli(
-    ['init', '--email', ADMIN.email, '--password', ADMIN.password, '--json'],
-    database.env,
-  );
-  expect(init.code, init.stderr).toBe(0);
   env = { ...database.env, PORT: String(await freePort()), REALTIME_POLL_MS: '200' };
-  server = await startServerProcess(env);
+  server = await startServerProcess(env, 60_000);
   base = server.url;
-  admin = apiClient(() => base, JSON.parse(init.stdout).apiKey.token);
+  const banner = server.output();
+  ADMIN.email = /Admin login: +(\S+)/.exec(banner)![1]!;
+  ADMIN.password = /Password: +(\S+)/.exec(banner)![1]!;
+  admin = apiClient(() => base, /Admin API key: (sdk_live_\S+)/.exec(banner)![1]!);
 
   for (const [slug, name, who] of [
     ['sufrah', 'Sufrah', OWNER],
