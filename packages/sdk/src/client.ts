@@ -16,7 +16,19 @@ import { consoleLogger, log, type SyncdeckLogger } from './logger.ts';
 import { FileOutbox, type StoredEvent } from './outbox.ts';
 import { uuidv7 } from './uuid.ts';
 
-/** Options of {@link createSyncClient}. Only `url` and `apiKey` matter for most bots. */
+/**
+ * Options of {@link createSyncClient}. Only `url` and `apiKey` matter for most bots.
+ *
+ * @example
+ * ```ts
+ * const options: SyncClientOptions = {
+ *   url: 'https://hub.example.com',
+ *   apiKey: process.env.SYNCDECK_API_KEY,
+ *   timeoutMs: 3000,
+ *   outboxPath: '/var/lib/mybot/syncdeck-outbox.jsonl',
+ * };
+ * ```
+ */
 export interface SyncClientOptions {
   /**
    * The Syncdeck server (`https://hub.example.com`) or its ingest URL (`…/functions/v1/sync`,
@@ -53,7 +65,15 @@ export interface SyncClientOptions {
   fetch?: FetchLike;
 }
 
-/** Per-call options of the sync client's methods. */
+/**
+ * Per-call options of the sync client's methods.
+ *
+ * @example
+ * ```ts
+ * // The provider's message id as the event id: a webhook the bot receives twice is stored once.
+ * sync.messageCreated(data, { eventId: twilio.MessageSid, occurredAt: new Date(twilio.timestamp) });
+ * ```
+ */
 export interface SendOptions {
   /** Your own idempotency key (e.g. the provider's message id). Default: a new UUIDv7. */
   eventId?: string;
@@ -61,7 +81,15 @@ export interface SendOptions {
   occurredAt?: Date | string;
 }
 
-/** How a call ended. Awaiting it is optional; it never rejects. */
+/**
+ * How a call ended. Awaiting it is optional; it never rejects.
+ *
+ * @example
+ * ```ts
+ * const outcome = await sync.orderCreated(order);
+ * if (outcome.status === 'rejected') logger.warn({ err: outcome.error }, 'Syncdeck refused the order');
+ * ```
+ */
 export type SendOutcome =
   | { status: 'delivered'; eventId: string /** The server had it already. */; duplicate: boolean }
   | { status: 'rejected' | 'dropped' | 'failed'; eventId: string; error: SyncdeckError }
@@ -69,7 +97,14 @@ export type SendOutcome =
   | { status: 'pending'; eventId: string }
   | { status: 'skipped'; reason: 'disabled' | 'debounced' | 'closed' };
 
-/** Counters since the client was created. */
+/**
+ * Counters since the client was created, for a health endpoint or a metrics exporter.
+ *
+ * @example
+ * ```ts
+ * app.get('/health', () => ({ ok: true, syncdeck: sync.stats() }));
+ * ```
+ */
 export interface SyncStats {
   enabled: boolean;
   /** Waiting to be sent (in flight not included). */
@@ -98,12 +133,26 @@ export interface SyncStats {
   outboxErrors: number;
 }
 
-/** The data of one event, as `packages/core`'s schema accepts it. */
+/**
+ * The data of one event, as `packages/core`'s schema accepts it.
+ *
+ * @example
+ * ```ts
+ * const status: EventData<'order.status'> = { syrve_order_id: 'A-1001', status: 'cooking' };
+ * ```
+ */
 export type EventData<E extends SyncEventName> = SyncEventData<E>;
 
 /**
  * The bot's sync client: every method returns at once, never throws, and hands back a promise
  * that resolves (never rejects) when the event was delivered or given up.
+ *
+ * @example
+ * ```ts
+ * const sync: SyncClient = createSyncClient({ url, apiKey });
+ * sync.escalationCreated({ customer_identifier: { telegram_chat_id: 123 }, reason: 'wants a human' });
+ * await sync.flush(); // optional: wait until everything queued is delivered
+ * ```
  */
 export interface SyncClient {
   /** Whether the client has a url and key; when false every call is a no-op. */
@@ -256,6 +305,7 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
       while (queue.length > maxQueue) evictOne();
       if (stored.length > 0) {
         log(logger, 'info', { path: options.outboxPath, events: stored.length }, 'outbox: resuming events');
+        kick();
       }
     } catch (error) {
       outbox.errors++;

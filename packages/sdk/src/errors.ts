@@ -1,4 +1,11 @@
-/** What went wrong, as a stable code a program can branch on. */
+/**
+ * What went wrong, as a stable code a program can branch on.
+ *
+ * @example
+ * ```ts
+ * if (outcome.status === 'failed' && outcome.error.code === 'invalid_config') alertOps();
+ * ```
+ */
 export type SyncdeckErrorCode =
   /** The client was given no usable url or key. */
   | 'invalid_config'

@@ -3,7 +3,16 @@ import { SyncdeckError } from './errors.ts';
 export const SDK_VERSION = '0.1.0';
 export const USER_AGENT = `syncdeck-sdk/${SDK_VERSION}`;
 
-/** A `fetch` the caller may replace (tests, proxies, other runtimes). */
+/**
+ * A `fetch` the caller may replace (tests, proxies, other runtimes).
+ *
+ * @example
+ * ```ts
+ * import { fetch as undiciFetch, ProxyAgent } from 'undici';
+ * const dispatcher = new ProxyAgent('http://proxy:3128');
+ * createSyncClient({ url, apiKey, fetch: (input, init) => undiciFetch(input, { ...init, dispatcher }) });
+ * ```
+ */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 /** Parses a base URL, or throws `invalid_config`. */

@@ -13,10 +13,24 @@ import {
   USER_AGENT,
 } from './http.ts';
 
-/** A row, as the source platform has it. */
+/**
+ * A row, as the source platform has it.
+ *
+ * @example
+ * ```ts
+ * const row: Row = { id: 'wo-1', title: 'Fix the door', updated_at: new Date().toISOString() };
+ * ```
+ */
 export type Row = Record<string, unknown>;
 
-/** One change of one row (DESIGN.md, "Row sync"). */
+/**
+ * One change of one row (DESIGN.md, "Row sync").
+ *
+ * @example
+ * ```ts
+ * await rows.send({ type: 'UPDATE', table: 'sites', tenant_id: t, record: site, old_record: before });
+ * ```
+ */
 export interface RowChange {
   type: 'INSERT' | 'UPDATE' | 'DELETE';
   /** The source's table name, e.g. `adhoc_work_orders`. */
@@ -28,7 +42,17 @@ export interface RowChange {
   old_record: Row | null;
 }
 
-/** One batch of a full sync (DESIGN.md, "Row sync"). */
+/**
+ * One batch of a full sync (DESIGN.md, "Row sync"), as {@link RowSyncSender.fullSync} sends it.
+ *
+ * @example
+ * ```ts
+ * const batch: FullSyncBatch = {
+ *   type: 'FULL_SYNC', table: 'sites', tenant_id: t, sync_id: 'run-1',
+ *   offset: 0, records: [], total: 0, is_last: true,
+ * };
+ * ```
+ */
 export interface FullSyncBatch {
   type: 'FULL_SYNC';
   table: string;
@@ -42,7 +66,14 @@ export interface FullSyncBatch {
   is_last: boolean;
 }
 
-/** Options of {@link createRowSyncSender}. */
+/**
+ * Options of {@link createRowSyncSender}.
+ *
+ * @example
+ * ```ts
+ * const options: RowSyncSenderOptions = { url: 'https://hub.example.com', source: 'optiqo', secret };
+ * ```
+ */
 export interface RowSyncSenderOptions {
   /** The Syncdeck server (`https://hub.example.com`); with `source`, posts to `/api/webhooks/:source`. Without `source`, the full webhook URL. */
   url: string;
@@ -57,13 +88,28 @@ export interface RowSyncSenderOptions {
   fetch?: FetchLike;
 }
 
-/** What the server answered to a request. */
+/**
+ * What the server answered to a request.
+ *
+ * @example
+ * ```ts
+ * const { status, body } = await rows.insert('sites', t, site);
+ * ```
+ */
 export interface RowSyncAnswer {
   status: number;
   body: unknown;
 }
 
-/** Sends a source platform's row changes and full syncs, signed. */
+/**
+ * Sends a source platform's row changes and full syncs, signed.
+ *
+ * @example
+ * ```ts
+ * const rows: RowSyncSender = createRowSyncSender({ url, source: 'optiqo', secret });
+ * await rows.delete('sites', tenantId, { id: 'site-9' });
+ * ```
+ */
 export interface RowSyncSender {
   /** Sends one change. */
   send(change: RowChange): Promise<RowSyncAnswer>;

@@ -13,7 +13,14 @@ import {
   USER_AGENT,
 } from './http.ts';
 
-/** Options of {@link createSessionStore}. */
+/**
+ * Options of {@link createSessionStore}.
+ *
+ * @example
+ * ```ts
+ * const options: SessionStoreOptions = { url: 'https://hub.example.com', apiKey, botId: bot.id };
+ * ```
+ */
 export interface SessionStoreOptions {
   /** The Syncdeck server, e.g. `https://hub.example.com`. */
   url: string;
@@ -30,10 +37,24 @@ export interface SessionStoreOptions {
   fetch?: FetchLike;
 }
 
-/** A stored session; `state` is whatever the bot put. */
+/**
+ * A stored session; `state` is whatever the bot put.
+ *
+ * @example
+ * ```ts
+ * const session: Session<{ items: string[] }> | null = await sessions.get(chatKey);
+ * ```
+ */
 export type Session<State = unknown> = Omit<BotSession, 'state'> & { state: State };
 
-/** Options of {@link SessionStore.put}. */
+/**
+ * Options of {@link SessionStore.put}.
+ *
+ * @example
+ * ```ts
+ * await sessions.put(chatKey, cart, { version: session.version, ttlSeconds: 86_400 });
+ * ```
+ */
 export interface PutOptions {
   /**
    * Compare-and-set: write only over this version (`If-Match`); `null` writes only when there is
@@ -44,7 +65,15 @@ export interface PutOptions {
   ttlSeconds?: number;
 }
 
-/** A bot's memory per customer, kept by Syncdeck: survives every restart of the bot. */
+/**
+ * A bot's memory per customer, kept by Syncdeck: survives every restart of the bot.
+ *
+ * @example
+ * ```ts
+ * const sessions: SessionStore = createSessionStore({ url, apiKey, botId });
+ * const language = (await sessions.get<{ language: string }>(chatKey))?.state.language ?? 'ar';
+ * ```
+ */
 export interface SessionStore {
   /** The session, or null when there is none (or it expired). */
   get<State = unknown>(customerKey: string): Promise<Session<State> | null>;

@@ -1,6 +1,13 @@
 import type { OrderStatus } from '@syncdeck/core';
 
-/** The statuses an `order.status` event carries (`created` is what `order.created` sets). */
+/**
+ * The statuses an `order.status` event carries (`created` is what `order.created` sets).
+ *
+ * @example
+ * ```ts
+ * const next: OrderStatusUpdate = 'delivering';
+ * ```
+ */
 export type OrderStatusUpdate = Exclude<OrderStatus, 'created'>;
 
 const SYRVE_STATUSES: Record<string, OrderStatusUpdate> = {
