@@ -290,6 +290,42 @@ describe('sync client: resilience', () => {
     expect(sync.stats()).toMatchObject({ delivered: 2, duplicates: 1, rejected: 1, retries: 0 });
   });
 
+  it('retries an event a batch answers "could not be stored; retry it", as a 5xx', async () => {
+    server.handle((request) => {
+      const events = eventsOf(request);
+      // Alone, an event the database refuses is a 500, as the real server answers it.
+      if (!JSON.parse(request.body).events) {
+        return events[0]!.data.syrve_order_id === 'stuck' ? { status: 500, body: {} } : acceptAll(request);
+      }
+      return {
+        status: 200,
+        body: {
+          results: events.map((event, index) =>
+            event.data.syrve_order_id === 'stuck'
+              ? {
+                  index,
+                  status: 'rejected',
+                  event_id: event.event_id,
+                  error: { message: 'The event could not be stored; retry it', details: [] },
+                }
+              : { index, status: 'accepted', event_id: event.event_id },
+          ),
+        },
+      };
+    });
+    const sync = make({ url: server.url, apiKey: KEY, maxAttempts: 3 });
+    const [ok, stuck] = await Promise.all([
+      sync.orderStatus({ syrve_order_id: 'fine', status: 'cooking' }),
+      sync.orderStatus({ syrve_order_id: 'stuck', status: 'cooking' }),
+    ]);
+    expect(ok).toMatchObject({ status: 'delivered' });
+    expect(stuck).toMatchObject({ status: 'failed', error: { code: 'gave_up' } });
+    const sent = server.requests.flatMap(eventsOf).map((e) => e.data.syrve_order_id);
+    expect(sent.filter((id) => id === 'fine')).toHaveLength(1);
+    expect(sent.filter((id) => id === 'stuck')).toHaveLength(3);
+    expect(sync.stats()).toMatchObject({ delivered: 1, failed: 1, rejected: 0 });
+  });
+
   it('halves a batch the server finds too large', async () => {
     server.handle((request) =>
       eventsOf(request).length > 2 ? { status: 413, body: {} } : acceptAll(request),

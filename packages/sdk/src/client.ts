@@ -479,16 +479,19 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
 
   function settleBatch(batch: Entry[], answer: HttpAnswer) {
     const results = (answer.body as { results?: SyncResult[] } | null)?.results;
-    const byIndex = new Map<number, SyncResult>();
-    if (Array.isArray(results)) for (const result of results) byIndex.set(result.index, result);
-    const unanswered: Entry[] = [];
-    const answered: Entry[] = [];
-    batch.forEach((entry, index) => {
-      (byIndex.has(index) ? answered : unanswered).push(entry);
-    });
-    const rejected = answered.filter((entry) => byIndex.get(batch.indexOf(entry))!.status === 'rejected');
+    const resultOf = new Map<Entry, SyncResult>();
+    if (Array.isArray(results)) {
+      for (const result of results) if (batch[result.index]) resultOf.set(batch[result.index]!, result);
+    }
+    // An event the server could not store (a database error, not its data) is answered
+    // "rejected … retry it": it is retried as a 5xx would be (alone, the server answers it 500).
+    const transient = (result: SyncResult) =>
+      result.status === 'rejected' && /retry/i.test(result.error?.message ?? '');
+    const again = batch.filter((entry) => resultOf.has(entry) && transient(resultOf.get(entry)!));
+    const answered = batch.filter((entry) => resultOf.has(entry) && !again.includes(entry));
+    const rejected = answered.filter((entry) => resultOf.get(entry)!.status === 'rejected');
     finish(answered, (entry) => {
-      const result = byIndex.get(batch.indexOf(entry))!;
+      const result = resultOf.get(entry)!;
       if (result.status === 'rejected') {
         const error = new SyncdeckError(
           'invalid_event',
@@ -512,17 +515,30 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
           rejected: rejected.map((entry) => ({
             event: entry.stored.event,
             event_id: entry.stored.event_id,
-            error: byIndex.get(batch.indexOf(entry))!.error,
+            error: resultOf.get(entry)!.error,
           })),
         },
         'Syncdeck rejected events of a batch; they are not retried',
       );
     }
     // An answer without a result for an event: send it again; its event_id makes that safe.
+    const unanswered = batch.filter((entry) => !resultOf.has(entry));
     if (unanswered.length > 0) queue.unshift(...unanswered);
+    if (again.length > 0) {
+      const error = new SyncdeckError('server_error', 'the server could not store some events of a batch', {
+        status: answer.status,
+        body: again.map((entry) => resultOf.get(entry)),
+      });
+      retry(again, error, undefined);
+    }
   }
 
-  function retry(batch: Entry[], error: SyncdeckError, retryAfter: number | undefined) {
+  function retry(
+    batch: Entry[],
+    error: SyncdeckError,
+    retryAfter: number | undefined,
+    attemptLimit = maxAttempts,
+  ) {
     counters.retries++;
     counters.consecutiveFailures++;
     recordError(error);
@@ -533,10 +549,14 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
       (entry.attempts >= maxAttempts ? exhausted : again).push(entry);
     }
     if (exhausted.length > 0) {
-      const gaveUp = new SyncdeckError('gave_up', `gave up after ${maxAttempts} attempts: ${error.message}`, {
-        cause: error,
-        ...(error.status === undefined ? {} : { status: error.status }),
-      });
+      const gaveUp = new SyncdeckError(
+        'gave_up',
+        `gave up after ${attemptLimit} attempts: ${error.message}`,
+        {
+          cause: error,
+          ...(error.status === undefined ? {} : { status: error.status }),
+        },
+      );
       finish(exhausted, (entry) => ({ status: 'failed', eventId: entry.stored.event_id, error: gaveUp }));
     }
     queue.unshift(...again);
