@@ -308,6 +308,7 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
         kick();
       }
     } catch (error) {
+      outbox.close(); // releases the lock if this process took it
       outbox.errors++;
       log(
         logger,

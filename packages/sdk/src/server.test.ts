@@ -301,5 +301,5 @@ describe('against a spawned server', () => {
     const counts = countOf(await storedContents(), 'bot message ');
     expect(counts.size).toBe(50);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
-  });
+  }, 120_000);
 });
