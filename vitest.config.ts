@@ -1,3 +1,4 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // The whole suite runs twice: on embedded PGlite and on the PostgreSQL server.
@@ -8,10 +9,12 @@ const common = {
 };
 
 export default defineConfig({
+  // @syncdeck/sdk exports its TypeScript sources under this condition inside the workspace.
+  ssr: { resolve: { conditions: ['@syncdeck/source', ...defaultServerConditions] } },
   test: {
     projects: [
-      { test: { ...common, name: 'pglite', env: { SYNCDECK_TEST_DB: 'pglite' } } },
-      { test: { ...common, name: 'postgres', env: { SYNCDECK_TEST_DB: 'postgres' } } },
+      { extends: true, test: { ...common, name: 'pglite', env: { SYNCDECK_TEST_DB: 'pglite' } } },
+      { extends: true, test: { ...common, name: 'postgres', env: { SYNCDECK_TEST_DB: 'postgres' } } },
     ],
   },
 });

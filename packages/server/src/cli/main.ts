@@ -1,12 +1,14 @@
 import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
 import type { CreatedApiKey, ErrorBody, Tenant } from '@syncdeck/core';
 import { ZodError } from 'zod';
 import { ConfigError, type Config, loadConfig } from '../config.ts';
 import { migrate, openDatabase } from '../db/index.ts';
 import { AppError, detailsFromZod } from '../http/errors.ts';
 import type { InitialiseResult } from '../installation/service.ts';
+import { startDemo } from '../demo/simulator.ts';
 import { createLogger } from '../logger.ts';
-import { startServer, stopOnSignals } from '../server.ts';
+import { type RunningServer, startServer, stopOnSignals } from '../server.ts';
 import type { AddedMember } from '../users/store.ts';
 import { type CliCommandName, runCliCommand } from './commands.ts';
 import { CONTROL_HEADER } from './control-routes.ts';
@@ -15,7 +17,8 @@ import { claimDataDir, DataDirBusyError, readControlFile, releaseDataDir } from 
 const USAGE = `Usage: syncdeck <command> [options]
 
 Commands:
-  start                                   Start the server (PORT, DATA_DIR or DATABASE_URL from the environment)
+  start [--demo]                          Start the server (PORT, DATA_DIR or DATABASE_URL from the environment);
+                                          --demo also runs simulated restaurant bots through @syncdeck/sdk
   init [--email E] [--password P]         Create the schema, the platform admin and an admin API key (once)
   tenant create SLUG [--name NAME]        Create a tenant
   key create --tenant SLUG --scopes ingest,read,operate,admin [--name NAME]
@@ -36,7 +39,7 @@ interface Invocation {
   json: boolean;
 }
 
-function parseInvocation(argv: string[]): Invocation | 'start' | 'help' {
+function parseInvocation(argv: string[]): Invocation | 'start' | 'demo' | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -50,12 +53,13 @@ function parseInvocation(argv: string[]): Invocation | 'start' | 'help' {
       scopes: { type: 'string' },
       role: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      demo: { type: 'boolean', default: false },
     },
   });
   const [first, second, ...rest] = positionals;
   const json = values.json ?? false;
   if (values.help || !first || first === 'help') return 'help';
-  if (first === 'start') return 'start';
+  if (first === 'start') return values.demo ? 'demo' : 'start';
   if (first === 'init')
     return { name: 'init', json, args: { email: values.email, password: values.password } };
   if (first === 'tenant' && second === 'create') {
@@ -202,6 +206,23 @@ function reportError(error: unknown, json: boolean): number {
   return code === 'usage' ? 2 : 1;
 }
 
+/** Runs the demo's simulated bots against this server's own port; stopping the server stops them first. */
+async function withDemo(server: RunningServer, logger: Logger, host: string): Promise<RunningServer> {
+  const address = server.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
+  const demo = await startDemo({ db: server.db, url, logger: logger.child({ module: 'demo' }) });
+  out(demo.description);
+  return {
+    ...server,
+    async stop() {
+      await demo.stop();
+      await server.stop();
+    },
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
@@ -211,9 +232,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const config = loadConfig();
-    if (invocation === 'start') {
+    if (invocation === 'start' || invocation === 'demo') {
       const logger = createLogger(config);
-      const starting = startServer(config, out, logger);
+      const server = startServer(config, out, logger);
+      const starting =
+        invocation === 'demo' ? server.then((running) => withDemo(running, logger, config.host)) : server;
       stopOnSignals(starting, config.shutdownTimeoutMs, logger);
       await starting;
       return -1;
