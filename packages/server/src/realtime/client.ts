@@ -89,7 +89,9 @@ export class RealtimeClient {
       const page = await tenantFeedAfter(this.db, this.tenantId, this.sentSeq, REPLAY_PAGE);
       // The next page is read once this one has left for the network: no faster than the client reads.
       await new Promise<void>((resolve) => {
-        page.forEach((event, i) => this.sendChange(event, i === page.length - 1 ? resolve : undefined));
+        page.forEach((event, i) => {
+          this.sendChange(event, i === page.length - 1 ? resolve : undefined);
+        });
         if (page.length === 0 || this.isClosed()) resolve();
       });
       // A short page read after the subscription began covers everything the tail had read

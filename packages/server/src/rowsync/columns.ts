@@ -33,8 +33,9 @@ export function widen(a: ColumnType, b: ColumnType): ColumnType {
 
 /**
  * The columns these records carry, with the type that holds every value seen. `id` is always
- * one (the key); a column whose every value was null is text; names that are not plain
- * identifiers stay in the stored row but are not exposed.
+ * one (the key). A column whose every value so far was null waits for a value before it gets
+ * a type (typing it text now would turn its later numbers into text); names that are not
+ * plain identifiers stay in the stored row but are not exposed.
  */
 export function columnsOf(records: readonly Record<string, unknown>[]): Map<string, ColumnType> {
   const seen = new Map<string, ColumnType | null>([['id', 'text']]);
@@ -51,7 +52,7 @@ export function columnsOf(records: readonly Record<string, unknown>[]): Map<stri
       }
     }
   }
-  return new Map([...seen].map(([name, type]) => [name, type ?? 'text']));
+  return new Map([...seen].filter((entry): entry is [string, ColumnType] => entry[1] !== null));
 }
 
 /** The view's expression for a column; a value of another JSON type reads as NULL, never an error. */

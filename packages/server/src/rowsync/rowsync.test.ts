@@ -399,3 +399,219 @@ describe('full sync', () => {
     expect((await rows(globexRead, 'work_orders')).length).toBeGreaterThan(0);
   });
 });
+
+describe('tenants of a source', () => {
+  it('creates a tenant for an unknown tenant id on its first push, once', async () => {
+    const [a, b] = await Promise.all([
+      ok(change('INSERT', { id: 'n1' }, 'Initech 42')),
+      ok(change('INSERT', { id: 'n2' }, 'Initech 42')),
+    ]);
+    expect(a.tenantId).toBe(b.tenantId);
+    const tenant = await t.db.query<{ slug: string }>('SELECT slug FROM tenants WHERE id = $1', [a.tenantId]);
+    expect(tenant.rows[0]!.slug).toBe('optiqo-initech-42');
+    const acmeSlug = await t.db.query<{ slug: string }>('SELECT slug FROM tenants WHERE id = $1', [acme]);
+    expect(acmeSlug.rows[0]!.slug).toBe('optiqo-acme');
+  });
+});
+
+describe('per-tenant views', () => {
+  async function viewColumns(tenantId: string, table: string) {
+    const result = await t.db.query<{ column_name: string; data_type: string }>(
+      `SELECT column_name, data_type FROM information_schema.columns
+       WHERE table_schema = 'tenants' AND table_name = $1 ORDER BY ordinal_position`,
+      [`${tenantId}_${table}`],
+    );
+    return Object.fromEntries(result.rows.map((r) => [r.column_name, r.data_type]));
+  }
+  async function viewOid(tenantId: string, table: string): Promise<number> {
+    const result = await t.db.query<{ oid: number }>(
+      "SELECT c.oid::int AS oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'tenants' AND c.relname = $1",
+      [`${tenantId}_${table}`],
+    );
+    return result.rows[0]!.oid;
+  }
+
+  it('shows a tenant only its own rows and the columns pushed for it', async () => {
+    const acmeRows = await synced(acmeRead, 'work_orders', '?limit=200');
+    const names = acmeRows.json().columns.map((c: { name: string }) => c.name);
+    expect(names).not.toContain('secret_cost');
+    expect(acmeRows.body).not.toContain('secret_cost');
+    expect(acmeRows.json().data.some((r: { id: string }) => r.id === 'g-1')).toBe(false);
+    const probe = await synced(acmeRead, 'work_orders', '?filter=secret_cost:gt:0');
+    expect(probe.statusCode).toBe(400);
+    const globexRows = await rows(globexRead, 'work_orders');
+    expect(globexRows.find((r) => r.id === 'g-1')).toMatchObject({ secret_cost: 9 });
+    expect(globexRows.some((r) => r.id === 'seed-1')).toBe(false);
+    expect(await viewColumns(acme, 'work_orders')).not.toHaveProperty('secret_cost');
+    expect(await viewColumns(globex, 'work_orders')).toHaveProperty('secret_cost', 'numeric');
+  });
+
+  it('regenerates the view when a column appears, and only then', async () => {
+    const before = await viewOid(acme, 'work_orders');
+    await ok(change('UPDATE', { id: 'seed-1', title: 'same columns' }));
+    expect(await viewOid(acme, 'work_orders')).toBe(before);
+    await ok(
+      change('UPDATE', {
+        id: 'seed-1',
+        title: 'more',
+        priority: 3,
+        due_at: '2024-07-01T09:00:00Z',
+        flagged: true,
+        meta: { a: 1 },
+      }),
+    );
+    expect(await viewOid(acme, 'work_orders')).not.toBe(before);
+    expect(await viewColumns(acme, 'work_orders')).toMatchObject({
+      id: 'text',
+      title: 'text',
+      priority: 'numeric',
+      due_at: 'timestamp with time zone',
+      flagged: 'boolean',
+      meta: 'jsonb',
+    });
+    expect(await viewColumns(globex, 'work_orders')).not.toHaveProperty('priority');
+    const row = (await rows(acmeRead, 'work_orders')).find((r) => r.id === 'seed-1')!;
+    expect(row).toMatchObject({ priority: 3, flagged: true, meta: { a: 1 } });
+    // A column that later carries another type widens to text rather than failing reads.
+    await ok(change('UPDATE', { id: 'seed-2', priority: 'urgent' }));
+    expect(await viewColumns(acme, 'work_orders')).toHaveProperty('priority', 'text');
+    expect((await rows(acmeRead, 'work_orders')).find((r) => r.id === 'seed-2')!.priority).toBe('urgent');
+  });
+
+  it('filters, sorts and pages with a cursor', async () => {
+    for (let i = 0; i < 7; i++)
+      await ok(
+        change(
+          'INSERT',
+          { id: `p${i}`, amount: i % 3 === 0 ? null : i * 10, kind: i % 2 ? 'odd' : 'even' },
+          'acme',
+          'attendance_events',
+        ),
+      );
+    const all = await rows(acmeRead, 'attendance_events', '&sort=-amount');
+    expect(all.map((r) => r.id)).toEqual(['p5', 'p4', 'p2', 'p1', 'p6', 'p3', 'p0']);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `?limit=2&sort=-amount${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page = await synced(acmeRead, 'attendance_events', query);
+      expect(page.statusCode, page.body).toBe(200);
+      seen.push(...page.json().data.map((r: { id: string }) => r.id));
+      cursor = page.json().nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all.map((r) => r.id));
+    const filtered = await rows(
+      acmeRead,
+      'attendance_events',
+      '&filter=amount:gte:20&filter=kind:eq:odd&sort=amount',
+    );
+    expect(filtered.map((r) => r.id)).toEqual(['p5']);
+    const nulls = await rows(acmeRead, 'attendance_events', '&filter=amount:isnull');
+    expect(nulls.map((r) => r.id).sort()).toEqual(['p0', 'p3', 'p6']);
+    const contains = await rows(acmeRead, 'attendance_events', '&filter=kind:contains:DD');
+    expect(contains).toHaveLength(3);
+  });
+
+  it('refuses names that are not columns and values of the wrong type, never reaching SQL', async () => {
+    for (const query of [
+      '?sort=amount%22%3B%20DROP%20TABLE%20tenants%3B--',
+      '?filter=amount%22%20OR%201%3D1--:eq:1',
+      '?filter=nope:eq:1',
+      '?filter=amount:gt:abc',
+      '?filter=amount:like:1',
+      '?cursor=garbage',
+    ]) {
+      const response = await synced(acmeRead, 'attendance_events', query);
+      expect(response.statusCode, query).toBe(400);
+    }
+    expect((await synced(acmeRead, 'Work_Orders"')).statusCode).toBe(400);
+  });
+
+  it('answers 404 for a table nothing was pushed to for this tenant, 401 and 403 without the right credential', async () => {
+    expect((await synced(globexRead, 'sites')).statusCode).toBe(404);
+    expect((await synced(acmeRead, 'no_such_table')).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: '/api/synced/work_orders' })).statusCode).toBe(401);
+    expect((await synced(ingestOnly, 'work_orders')).statusCode).toBe(403);
+    const asAdmin = await t.app.inject({
+      method: 'GET',
+      url: '/api/synced/work_orders',
+      headers: { ...bearer(t.adminToken), 'x-tenant-id': globex },
+    });
+    expect(asAdmin.statusCode).toBe(200);
+    expect(asAdmin.json().data.every((r: { id: string }) => r.id !== 'seed-1')).toBe(true);
+    // A tenant's credential naming another tenant gets 404, as if it did not exist.
+    const crossed = await t.app.inject({
+      method: 'GET',
+      url: '/api/synced/work_orders',
+      headers: { ...bearer(acmeRead), 'x-tenant-id': globex },
+    });
+    expect(crossed.statusCode).toBe(404);
+  });
+});
+
+describe('webhook logs', () => {
+  it('shows a tenant only its own attempts; a platform admin all of them, filtered and paged', async () => {
+    const own = await t.app.inject({
+      method: 'GET',
+      url: '/api/webhook-logs?limit=200',
+      headers: bearer(acmeRead),
+    });
+    expect(own.statusCode).toBe(200);
+    const entries = own.json().data as { tenantId: string | null }[];
+    expect(entries.length).toBeGreaterThan(5);
+    expect(entries.every((e) => e.tenantId === acme)).toBe(true);
+    const other = await t.app.inject({
+      method: 'GET',
+      url: `/api/webhook-logs?tenant=${globex}`,
+      headers: bearer(acmeRead),
+    });
+    expect(other.statusCode).toBe(404);
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/api/webhook-logs', headers: bearer(ingestOnly) }))
+        .statusCode,
+    ).toBe(403);
+    expect((await t.app.inject({ method: 'GET', url: '/api/webhook-logs' })).statusCode).toBe(401);
+
+    const all = await logs();
+    expect(all.some((e) => e.result === 'rejected')).toBe(true);
+    const globexOnly = await admin('GET', `/api/webhook-logs?tenant=${globex}&limit=200`);
+    expect(globexOnly.json().data.every((e: { tenantId: string }) => e.tenantId === globex)).toBe(true);
+    const fullSyncs = await admin('GET', '/api/webhook-logs?table=zones&result=staged&limit=200');
+    expect(fullSyncs.json().data.length).toBeGreaterThan(0);
+    expect(fullSyncs.json().data.every((e: { type: string }) => e.type === 'FULL_SYNC')).toBe(true);
+
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await admin('GET', `/api/webhook-logs?limit=7${cursor ? `&cursor=${cursor}` : ''}`);
+      for (const entry of page.json().data as { id: string }[]) seen.add(entry.id);
+      cursor = page.json().nextCursor;
+      pages++;
+    } while (cursor && pages < 100);
+    const count = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_logs');
+    expect(seen.size).toBe(count.rows[0]!.n);
+  });
+
+  it('forgets logs, push logs and delivered ids past the retention window, and drops abandoned runs', async () => {
+    await t.db.query(
+      "UPDATE webhook_logs SET created_at = now() - interval '8 days' WHERE result = 'rejected'",
+    );
+    await t.db.query("UPDATE tenant_data_push_log SET created_at = now() - interval '8 days'");
+    await t.db.query(
+      "UPDATE full_sync_runs SET updated_at = now() - interval '8 days' WHERE sync_id = 'run-3'",
+    );
+    const staging =
+      "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'optiqo' AND tablename LIKE 'zones__run_%'";
+    expect((await t.db.query<{ n: number }>(staging)).rows[0]!.n).toBe(1);
+    const pruned = await pruneExpired(t.db, 7);
+    expect(pruned.rowSync.webhookLogs).toBeGreaterThan(0);
+    expect(pruned.rowSync.abandonedRuns).toBe(1);
+    expect((await t.db.query<{ n: number }>(staging)).rows[0]!.n).toBe(0);
+    expect((await logs('&result=rejected')).length).toBe(0);
+    const pushes = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tenant_data_push_log');
+    expect(pushes.rows[0]!.n).toBe(0);
+    // Rows themselves are data, not logs: untouched.
+    expect((await rows(acmeRead, 'zones')).length).toBeGreaterThan(0);
+  });
+});

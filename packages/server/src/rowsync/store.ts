@@ -6,15 +6,7 @@ import { AppError } from '../http/errors.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import { iso } from '../http/time.ts';
 import { type ColumnType, columnExpression } from './columns.ts';
-import {
-  columnIdent,
-  dataTable,
-  quoteIdent,
-  quoteLiteral,
-  schemaIdent,
-  stagingTable,
-  tenantView,
-} from './names.ts';
+import { columnIdent, dataTable, quoteLiteral, schemaIdent, stagingTable, tenantView } from './names.ts';
 
 /** Serialises DDL on the sources' schemas, so two processes never create one table at once. */
 const DDL_LOCK = 7_301_101;
