@@ -22,7 +22,10 @@ async function push(secret: string, table = 'sites') {
   const body = JSON.stringify({ type: 'INSERT', table, tenant_id: 'acme', record: { id: 'r1' } });
   const response = await fetch(`${server!.url}/api/webhooks/optiqo`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-webhook-signature': `sha256=${signSeed(body, secret)}` },
+    headers: {
+      'content-type': 'application/json',
+      'x-webhook-signature': `sha256=${signSeed(body, secret)}`,
+    },
     body,
   });
   return response.status;

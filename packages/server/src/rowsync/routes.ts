@@ -58,7 +58,7 @@ const logQuerySchema = pageQuerySchema.extend({
 export const rowSyncRoutes: FastifyPluginAsyncZod = async (app) => {
   const { db, config } = app;
   const box = await loadSecretBox(config);
-  const service = new RowSyncService(db, box);
+  const service = new RowSyncService(db, box, app.log, config.ingestMaxBatch);
 
   app.decorateRequest('startedAt', 0);
   app.addHook('onRequest', async (request) => {

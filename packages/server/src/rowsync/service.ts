@@ -16,9 +16,9 @@ import { AppError, detailsFromZod } from '../http/errors.ts';
 import { insertTenant } from '../tenants/store.ts';
 import { type ColumnType, columnsOf, isTimestamp, widen } from './columns.ts';
 import { type SignatureHeaders, verifySignature } from './signature.ts';
+import { RowChangeWriter } from './writer.ts';
 import {
   addSourceSecret,
-  applyRowChange,
   applyUnstagedBatch,
   claimDelivery,
   findSourceByName,
@@ -172,10 +172,16 @@ export class RowSyncService {
   /** Columns known to be tracked, per tenant and table: only ever a subset of the database's. */
   private readonly columns = new Map<string, Map<string, ColumnType>>();
 
+  private readonly writer: RowChangeWriter;
+
   constructor(
     private readonly db: Db,
     private readonly box: SecretBox,
-  ) {}
+    logger: FastifyBaseLogger,
+    maxBatch: number,
+  ) {
+    this.writer = new RowChangeWriter(db, logger, maxBatch);
+  }
 
   forget(name: string): void {
     this.sources.delete(name);
@@ -343,7 +349,7 @@ export class RowSyncService {
         table,
       };
       if (payload.type === 'FULL_SYNC') return await this.fullSync(target, payload, prepared, entry, elapsed);
-      return await this.rowChange(target, payload, prepared[0]!, entry, elapsed);
+      return await this.rowChange(target, payload, prepared[0]!, entry, startedAt);
     } catch (error) {
       if (error instanceof AppError) throw await refuse(error);
       if (isDataException(error))
@@ -370,37 +376,33 @@ export class RowSyncService {
     payload: RowChange,
     row: PreparedRow,
     entry: Omit<WebhookLogEntry, 'result' | 'status' | 'durationMs' | 'error'>,
-    elapsed: () => number,
+    startedAt: number,
   ): Promise<WebhookResult> {
-    const change = {
-      kind: payload.type === 'DELETE' ? ('delete' as const) : ('upsert' as const),
-      id: row.id,
-      data: payload.type === 'DELETE' ? null : JSON.stringify(row.record),
-      updatedAt: row.updatedAt,
-    };
-    const logFields = { type: payload.type, webhookId: entry.webhookId };
-    const columns = change.kind === 'upsert' ? columnsOf([row.record]) : null;
-    let outcome: { applied: boolean; duplicate: boolean };
+    const kind = payload.type === 'DELETE' ? ('delete' as const) : ('upsert' as const);
+    const columns = kind === 'upsert' ? columnsOf([row.record]) : null;
     if (columns && (await this.hasNewColumns(target.tenantId, target.table, columns))) {
-      const { result, tracked } = await this.db.transaction(async (tx) => {
-        const tracked = await trackColumns(tx, target, columns);
-        return {
-          tracked,
-          result: await applyRowChange(tx, target, change, { ...logFields, elapsedMs: elapsed() }),
-        };
-      });
+      // Committed ahead of the change: a column known without rows yet is harmless, and the
+      // view is then in place before the group commit writes the row.
+      const tracked = await this.db.transaction((tx) => trackColumns(tx, target, columns));
       this.remember(target.tenantId, target.table, tracked);
-      outcome = result;
-    } else {
-      outcome = await applyRowChange(this.db, target, change, { ...logFields, elapsedMs: elapsed() });
     }
+    const outcome = await this.writer.write({
+      target,
+      kind,
+      type: payload.type,
+      id: row.id,
+      data: kind === 'delete' ? null : JSON.stringify(row.record),
+      updatedAt: row.updatedAt,
+      webhookId: entry.webhookId,
+      startedAt,
+    });
     return {
       success: true,
-      result: outcome.duplicate ? 'duplicate' : outcome.applied ? 'applied' : 'ignored',
+      result: outcome,
       type: payload.type,
       table: target.table,
       tenantId: target.tenantId,
-      rows: outcome.applied ? 1 : 0,
+      rows: outcome === 'applied' ? 1 : 0,
     };
   }
 

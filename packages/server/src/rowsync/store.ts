@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Source, TableMapping, WebhookLog } from '@syncdeck/core';
 import { z } from 'zod';
-import type { Queryable } from '../db/index.ts';
+import type { Db, Queryable } from '../db/index.ts';
 import { AppError } from '../http/errors.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import { iso } from '../http/time.ts';
@@ -315,83 +315,158 @@ export interface PushTarget {
   table: string;
 }
 
-export interface LogFields {
-  type: string;
-  webhookId: string | null;
-  syncId?: string | null;
-  /** Milliseconds spent before the write, measured by the caller. */
-  elapsedMs: number;
-}
-
 /** SQL that marks the tenant's charts over `$table` stale; `$tenant` and `$table` are parameter refs. */
-function staleChartsSql(tenant: string, table: string, when = 'true'): string {
+function staleChartsSql(tenant: string, table: string): string {
   return `UPDATE charts SET cache_status = 'stale', cache_version = cache_version + 1
-    WHERE tenant_id = ${tenant} AND ${when} AND id IN (
+    WHERE tenant_id = ${tenant} AND id IN (
       SELECT chart_id FROM chart_table_dependencies WHERE tenant_id = ${tenant} AND table_name = ${table})`;
 }
 
+/** One INSERT/UPDATE/DELETE waiting for the group commit. */
+export interface QueuedChange {
+  target: PushTarget;
+  kind: 'upsert' | 'delete';
+  type: string;
+  id: string;
+  /** The record as JSON text (null for a delete). */
+  data: string | null;
+  updatedAt: string | null;
+  webhookId: string | null;
+  /** `performance.now()` when the request arrived: the log line's duration runs until the write. */
+  startedAt: number;
+}
+
+export type ChangeOutcome = 'applied' | 'ignored' | 'duplicate';
+
 /**
- * One INSERT/UPDATE/DELETE, as one statement: the de-duplication of its webhook id, the
- * change (an older `updated_at` than the stored row's changes nothing), the push log, the
- * charts going stale and the webhook log commit together or not at all.
+ * Applies many single-row changes set-based. Changes to one row keep their order: a row
+ * changed twice goes in two rounds. Each round is one statement that claims the webhook ids,
+ * writes every table's upserts and deletes, logs the push, marks the charts over the pushed
+ * tables stale and writes each change's webhook log line — so the common batch (one round)
+ * is one round trip and one COMMIT, however many webhooks it answers. An update older than
+ * the stored row changes nothing (`ignored`); a webhook id seen before is `duplicate`.
  */
-export async function applyRowChange(
-  q: Queryable,
-  target: PushTarget,
-  change: { kind: 'upsert' | 'delete'; id: string; data: string | null; updatedAt: string | null },
-  log: LogFields,
-): Promise<{ applied: boolean; duplicate: boolean }> {
-  const table = dataTable(target.schema, target.table);
-  // $1 tenant, $2 id, $3 data, $4 updated_at, $5 source id, $6 table, $7 type, $8 source name,
-  // $9 external tenant, $10 elapsed ms, $11 webhook id
-  const dedupe = log.webhookId
-    ? `d AS (INSERT INTO webhook_deliveries (source_id, webhook_id) VALUES ($5, $11)
-         ON CONFLICT DO NOTHING RETURNING 1),`
-    : 'd AS (SELECT 1 WHERE $11::text IS NULL),';
-  const write =
-    change.kind === 'upsert'
-      ? `INSERT INTO ${table} AS t (tenant_id, id, data, updated_at)
-         SELECT $1, $2, $3::jsonb, $4::timestamptz WHERE EXISTS (SELECT 1 FROM d)
-         ON CONFLICT (tenant_id, id) DO UPDATE
-           SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at, synced_at = now()
-           WHERE t.updated_at IS NULL OR EXCLUDED.updated_at IS NULL OR EXCLUDED.updated_at >= t.updated_at
-         RETURNING 1`
-      : `DELETE FROM ${table} WHERE tenant_id = $1 AND id = $2 AND EXISTS (SELECT 1 FROM d)
-           AND ($3::jsonb IS NULL OR true) AND ($4::timestamptz IS NULL OR true)
-         RETURNING 1`;
-  const ignoredWhy = change.kind === 'upsert' ? 'an older updated_at than the stored row' : 'no such row';
-  const result = await q.query<{ applied: number; fresh: number }>(
-    `WITH ${dedupe}
-     w AS (${write}),
-     pushed AS (INSERT INTO tenant_data_push_log (tenant_id, source_id, table_name, event_type, rows)
-       SELECT $1, $5, $6, $7, 1 WHERE EXISTS (SELECT 1 FROM w) RETURNING 1),
-     stale AS (${staleChartsSql('$1', '$6', 'EXISTS (SELECT 1 FROM w)')} RETURNING 1),
-     logged AS (INSERT INTO webhook_logs (source_name, source_id, tenant_id, external_tenant_id, event_type,
-         table_name, rows, result, status, duration_ms, error, webhook_id)
-       SELECT $8, $5, $1, $9, $7, $6, (SELECT count(*) FROM w),
-         CASE WHEN NOT EXISTS (SELECT 1 FROM d) THEN 'duplicate'
-              WHEN EXISTS (SELECT 1 FROM w) THEN 'applied' ELSE 'ignored' END,
-         200, $10::float8 + extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000,
-         CASE WHEN EXISTS (SELECT 1 FROM d) AND NOT EXISTS (SELECT 1 FROM w) THEN ${quoteLiteral(ignoredWhy)} END,
-         $11
-       RETURNING 1)
-     SELECT (SELECT count(*) FROM w)::int AS applied, (SELECT count(*) FROM d)::int AS fresh`,
-    [
-      target.tenantId,
-      change.id,
-      change.data,
-      change.updatedAt,
-      target.sourceId,
-      target.table,
-      log.type,
-      target.sourceName,
-      target.externalTenantId,
-      log.elapsedMs,
-      log.webhookId,
-    ],
-  );
-  const row = result.rows[0]!;
-  return { applied: row.applied > 0, duplicate: row.fresh === 0 };
+export async function applyChangeBatch(db: Db, changes: QueuedChange[]): Promise<ChangeOutcome[]> {
+  const rounds: number[][] = [];
+  const lastRound = new Map<string, number>();
+  const seenIds = new Set<string>();
+  const knownDuplicates = new Set<number>();
+  const place = (round: number, i: number) => {
+    if (!rounds[round]) rounds[round] = [];
+    rounds[round].push(i);
+  };
+  for (const [i, c] of changes.entries()) {
+    if (c.webhookId) {
+      const key = `${c.target.sourceId}:${c.webhookId}`;
+      if (seenIds.has(key)) {
+        knownDuplicates.add(i);
+        place(0, i);
+        continue;
+      }
+      seenIds.add(key);
+    }
+    const key = `${c.target.schema}.${c.target.table}:${c.target.tenantId}:${c.id}`;
+    const round = (lastRound.get(key) ?? -1) + 1;
+    lastRound.set(key, round);
+    place(round, i);
+  }
+  const outcomes: ChangeOutcome[] = changes.map(() => 'ignored');
+  const run = async (q: Queryable) => {
+    for (const round of rounds) {
+      const result = await q.query<{ k: number; result: ChangeOutcome }>(
+        ...roundStatement(changes, round, knownDuplicates),
+      );
+      for (const row of result.rows) outcomes[row.k] = row.result;
+    }
+  };
+  if (rounds.length === 1) await run(db);
+  else await db.transaction(run);
+  return outcomes;
+}
+
+export function roundStatement(
+  changes: QueuedChange[],
+  round: number[],
+  knownDuplicates: Set<number>,
+): [string, unknown[]] {
+  const groups = new Map<string, number>();
+  const groupOf = new Map<number, number>();
+  const writes: string[] = [];
+  for (const i of round) {
+    if (knownDuplicates.has(i)) continue;
+    const c = changes[i]!;
+    const key = `${c.kind}:${c.target.schema}:${c.target.table}`;
+    let g = groups.get(key);
+    if (g === undefined) {
+      g = groups.size;
+      groups.set(key, g);
+      const table = dataTable(c.target.schema, c.target.table);
+      const claimed =
+        'AND (a.h IS NULL OR EXISTS (SELECT 1 FROM dd WHERE dd.source_id = a.s AND dd.webhook_id = a.h))';
+      writes.push(
+        c.kind === 'upsert'
+          ? `w${g} AS (INSERT INTO ${table} AS t (tenant_id, id, data, updated_at)
+               SELECT a.t, a.id, a.d, a.u FROM rows a WHERE a.g = ${g} ${claimed} ORDER BY a.t, a.id
+               ON CONFLICT (tenant_id, id) DO UPDATE
+                 SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at, synced_at = now()
+                 WHERE t.updated_at IS NULL OR EXCLUDED.updated_at IS NULL OR EXCLUDED.updated_at >= t.updated_at
+               RETURNING ${g} AS g, t.tenant_id, t.id)`
+          : `w${g} AS (DELETE FROM ${table} t USING rows a
+               WHERE a.g = ${g} ${claimed} AND t.tenant_id = a.t AND t.id = a.id
+               RETURNING ${g} AS g, t.tenant_id, t.id)`,
+      );
+    }
+    groupOf.set(i, g);
+  }
+  const rows = round.map((i) => {
+    const c = changes[i]!;
+    return {
+      k: i,
+      g: groupOf.get(i) ?? null,
+      s: c.target.sourceId,
+      h: c.webhookId?.slice(0, 200) ?? null,
+      t: c.target.tenantId,
+      id: c.id,
+      d: c.data === null ? null : JSON.parse(c.data),
+      u: c.updatedAt,
+      tb: c.target.table,
+      ty: c.type,
+      sn: c.target.sourceName,
+      ext: c.target.externalTenantId.slice(0, 100),
+      ms: performance.now() - c.startedAt,
+      ig: c.kind === 'upsert' ? 'an older updated_at than the stored row' : 'no such row',
+    };
+  });
+  const applied = writes.length
+    ? [...groups.values()].map((g) => `SELECT g, tenant_id, id FROM w${g}`).join(' UNION ALL ')
+    : 'SELECT NULL::int AS g, NULL::uuid AS tenant_id, NULL::text AS id WHERE false';
+  const sql = `WITH rows AS MATERIALIZED (
+      SELECT * FROM jsonb_to_recordset($1::jsonb) AS a(k int, g int, s uuid, h text, t uuid, id text, d jsonb,
+        u timestamptz, tb text, ty text, sn text, ext text, ms float8, ig text)),
+    dd AS (INSERT INTO webhook_deliveries (source_id, webhook_id)
+      SELECT a.s, a.h FROM rows a WHERE a.g IS NOT NULL AND a.h IS NOT NULL
+      ON CONFLICT DO NOTHING RETURNING source_id, webhook_id),
+    ${writes.map((w) => `${w},`).join('\n')}
+    applied AS (${applied}),
+    outcome AS (SELECT a.*, CASE
+        WHEN a.g IS NULL OR (a.h IS NOT NULL AND NOT EXISTS (
+          SELECT 1 FROM dd WHERE dd.source_id = a.s AND dd.webhook_id = a.h)) THEN 'duplicate'
+        WHEN EXISTS (SELECT 1 FROM applied p WHERE p.g = a.g AND p.tenant_id = a.t AND p.id = a.id) THEN 'applied'
+        ELSE 'ignored' END AS result
+      FROM rows a),
+    logged AS (INSERT INTO webhook_logs (source_name, source_id, tenant_id, external_tenant_id, event_type,
+        table_name, rows, result, status, duration_ms, error, webhook_id)
+      SELECT sn, s, t, ext, ty, tb, CASE WHEN result = 'applied' THEN 1 ELSE 0 END, result, 200, ms,
+        CASE WHEN result = 'ignored' THEN ig END, h
+      FROM outcome RETURNING 1),
+    pushed AS (INSERT INTO tenant_data_push_log (tenant_id, source_id, table_name, event_type, rows)
+      SELECT t, s, tb, ty, count(*) FROM outcome WHERE result = 'applied' GROUP BY t, s, tb, ty RETURNING 1),
+    stale AS (UPDATE charts SET cache_status = 'stale', cache_version = cache_version + 1
+      WHERE (tenant_id, id) IN (SELECT d.tenant_id, d.chart_id FROM chart_table_dependencies d
+        JOIN (SELECT DISTINCT t, tb FROM outcome WHERE result = 'applied') p ON p.t = d.tenant_id AND p.tb = d.table_name)
+      RETURNING 1)
+    SELECT k, result FROM outcome`;
+  return [sql, [JSON.stringify(rows)]];
 }
 
 /** Claims a webhook id inside a transaction; false when it was applied before. */
@@ -469,12 +544,12 @@ export async function stageBatch(
   removed: number;
   applied: number;
 }> {
-  const run = await tx.query<RunRow>(
+  const run = await tx.query<RunRow & { fresh: boolean }>(
     `INSERT INTO full_sync_runs AS r (tenant_id, source_id, table_name, sync_id, total)
      VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (tenant_id, table_name, sync_id) DO UPDATE
        SET total = COALESCE(EXCLUDED.total, r.total), updated_at = now()
-     RETURNING received, total, started_at, completed_at`,
+     RETURNING received, total, started_at, completed_at, (xmax = 0) AS fresh`,
     [target.tenantId, target.sourceId, target.table, batch.syncId, batch.total],
   );
   const state = run.rows[0]!;
@@ -489,9 +564,11 @@ export async function stageBatch(
     };
   }
   const staging = stagingTable(target.schema, target.table, stagingKey(target.tenantId, batch.syncId));
-  // The run row is locked by the upsert above, so batches of one run create the table once.
-  await tx.exec(`CREATE TABLE IF NOT EXISTS ${staging} (
-    id text PRIMARY KEY, data jsonb NOT NULL, updated_at timestamptz)`);
+  // Created with the run's row, which the upsert above locks: batches of one run create it once.
+  if (state.fresh)
+    await tx.exec(
+      `CREATE TABLE ${staging} (id text PRIMARY KEY, data jsonb NOT NULL, updated_at timestamptz)`,
+    );
   const counted = await tx.query<{ received: number }>(
     `WITH ins AS (
        INSERT INTO ${staging} AS s (id, data, updated_at) SELECT x.id, x.d, x.u FROM ${recordset('$4')}
@@ -567,26 +644,34 @@ export interface WebhookLogEntry {
   webhookId: string | null;
 }
 
-export async function insertWebhookLog(q: Queryable, entry: WebhookLogEntry): Promise<void> {
+export function insertWebhookLog(q: Queryable, entry: WebhookLogEntry): Promise<void> {
+  return insertWebhookLogs(q, [entry]);
+}
+
+/** Several log lines in one statement; every text is cut to a bounded length. */
+export async function insertWebhookLogs(q: Queryable, entries: WebhookLogEntry[]): Promise<void> {
+  const rows = entries.map((entry) => ({
+    source_name: entry.sourceName.slice(0, 100),
+    source_id: entry.sourceId,
+    tenant_id: entry.tenantId,
+    external_tenant_id: entry.externalTenantId?.slice(0, 100) ?? null,
+    event_type: entry.type?.slice(0, 40) ?? null,
+    table_name: entry.table?.slice(0, 100) ?? null,
+    sync_id: entry.syncId?.slice(0, 200) ?? null,
+    rows: entry.rows,
+    result: entry.result,
+    status: entry.status,
+    duration_ms: entry.durationMs,
+    error: entry.error?.slice(0, 1000) ?? null,
+    webhook_id: entry.webhookId?.slice(0, 200) ?? null,
+  }));
   await q.query(
     `INSERT INTO webhook_logs (source_name, source_id, tenant_id, external_tenant_id, event_type, table_name,
        sync_id, rows, result, status, duration_ms, error, webhook_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    [
-      entry.sourceName.slice(0, 100),
-      entry.sourceId,
-      entry.tenantId,
-      entry.externalTenantId?.slice(0, 100) ?? null,
-      entry.type?.slice(0, 40) ?? null,
-      entry.table?.slice(0, 100) ?? null,
-      entry.syncId?.slice(0, 200) ?? null,
-      entry.rows,
-      entry.result,
-      entry.status,
-      entry.durationMs,
-      entry.error?.slice(0, 1000) ?? null,
-      entry.webhookId?.slice(0, 200) ?? null,
-    ],
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(source_name text, source_id uuid, tenant_id uuid,
+       external_tenant_id text, event_type text, table_name text, sync_id text, rows int, result text,
+       status int, duration_ms float8, error text, webhook_id text)`,
+    [JSON.stringify(rows)],
   );
 }
 
