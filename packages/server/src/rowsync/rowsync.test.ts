@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneExpired } from '../sync/retention.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 import { signSeed, signStandard } from './signature.ts';
+import { applyChangeBatch, type PushTarget, type QueuedChange } from './store.ts';
 
 let t: TestApp;
 const SECRET = 'optiqo-secret-0123456789abcdef';
@@ -304,6 +305,45 @@ describe('row changes', () => {
     expect(badTime.json().error.details[0].path).toBe('record.updated_at');
     const badType = await send({ type: 'MERGE', table: 'adhoc_work_orders', tenant_id: 'acme' });
     expect(badType.statusCode).toBe(400);
+  });
+});
+
+describe('group commit', () => {
+  it('answers concurrent webhooks from shared commits, each with its own outcome', async () => {
+    const body = JSON.stringify(change('INSERT', { id: 'gc-dup' }));
+    const headers = signStandard(body, SECRET, 'msg_gc_dup');
+    const results = await Promise.all([
+      send(null, { raw: body, headers }),
+      send(null, { raw: body, headers }),
+      ...Array.from({ length: 20 }, (_, i) => send(change('INSERT', { id: `gc-${i}`, n: i }))),
+    ]);
+    expect(results.map((r) => r.statusCode).every((code) => code === 200)).toBe(true);
+    expect(results.slice(0, 2).map((r) => r.json().result).sort()).toEqual(['applied', 'duplicate']);
+    expect(results.slice(2).every((r) => r.json().result === 'applied')).toBe(true);
+    const stored = (await rows(acmeRead, 'work_orders')).filter((r) => String(r.id).startsWith('gc-'));
+    expect(stored).toHaveLength(21);
+  });
+
+  it('keeps the order of changes to one row that share a batch', async () => {
+    const target: PushTarget = {
+      sourceId: (await t.db.query<{ id: string }>("SELECT id FROM sync_sources WHERE name = 'optiqo'")).rows[0]!.id,
+      sourceName: 'optiqo',
+      schema: 'optiqo',
+      tenantId: acme,
+      externalTenantId: 'acme',
+      table: 'work_orders',
+    };
+    const base = { target, type: 'UPDATE', updatedAt: null, webhookId: null, startedAt: performance.now() };
+    const changes: QueuedChange[] = [
+      { ...base, kind: 'upsert', id: 'ord-1', data: JSON.stringify({ id: 'ord-1', title: 'one' }) },
+      { ...base, kind: 'delete', id: 'ord-1', data: null },
+      { ...base, kind: 'upsert', id: 'ord-2', data: JSON.stringify({ id: 'ord-2', title: 'two' }) },
+      { ...base, kind: 'upsert', id: 'ord-1', data: JSON.stringify({ id: 'ord-1', title: 'three' }) },
+      { ...base, kind: 'delete', id: 'ord-missing', data: null },
+    ];
+    expect(await applyChangeBatch(t.db, changes)).toEqual(['applied', 'applied', 'applied', 'applied', 'ignored']);
+    const stored = (await rows(acmeRead, 'work_orders')).filter((r) => String(r.id).startsWith('ord-'));
+    expect(stored.map((r) => `${r.id}:${r.title}`).sort()).toEqual(['ord-1:three', 'ord-2:two']);
   });
 });
 
