@@ -58,7 +58,9 @@ const logQuerySchema = pageQuerySchema.extend({
 export const rowSyncRoutes: FastifyPluginAsyncZod = async (app) => {
   const { db, config } = app;
   const box = await loadSecretBox(config);
-  const service = new RowSyncService(db, box, app.log, config.ingestMaxBatch);
+  // Up to four batches of single-row changes in flight, leaving pool connections for the rest.
+  const lanes = db.kind === 'postgres' ? Math.max(1, Math.min(4, Math.floor(config.dbPoolSize / 2))) : 1;
+  const service = new RowSyncService(db, box, app.log, config.ingestMaxBatch, lanes);
 
   app.decorateRequest('startedAt', 0);
   app.addHook('onRequest', async (request) => {

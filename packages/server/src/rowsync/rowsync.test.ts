@@ -190,6 +190,27 @@ describe('signatures', () => {
     expect(refused.length).toBeGreaterThanOrEqual(5);
   });
 
+  it('takes any content type: the bytes are what is signed', async () => {
+    const body = JSON.stringify(change('INSERT', { id: 'sig-charset' }));
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/webhooks/optiqo',
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'x-webhook-signature': signSeed(body, SECRET),
+      },
+      payload: body,
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    const plain = await t.app.inject({
+      method: 'POST',
+      url: '/api/webhooks/optiqo',
+      headers: { 'content-type': 'text/plain', 'x-webhook-signature': signSeed(body, SECRET) },
+      payload: body,
+    });
+    expect(plain.statusCode, plain.body).toBe(200);
+  });
+
   it('refuses a body that is not JSON only after the signature, and an unknown source', async () => {
     const response = await send(null, { raw: '{nope' });
     expect(response.statusCode).toBe(400);
@@ -318,7 +339,12 @@ describe('group commit', () => {
       ...Array.from({ length: 20 }, (_, i) => send(change('INSERT', { id: `gc-${i}`, n: i }))),
     ]);
     expect(results.map((r) => r.statusCode).every((code) => code === 200)).toBe(true);
-    expect(results.slice(0, 2).map((r) => r.json().result).sort()).toEqual(['applied', 'duplicate']);
+    expect(
+      results
+        .slice(0, 2)
+        .map((r) => r.json().result)
+        .sort(),
+    ).toEqual(['applied', 'duplicate']);
     expect(results.slice(2).every((r) => r.json().result === 'applied')).toBe(true);
     const stored = (await rows(acmeRead, 'work_orders')).filter((r) => String(r.id).startsWith('gc-'));
     expect(stored).toHaveLength(21);
@@ -326,7 +352,8 @@ describe('group commit', () => {
 
   it('keeps the order of changes to one row that share a batch', async () => {
     const target: PushTarget = {
-      sourceId: (await t.db.query<{ id: string }>("SELECT id FROM sync_sources WHERE name = 'optiqo'")).rows[0]!.id,
+      sourceId: (await t.db.query<{ id: string }>("SELECT id FROM sync_sources WHERE name = 'optiqo'"))
+        .rows[0]!.id,
       sourceName: 'optiqo',
       schema: 'optiqo',
       tenantId: acme,
@@ -341,7 +368,13 @@ describe('group commit', () => {
       { ...base, kind: 'upsert', id: 'ord-1', data: JSON.stringify({ id: 'ord-1', title: 'three' }) },
       { ...base, kind: 'delete', id: 'ord-missing', data: null },
     ];
-    expect(await applyChangeBatch(t.db, changes)).toEqual(['applied', 'applied', 'applied', 'applied', 'ignored']);
+    expect(await applyChangeBatch(t.db, changes)).toEqual([
+      'applied',
+      'applied',
+      'applied',
+      'applied',
+      'ignored',
+    ]);
     const stored = (await rows(acmeRead, 'work_orders')).filter((r) => String(r.id).startsWith('ord-'));
     expect(stored.map((r) => `${r.id}:${r.title}`).sort()).toEqual(['ord-1:three', 'ord-2:two']);
   });

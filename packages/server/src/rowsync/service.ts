@@ -179,8 +179,9 @@ export class RowSyncService {
     private readonly box: SecretBox,
     logger: FastifyBaseLogger,
     maxBatch: number,
+    lanes: number,
   ) {
-    this.writer = new RowChangeWriter(db, logger, maxBatch);
+    this.writer = new RowChangeWriter(db, logger, maxBatch, lanes);
   }
 
   forget(name: string): void {

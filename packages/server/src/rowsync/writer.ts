@@ -13,12 +13,33 @@ const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
 /**
- * Group commit for single-row changes: what arrives while a transaction runs is written by
- * the next one, set-based, so a COMMIT is shared by many webhooks. Each webhook is answered
- * only after the COMMIT that made its change durable. A batch that fails is retried one
- * change at a time, so only the culprit fails.
+ * Group commit for single-row changes, in a few lanes that commit independently (so one
+ * batch's COMMIT wait overlaps the next batch's work). A row always goes to the same lane,
+ * so changes to one row are written in the order they arrived.
  */
 export class RowChangeWriter {
+  private readonly lanes: Lane[];
+
+  constructor(db: Db, logger: FastifyBaseLogger, maxBatch: number, lanes: number) {
+    this.lanes = Array.from({ length: Math.max(1, lanes) }, () => new Lane(db, logger, maxBatch));
+  }
+
+  write(change: QueuedChange): Promise<ChangeOutcome> {
+    const key = `${change.target.schema}.${change.target.table}:${change.target.tenantId}:${change.id}`;
+    // FNV-1a: cheap, and spreads similar keys.
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+    return this.lanes[(hash >>> 0) % this.lanes.length]!.write(change);
+  }
+}
+
+/**
+ * One lane: what arrives while its transaction runs is written by the next one, set-based,
+ * so a COMMIT is shared by many webhooks. Each webhook is answered only after the COMMIT that
+ * made its change durable. A batch that fails is retried one change at a time, so only the
+ * culprit fails.
+ */
+class Lane {
   private queue: Pending[] = [];
   private draining: Promise<void> | null = null;
 
