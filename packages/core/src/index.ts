@@ -7,3 +7,4 @@ export * from './sync.ts';
 export * from './realtime.ts';
 export * from './bots.ts';
 export * from './dashboard.ts';
+export * from './rowsync.ts';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
+import type { CreatedApiKey, ErrorBody, Source, Tenant } from '@syncdeck/core';
 import type { Logger } from 'pino';
-import type { CreatedApiKey, ErrorBody, Tenant } from '@syncdeck/core';
 import { ZodError } from 'zod';
 import { ConfigError, type Config, loadConfig } from '../config.ts';
 import { migrate, openDatabase } from '../db/index.ts';
@@ -25,6 +25,11 @@ Commands:
                                           Create an API key; the token is printed once
   user create --email E --tenant SLUG --role owner|admin|agent|viewer [--password P]
                                           Add a user to a tenant (created with a generated password if new)
+  source create NAME --secret S [--schema SCHEMA]
+                                          Create a row-sync source (webhook POST /api/webhooks/NAME)
+  source secret NAME --add S | --remove S Add a second secret, or remove one (rotation without downtime)
+  source map NAME SOURCE_TABLE TARGET_TABLE
+                                          Map a source table to a target table
 
 Every command takes --json for output a script can read.
 `;
@@ -52,6 +57,10 @@ function parseInvocation(argv: string[]): Invocation | 'start' | 'demo' | 'help'
       tenant: { type: 'string' },
       scopes: { type: 'string' },
       role: { type: 'string' },
+      secret: { type: 'string' },
+      schema: { type: 'string' },
+      add: { type: 'string' },
+      remove: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       demo: { type: 'boolean', default: false },
     },
@@ -80,6 +89,26 @@ function parseInvocation(argv: string[]): Invocation | 'start' | 'demo' | 'help'
       args: { email: values.email, tenant: values.tenant, role: values.role, password: values.password },
     };
   }
+  if (first === 'source' && second === 'create') {
+    if (!rest[0]) throw new CliUsageError('source create needs a NAME');
+    return {
+      name: 'source create',
+      json,
+      args: { name: rest[0], secret: values.secret, schema: values.schema },
+    };
+  }
+  if (first === 'source' && second === 'secret') {
+    if (!rest[0]) throw new CliUsageError('source secret needs a NAME');
+    return { name: 'source secret', json, args: { name: rest[0], add: values.add, remove: values.remove } };
+  }
+  if (first === 'source' && second === 'map') {
+    if (rest.length !== 3) throw new CliUsageError('source map needs NAME SOURCE_TABLE TARGET_TABLE');
+    return {
+      name: 'source map',
+      json,
+      args: { name: rest[0], sourceTable: rest[1], targetTable: rest[2] },
+    };
+  }
   throw new CliUsageError(`Unknown command "${positionals.join(' ')}"`);
 }
 
@@ -100,7 +129,7 @@ async function runDirectly(config: Config, invocation: Invocation): Promise<unkn
   const db = await openDatabase(config);
   try {
     await migrate(db);
-    return await runCliCommand(db, invocation.name, invocation.args);
+    return await runCliCommand(db, invocation.name, invocation.args, config);
   } finally {
     await db.close();
   }
@@ -165,6 +194,17 @@ function describe(name: CliCommandName, result: unknown): string {
     case 'key create': {
       const key = result as CreatedApiKey;
       return `Created API key "${key.name}" with scopes ${key.scopes.join(',')}. Token (shown once):\n${key.token}`;
+    }
+    case 'source create':
+    case 'source secret':
+    case 'source map': {
+      const source = result as Source;
+      const verb = { 'source create': 'Created', 'source secret': 'Updated', 'source map': 'Mapped' }[name];
+      return [
+        `${verb} source ${source.name} (schema ${source.schema}); webhook: POST /api/webhooks/${source.name}`,
+        `  Active secrets: ${source.secrets.map((s) => s.fingerprint).join(', ')}`,
+        ...source.tables.map((t) => `  ${t.sourceTable} -> ${t.targetTable}`),
+      ].join('\n');
     }
     case 'user create': {
       const added = result as AddedMember;
