@@ -4,8 +4,9 @@ import { defineConfig } from 'vitest/config';
 // The whole suite runs twice: on embedded PGlite and on the PostgreSQL server.
 const common = {
   include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-  testTimeout: 30_000,
-  hookTimeout: 60_000,
+  // Generous: several tests start server processes, and a busy 2-core machine makes that slow.
+  testTimeout: 90_000,
+  hookTimeout: 90_000,
 };
 
 export default defineConfig({

@@ -24,7 +24,7 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 /** Spawns `syncdeck start` (with `args`, e.g. `--demo`) and resolves once it prints its URL. */
 export function startServerProcess(
   env: Record<string, string>,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
   args: string[] = [],
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, [syncdeckBin, 'start', ...args], {
