@@ -8,3 +8,4 @@ export * from './realtime.ts';
 export * from './bots.ts';
 export * from './dashboard.ts';
 export * from './rowsync.ts';
+export * from './overview.ts';

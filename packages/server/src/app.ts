@@ -26,8 +26,10 @@ import { chartRoutes } from './charts/routes.ts';
 import { syncRoutes } from './sync/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { orderRoutes } from './orders/routes.ts';
+import { overviewRoutes } from './overview/routes.ts';
 import { tenantRoutes } from './tenants/routes.ts';
 import { userRoutes } from './users/routes.ts';
+import { webRoutes } from './web/routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -112,18 +114,9 @@ export async function buildApp({
   await app.register(orderRoutes);
   await app.register(rowSyncRoutes);
   await app.register(chartRoutes);
+  await app.register(overviewRoutes);
   await app.register(controlRoutes);
 
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => {
-    reply.type('text/html').send(landingPage(config.publicUrl));
-  });
+  await app.register(webRoutes);
   return app;
-}
-
-function landingPage(publicUrl: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Syncdeck</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2937}</style>
-</head><body><h1>Syncdeck</h1><p>The server is running at ${publicUrl}.</p>
-<ul><li><a href="/api/docs">API reference</a></li><li><a href="/readyz">Readiness</a></li></ul></body></html>`;
 }

@@ -1,0 +1,64 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../config.ts';
+import { registerErrorHandling } from '../http/errors.ts';
+import { webRoutes } from './routes.ts';
+
+let dir: string;
+
+async function appOn(root: string): Promise<FastifyInstance> {
+  const app = Fastify();
+  app.decorate('config', { publicUrl: 'http://localhost:8080' } as Config);
+  registerErrorHandling(app);
+  app.get('/api/db/conversations', async () => []);
+  await app.register(webRoutes, { root });
+  await app.ready();
+  return app;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'syncdeck-web-'));
+  await mkdir(path.join(dir, 'built', 'assets'), { recursive: true });
+  await writeFile(path.join(dir, 'built', 'index.html'), '<!doctype html><div id="root"></div>');
+  await writeFile(path.join(dir, 'built', 'assets', 'index-abc123.js'), 'console.log(1)');
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('the dashboard bundle', () => {
+  it('answers its page on the dashboard paths, uncached, and its hashed assets cached for good', async () => {
+    const app = await appOn(path.join(dir, 'built'));
+    for (const url of ['/', '/login', '/all', '/t/sufrah/inbox/7f1c', '/t/sufrah/overview?days=7']) {
+      const response = await app.inject({ method: 'GET', url });
+      expect(response.statusCode, url).toBe(200);
+      expect(response.headers['content-type']).toMatch(/^text\/html/);
+      expect(response.headers['cache-control']).toBe('no-cache');
+      expect(response.body).toContain('<div id="root">');
+    }
+    const asset = await app.inject({ method: 'GET', url: '/assets/index-abc123.js' });
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers['cache-control']).toContain('immutable');
+    await app.close();
+  });
+
+  it('leaves API routes and unknown paths to the JSON 404', async () => {
+    const app = await appOn(path.join(dir, 'built'));
+    expect((await app.inject({ method: 'GET', url: '/api/db/conversations' })).json()).toEqual([]);
+    for (const url of ['/api/nope', '/assets/missing.js', '/favicon.ico']) {
+      const response = await app.inject({ method: 'GET', url });
+      expect(response.statusCode, url).toBe(404);
+      expect(response.json().error.code, url).toBe('route_not_found');
+    }
+    await app.close();
+  });
+
+  it('says how to build it when it is not built', async () => {
+    const app = await appOn(path.join(dir, 'missing'));
+    const response = await app.inject({ method: 'GET', url: '/' });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('npm run build -w packages/web');
+    await app.close();
+  });
+});

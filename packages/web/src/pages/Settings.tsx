@@ -1,0 +1,379 @@
+import type { ApiKey, CreatedApiKey, Member, Role, Scope } from '@syncdeck/core';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { errorMessage, getPage, request } from '../api.ts';
+import { useMe, useTenant } from '../session.tsx';
+import {
+  Badge,
+  ConfirmDialog,
+  Empty,
+  ErrorState,
+  formatTime,
+  LoadMore,
+  PageHeader,
+  Skeleton,
+} from '../ui.tsx';
+
+const scopeList: Scope[] = ['read', 'operate', 'admin', 'ingest'];
+const roleList: Role[] = ['owner', 'admin', 'agent', 'viewer'];
+
+export function Settings() {
+  const { can } = useTenant();
+  if (!can('admin')) return <Empty title="Settings are managed by the tenant's admins" />;
+  return (
+    <div className="page">
+      <PageHeader title="Settings" />
+      <ApiKeys />
+      <Users />
+    </div>
+  );
+}
+
+function ApiKeys() {
+  const { tenant, key } = useTenant();
+  const client = useQueryClient();
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<Scope[]>(['read']);
+  const [created, setCreated] = useState<CreatedApiKey | null>(null);
+  const [revoking, setRevoking] = useState<ApiKey | null>(null);
+  const list = useInfiniteQuery({
+    queryKey: [...key, 'keys'],
+    queryFn: ({ pageParam, signal }) =>
+      getPage<ApiKey>('/api/admin/keys', {
+        tenant: tenant.slug,
+        query: { limit: 50, cursor: pageParam },
+        signal,
+      }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next ?? undefined,
+  });
+  const create = useMutation({
+    mutationFn: async () =>
+      (
+        await request<CreatedApiKey>('/api/admin/keys', {
+          method: 'POST',
+          tenant: tenant.slug,
+          body: { name: name.trim() || 'API key', scopes },
+        })
+      ).data,
+    onSuccess: (key_) => {
+      setCreated(key_);
+      setName('');
+      client.invalidateQueries({ queryKey: [...key, 'keys'] });
+    },
+  });
+  const revoke = useMutation({
+    mutationFn: (apiKey: ApiKey) =>
+      request<ApiKey>(`/api/admin/keys/${apiKey.id}`, { method: 'DELETE', tenant: tenant.slug }),
+    onSuccess: () => {
+      setRevoking(null);
+      client.invalidateQueries({ queryKey: [...key, 'keys'] });
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (scopes.length > 0) create.mutate();
+  };
+  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <section className="card" aria-labelledby="keys-title">
+      <h2 id="keys-title">API keys</h2>
+      <form className="inline-form" onSubmit={submit}>
+        <label className="field">
+          <span>Name</span>
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Sufrah bot" />
+        </label>
+        <fieldset className="field scopes">
+          <legend>Scopes</legend>
+          {scopeList.map((scope) => (
+            <label key={scope} className="check">
+              <input
+                type="checkbox"
+                checked={scopes.includes(scope)}
+                onChange={(e) =>
+                  setScopes(e.target.checked ? [...scopes, scope] : scopes.filter((s) => s !== scope))
+                }
+              />
+              {scope}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit" className="button primary" disabled={create.isPending || scopes.length === 0}>
+          Create key
+        </button>
+      </form>
+      {scopes.length === 0 ? <p className="field-error">Choose at least one scope.</p> : null}
+      {create.isError ? (
+        <p className="form-error" role="alert">
+          {errorMessage(create.error)}
+        </p>
+      ) : null}
+      {created ? (
+        <div className="secret" role="status">
+          <p>
+            <strong>{created.name}</strong>: copy this token now, it is not shown again.
+          </p>
+          <code data-testid="new-token">{created.token}</code>
+          <div className="form-actions">
+            <button
+              type="button"
+              className="button small"
+              onClick={() => navigator.clipboard?.writeText(created.token)}
+            >
+              Copy
+            </button>
+            <button type="button" className="button small ghost" onClick={() => setCreated(null)}>
+              Done
+            </button>
+          </div>
+        </div>
+      ) : null}
+      {list.isPending ? (
+        <Skeleton rows={3} />
+      ) : list.isError && !list.data ? (
+        <ErrorState error={list.error} retry={() => list.refetch()} />
+      ) : rows.length === 0 ? (
+        <Empty title="No API keys" />
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Token</th>
+                <th scope="col">Scopes</th>
+                <th scope="col">Created</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((k) => (
+                <tr key={k.id} className={k.revokedAt ? 'revoked' : undefined}>
+                  <td>{k.name}</td>
+                  <td>
+                    <code>{k.prefix}…</code>
+                  </td>
+                  <td>{k.scopes.join(', ')}</td>
+                  <td className="nowrap">{formatTime(k.createdAt)}</td>
+                  <td className="actions">
+                    {k.revokedAt ? (
+                      <Badge>revoked {formatTime(k.revokedAt)}</Badge>
+                    ) : (
+                      <button
+                        type="button"
+                        className="button small ghost danger-text"
+                        onClick={() => setRevoking(k)}
+                      >
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <LoadMore
+            hasMore={list.hasNextPage}
+            loading={list.isFetchingNextPage}
+            onVisible={() => !list.isFetchingNextPage && list.fetchNextPage()}
+          />
+        </div>
+      )}
+      <ConfirmDialog
+        open={revoking !== null}
+        title={`Revoke ${revoking?.name ?? ''}?`}
+        confirmLabel="Revoke"
+        danger
+        busy={revoke.isPending}
+        onCancel={() => setRevoking(null)}
+        onConfirm={() => revoking && revoke.mutate(revoking)}
+      >
+        <p>Whatever uses this key stops working at once.</p>
+        {revoke.isError ? <p className="form-error">{errorMessage(revoke.error)}</p> : null}
+      </ConfirmDialog>
+    </section>
+  );
+}
+
+function Users() {
+  const { tenant, key } = useTenant();
+  const me = useMe();
+  const client = useQueryClient();
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<Role>('agent');
+  const [generated, setGenerated] = useState<{ email: string; password: string } | null>(null);
+  const [removing, setRemoving] = useState<Member | null>(null);
+  const list = useInfiniteQuery({
+    queryKey: [...key, 'users'],
+    queryFn: ({ pageParam, signal }) =>
+      getPage<Member>('/api/admin/users', {
+        tenant: tenant.slug,
+        query: { limit: 50, cursor: pageParam },
+        signal,
+      }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next ?? undefined,
+  });
+  const refresh = () => client.invalidateQueries({ queryKey: [...key, 'users'] });
+  const add = useMutation({
+    mutationFn: async () =>
+      (
+        await request<{ member: Member; generatedPassword?: string }>('/api/admin/users', {
+          method: 'POST',
+          tenant: tenant.slug,
+          body: { email, role },
+        })
+      ).data,
+    onSuccess: (data) => {
+      if (data.generatedPassword)
+        setGenerated({ email: data.member.email, password: data.generatedPassword });
+      setEmail('');
+      refresh();
+    },
+  });
+  const change = useMutation({
+    mutationFn: ({ id, role: next }: { id: string; role: Role }) =>
+      request(`/api/admin/users/${id}`, { method: 'PUT', tenant: tenant.slug, body: { role: next } }),
+    onSettled: refresh,
+  });
+  const remove = useMutation({
+    mutationFn: (member: Member) =>
+      request(`/api/admin/users/${member.id}`, { method: 'DELETE', tenant: tenant.slug }),
+    onSuccess: () => {
+      setRemoving(null);
+      refresh();
+    },
+  });
+  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <section className="card" aria-labelledby="users-title">
+      <h2 id="users-title">Users</h2>
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          add.mutate();
+        }}
+      >
+        <label className="field">
+          <span>Email</span>
+          <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        </label>
+        <label className="field">
+          <span>Role</span>
+          <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+            {roleList.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" className="button primary" disabled={add.isPending}>
+          Add user
+        </button>
+      </form>
+      {add.isError ? (
+        <p className="form-error" role="alert">
+          {errorMessage(add.error)}
+        </p>
+      ) : null}
+      {change.isError ? (
+        <p className="form-error" role="alert">
+          {errorMessage(change.error)}
+        </p>
+      ) : null}
+      {generated ? (
+        <div className="secret" role="status">
+          <p>
+            Password for <strong>{generated.email}</strong>, shown once:
+          </p>
+          <code>{generated.password}</code>
+          <div className="form-actions">
+            <button type="button" className="button small ghost" onClick={() => setGenerated(null)}>
+              Done
+            </button>
+          </div>
+        </div>
+      ) : null}
+      {list.isPending ? (
+        <Skeleton rows={3} />
+      ) : list.isError && !list.data ? (
+        <ErrorState error={list.error} retry={() => list.refetch()} />
+      ) : rows.length === 0 ? (
+        <Empty title="No users in this tenant" />
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Since</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((member) => (
+                <tr key={member.id}>
+                  <td>
+                    {member.email} {member.platformAdmin ? <Badge tone="violet">platform admin</Badge> : null}
+                  </td>
+                  <td>
+                    <select
+                      aria-label={`Role of ${member.email}`}
+                      value={member.role}
+                      disabled={member.id === me.data?.user?.id}
+                      onChange={(e) => change.mutate({ id: member.id, role: e.target.value as Role })}
+                    >
+                      {roleList.map((r) => (
+                        <option key={r} value={r}>
+                          {r}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td className="nowrap">{formatTime(member.createdAt)}</td>
+                  <td className="actions">
+                    {member.id === me.data?.user?.id ? (
+                      <span className="muted small">you</span>
+                    ) : (
+                      <button
+                        type="button"
+                        className="button small ghost danger-text"
+                        onClick={() => setRemoving(member)}
+                      >
+                        Remove
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <LoadMore
+            hasMore={list.hasNextPage}
+            loading={list.isFetchingNextPage}
+            onVisible={() => !list.isFetchingNextPage && list.fetchNextPage()}
+          />
+        </div>
+      )}
+      <ConfirmDialog
+        open={removing !== null}
+        title={`Remove ${removing?.email ?? ''}?`}
+        confirmLabel="Remove"
+        danger
+        busy={remove.isPending}
+        onCancel={() => setRemoving(null)}
+        onConfirm={() => removing && remove.mutate(removing)}
+      >
+        <p>Their access to this tenant ends at once.</p>
+        {remove.isError ? <p className="form-error">{errorMessage(remove.error)}</p> : null}
+      </ConfirmDialog>
+    </section>
+  );
+}

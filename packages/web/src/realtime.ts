@@ -1,0 +1,298 @@
+import type { Conversation, Customer, FeedFrame, Message, RealtimeFrame } from '@syncdeck/core';
+import type { InfiniteData, QueryClient, QueryKey } from '@tanstack/react-query';
+import type { Page } from './api.ts';
+
+export type LinkStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
+
+export interface LinkState {
+  status: LinkStatus;
+  /** The last feed seq applied; the next connection resumes after it. */
+  seq: number | null;
+  /** Changes replayed by the last resume: what happened while the socket was down. */
+  caughtUp: number | null;
+  /** When the socket last went down, while it is down. */
+  downSince: number | null;
+}
+
+interface Handlers {
+  onFrame(frame: FeedFrame): void;
+  /** The cached data cannot be trusted to be complete: fetch it again. */
+  onReload(): void;
+  /** A resume finished: queries that failed while the server was away may be retried. */
+  onResumed(): void;
+  onState(state: LinkState): void;
+}
+
+const MAX_DELAY_MS = 4000;
+
+/**
+ * The tenant's change feed over one WebSocket. It reconnects by itself with growing pauses,
+ * resumes from the last seq it applied (the server replays what was missed, once and in
+ * order), and asks for a reload when it cannot resume (first connection, or `reset`).
+ */
+export class FeedLink {
+  private socket: WebSocket | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private attempts = 0;
+  private stopped = false;
+  private replayUntil: number | null = null;
+  private replayed = 0;
+  private state: LinkState = { status: 'connecting', seq: null, caughtUp: null, downSince: null };
+
+  constructor(
+    private readonly tenant: string,
+    private readonly handlers: Handlers,
+  ) {}
+
+  start(): void {
+    window.addEventListener('online', this.retryNow);
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    window.removeEventListener('online', this.retryNow);
+    if (this.timer) clearTimeout(this.timer);
+    this.socket?.close(1000, 'page left');
+    this.socket = null;
+  }
+
+  private readonly retryNow = () => {
+    if (this.stopped || this.state.status === 'live') return;
+    if (this.timer) clearTimeout(this.timer);
+    this.connect();
+  };
+
+  private set(patch: Partial<LinkState>): void {
+    this.state = { ...this.state, ...patch };
+    this.handlers.onState(this.state);
+  }
+
+  private connect(): void {
+    this.timer = null;
+    const params = new URLSearchParams({ tenant: this.tenant });
+    if (this.state.seq !== null) params.set('since', String(this.state.seq));
+    const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(`${scheme}//${window.location.host}/api/realtime?${params}`);
+    this.socket = socket;
+    socket.onmessage = (event) => {
+      if (this.socket !== socket) return;
+      let frame: RealtimeFrame;
+      try {
+        frame = JSON.parse(String(event.data)) as RealtimeFrame;
+      } catch {
+        return;
+      }
+      this.receive(frame);
+    };
+    socket.onclose = () => {
+      if (this.socket !== socket || this.stopped) return;
+      this.socket = null;
+      this.attempts += 1;
+      const offline = !navigator.onLine || this.attempts > 3;
+      this.set({
+        status: offline ? 'offline' : 'reconnecting',
+        downSince: this.state.downSince ?? Date.now(),
+      });
+      const delay = Math.min(250 * 2 ** (this.attempts - 1), MAX_DELAY_MS);
+      this.timer = setTimeout(() => this.connect(), delay);
+    };
+  }
+
+  private receive(frame: RealtimeFrame): void {
+    if (frame.type === 'hello') {
+      const resuming = this.state.seq !== null;
+      this.attempts = 0;
+      if (!resuming) {
+        // Nothing to resume from: whatever was fetched before this socket may be missing changes.
+        this.set({ status: 'live', seq: frame.seq, downSince: null });
+        this.handlers.onReload();
+        return;
+      }
+      this.replayed = 0;
+      if (frame.seq > (this.state.seq ?? 0)) {
+        this.replayUntil = frame.seq;
+        this.set({ status: 'live', downSince: null });
+      } else {
+        this.replayUntil = null;
+        this.set({ status: 'live', downSince: null, caughtUp: 0 });
+        this.handlers.onResumed();
+      }
+      return;
+    }
+    if (frame.type === 'heartbeat') return;
+    if (frame.type === 'reset') {
+      this.replayUntil = null;
+      this.set({ seq: frame.seq, caughtUp: null });
+      this.handlers.onReload();
+      this.handlers.onResumed();
+      return;
+    }
+    const change = frame as FeedFrame;
+    if (this.state.seq !== null && change.seq <= this.state.seq) return;
+    this.state = { ...this.state, seq: change.seq };
+    this.handlers.onFrame(change);
+    if (this.replayUntil !== null) {
+      this.replayed += 1;
+      if (frame.seq >= this.replayUntil) {
+        this.replayUntil = null;
+        this.set({ caughtUp: this.replayed });
+        this.handlers.onResumed();
+      }
+    }
+  }
+}
+
+/* ---- applying frames to the query cache ---- */
+
+type Infinite<T> = InfiniteData<Page<T>, unknown>;
+
+export interface ConversationFilter {
+  status?: string | undefined;
+  botId?: string | undefined;
+  q?: string | undefined;
+}
+
+const recency = (c: Conversation) => c.lastMessageAt ?? c.createdAt;
+function newerFirst(a: Conversation, b: Conversation): number {
+  const byTime = recency(b).localeCompare(recency(a));
+  return byTime !== 0 ? byTime : b.id.localeCompare(a.id);
+}
+
+/**
+ * Puts a changed conversation where the server would list it: out of lists whose filter it no
+ * longer matches, at its place by latest activity in the others. Pages are re-cut at the same
+ * sizes, so the next page's cursor still follows the last row shown.
+ */
+export function placeConversation(
+  data: Infinite<Conversation>,
+  filter: ConversationFilter,
+  conversation: Conversation,
+): Infinite<Conversation> {
+  const matches =
+    (!filter.status || filter.status === conversation.status) &&
+    (!filter.botId || filter.botId === conversation.botId);
+  const rows = data.pages.flatMap((page) => page.items).filter((row) => row.id !== conversation.id);
+  const hasMore = data.pages.at(-1)?.next != null;
+  const last = rows.at(-1);
+  // Older than everything loaded while more pages follow: it belongs to a page not yet fetched.
+  const beyond = hasMore && last !== undefined && newerFirst(conversation, last) > 0;
+  if (matches && !beyond) rows.push(conversation);
+  rows.sort(newerFirst);
+  let start = 0;
+  const pages = data.pages.map((page, index) => {
+    const size = index === data.pages.length - 1 ? rows.length - start : page.items.length;
+    const items = rows.slice(start, start + Math.max(size, 0));
+    start += items.length;
+    return { ...page, items };
+  });
+  return { ...data, pages };
+}
+
+/** Appends a live message to an open transcript, once. Pages run oldest first. */
+export function appendMessage(data: Infinite<Message>, message: Message): Infinite<Message> {
+  if (data.pages.some((page) => page.items.some((m) => m.id === message.id))) return data;
+  const pages = [...data.pages];
+  const lastIndex = pages.length - 1;
+  const last = pages[lastIndex];
+  if (!last) return data;
+  const items = [...last.items, message].sort(
+    (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+  );
+  pages[lastIndex] = { ...last, items };
+  return { ...data, pages };
+}
+
+function patchList<T extends { id: string }>(
+  client: QueryClient,
+  key: QueryKey,
+  row: T,
+  addIfMissing: (filter: Record<string, unknown>) => boolean,
+): void {
+  for (const [queryKey, data] of client.getQueriesData<Infinite<T>>({ queryKey: key })) {
+    if (!data?.pages) continue;
+    const filter = (queryKey[3] ?? {}) as Record<string, unknown>;
+    const present = data.pages.some((page) => page.items.some((item) => item.id === row.id));
+    if (present) {
+      client.setQueryData<Infinite<T>>(queryKey, {
+        ...data,
+        pages: data.pages.map((page) => ({
+          ...page,
+          items: page.items.map((item) => (item.id === row.id ? row : item)),
+        })),
+      });
+    } else if (addIfMissing(filter)) {
+      client.invalidateQueries({ queryKey, exact: true });
+    }
+  }
+}
+
+/** Keys of one tenant's queries all start with ['t', tenant]. */
+export const tenantKey = (tenant: string) => ['t', tenant] as const;
+
+export function createFrameApplier(client: QueryClient, tenant: string): (frame: FeedFrame) => void {
+  const t = tenantKey(tenant);
+  let overviewDue = false;
+  // Counters move with nearly every change: refetched at most every few seconds, not per frame.
+  const refreshOverview = () => {
+    if (overviewDue) return;
+    overviewDue = true;
+    setTimeout(() => {
+      overviewDue = false;
+      client.invalidateQueries({ queryKey: [...t, 'overview'] });
+      client.invalidateQueries({ queryKey: [...t, 'stats'] });
+    }, 2000);
+  };
+  return (frame) => {
+    switch (frame.type) {
+      case 'message.created': {
+        const message = frame.data as unknown as Message;
+        const key = [...t, 'messages', message.conversationId];
+        const data = client.getQueryData<Infinite<Message>>(key);
+        if (data?.pages) client.setQueryData(key, appendMessage(data, message));
+        refreshOverview();
+        break;
+      }
+      case 'conversation.updated': {
+        const conversation = frame.data as unknown as Conversation;
+        client.setQueryData([...t, 'conversation', conversation.id], conversation);
+        for (const [queryKey, data] of client.getQueriesData<Infinite<Conversation>>({
+          queryKey: [...t, 'conversations'],
+        })) {
+          if (!data?.pages) continue;
+          const filter = (queryKey[3] ?? {}) as ConversationFilter;
+          // A search matches on text the frame does not carry: ask the server.
+          if (filter.q) client.invalidateQueries({ queryKey, exact: true });
+          else client.setQueryData(queryKey, placeConversation(data, filter, conversation));
+        }
+        client.invalidateQueries({ queryKey: [...t, 'customer', conversation.customerId] });
+        client.invalidateQueries({ queryKey: [...t, 'all-tenants'] });
+        refreshOverview();
+        break;
+      }
+      case 'customer.updated': {
+        const customer = frame.data as unknown as Customer;
+        patchList(client, [...t, 'customers'], customer, (filter) => !filter.q);
+        client.invalidateQueries({ queryKey: [...t, 'customer', customer.id] });
+        break;
+      }
+      case 'order.created':
+      case 'order.updated':
+        client.invalidateQueries({ queryKey: [...t, 'orders'] });
+        client.invalidateQueries({ queryKey: [...t, 'customer', String(frame.data.customerId)] });
+        refreshOverview();
+        break;
+      case 'escalation.created':
+      case 'escalation.resolved':
+        client.invalidateQueries({ queryKey: [...t, 'escalations'] });
+        client.invalidateQueries({ queryKey: [...t, 'customer', String(frame.data.customerId)] });
+        refreshOverview();
+        break;
+      case 'bot.updated':
+      case 'bot.deleted':
+        client.invalidateQueries({ queryKey: [...t, 'bots'] });
+        client.invalidateQueries({ queryKey: [...t, 'restaurant-bots'] });
+        break;
+    }
+  };
+}

@@ -1,0 +1,376 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../server/src/testing/harness.ts';
+import { message, newPhone } from '../../server/src/testing/ingest.ts';
+import { runCli, type ServerProcess, startServerProcess } from '../../server/src/testing/process.ts';
+import { ensureBuilt } from '../scripts/ensure-built.ts';
+import { type Api, apiClient, freePort, launchBrowser, screenshot } from './support.ts';
+
+/*
+ * The dashboard in a real browser (Debian's Chromium) against a real server process on its
+ * own database; the server is stopped and started again under the open page.
+ */
+
+const OWNER = { email: 'owner@sufrah.test', password: 'sufrah owner password' };
+const OCEAN = { email: 'owner@ocean.test', password: 'ocean owner password' };
+const ADMIN = { email: 'admin@syncdeck.test', password: 'platform admin password' };
+const SUFRAH_BOT = 'whatsapp:+966508034010';
+const OCEAN_BOT = 'whatsapp:+966502045939';
+
+let database: TestDatabase;
+let server: ServerProcess;
+let env: Record<string, string>;
+let base = '';
+let admin: Api;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let sufrahIngest: Api;
+let oceanIngest: Api;
+const arabicPhone = newPhone();
+const englishPhone = newPhone();
+const thirdPhone = newPhone();
+
+async function ingest(api: Api, events: object[]) {
+  const answer = await api('POST', '/api/sync/events', { events });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  expect(answer.body.rejected, JSON.stringify(answer.body)).toBe(0);
+}
+
+async function login(target: Page, who: { email: string; password: string }) {
+  await target.goto(`${base}/login`);
+  await target.getByLabel('Email').fill(who.email);
+  await target.getByLabel('Password').fill(who.password);
+  await target.getByRole('button', { name: 'Sign in' }).click();
+  await target.getByRole('heading', { name: 'Overview' }).waitFor();
+}
+
+const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
+
+beforeAll(async () => {
+  await ensureBuilt({ quiet: true });
+  database = await createTestDatabase();
+  const init = await runCli(
+    ['init', '--email', ADMIN.email, '--password', ADMIN.password, '--json'],
+    database.env,
+  );
+  expect(init.code, init.stderr).toBe(0);
+  env = { ...database.env, PORT: String(await freePort()), REALTIME_POLL_MS: '200' };
+  server = await startServerProcess(env);
+  base = server.url;
+  admin = apiClient(() => base, JSON.parse(init.stdout).apiKey.token);
+
+  for (const [slug, name, who] of [
+    ['sufrah', 'Sufrah', OWNER],
+    ['ocean', 'Ocean Restaurant', OCEAN],
+  ] as const) {
+    expect((await admin('POST', '/api/admin/tenants', { slug, name })).status).toBe(201);
+    const member = await admin(
+      'POST',
+      '/api/admin/users',
+      { ...who, role: 'owner' },
+      { 'x-tenant-id': slug },
+    );
+    expect(member.status, JSON.stringify(member.body)).toBe(201);
+  }
+  const key = async (slug: string) =>
+    (await admin('POST', '/api/admin/keys', { name: 'bot', scopes: ['ingest'] }, { 'x-tenant-id': slug }))
+      .body.token;
+  sufrahIngest = apiClient(() => base, await key('sufrah'));
+  oceanIngest = apiClient(() => base, await key('ocean'));
+
+  await ingest(sufrahIngest, [
+    message(arabicPhone, 'مرحبا، أريد طلب شاورما', minutesAgo(30), { name: 'أحمد علي', bot: SUFRAH_BOT }),
+    message(arabicPhone, 'أهلاً! كيف يمكنني مساعدتك؟', minutesAgo(29), { direction: 'OUT', bot: SUFRAH_BOT }),
+    message(englishPhone, 'Hi, is the falafel wrap spicy?', minutesAgo(20), {
+      name: 'Sarah Miller',
+      bot: SUFRAH_BOT,
+    }),
+    message(thirdPhone, 'Where is my order?', minutesAgo(10), { name: 'Omar Hassan', bot: SUFRAH_BOT }),
+    {
+      event: 'order.created',
+      occurred_at: minutesAgo(25),
+      data: {
+        customer_identifier: { whatsapp_phone: `whatsapp:${arabicPhone}` },
+        syrve_order_id: 'web-order-1',
+        external_number: '1001',
+        items: [{ name: 'Shawarma', amount: 2, price: 25 }],
+        total: 50,
+      },
+    },
+    {
+      event: 'order.status',
+      occurred_at: minutesAgo(15),
+      data: { syrve_order_id: 'web-order-1', status: 'cooking' },
+    },
+    {
+      event: 'escalation.created',
+      occurred_at: minutesAgo(9),
+      data: { customer_identifier: { whatsapp_phone: `whatsapp:${thirdPhone}` }, reason: 'Order is late' },
+    },
+  ]);
+  await ingest(oceanIngest, [
+    message(newPhone(), 'Ocean only question', minutesAgo(5), {
+      name: 'Ocean Only Customer',
+      bot: OCEAN_BOT,
+    }),
+  ]);
+
+  // A tenant with more than a page of conversations, one of them longer than a page of messages.
+  expect((await admin('POST', '/api/admin/tenants', { slug: 'busy', name: 'Busy Kitchen' })).status).toBe(
+    201,
+  );
+  const busyIngest = apiClient(() => base, await key('busy'));
+  const longPhone = newPhone();
+  await ingest(busyIngest, [
+    ...Array.from({ length: 34 }, (_, i) =>
+      message(newPhone(), `question ${i}`, minutesAgo(100 + i), { name: `Guest ${i}`, bot: SUFRAH_BOT }),
+    ),
+    ...Array.from({ length: 120 }, (_, i) =>
+      message(longPhone, `line ${i + 1}`, minutesAgo(90 - i / 2), { name: 'Long Talker', bot: SUFRAH_BOT }),
+    ),
+  ]);
+
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+  page = await context.newPage();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.kill('SIGTERM');
+  await database?.drop();
+});
+
+describe('the dashboard in a browser', () => {
+  it('logs in and shows the overview from the API', async () => {
+    const started = Date.now();
+    await page.goto(base);
+    await page.waitForURL(/\/login/);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    // The first screen is usable within a second (generous here: the machine runs the suite too).
+    expect(Date.now() - started).toBeLessThan(3000);
+    await page.getByLabel('Email').fill(OWNER.email);
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('The email or password is wrong.').waitFor();
+    await screenshot(page, 'login');
+    await login(page, OWNER);
+    const cards = page.getByTestId('overview-cards');
+    await cards.getByText('Active conversations').waitFor();
+    await expect
+      .poll(() => cards.locator('.stat-card', { hasText: 'Active conversations' }).innerText())
+      .toMatch(/3/);
+    await expect
+      .poll(() => cards.locator('.stat-card', { hasText: 'Open escalations' }).innerText())
+      .toMatch(/1/);
+    await page.getByRole('heading', { name: 'Orders by status' }).waitFor();
+    await screenshot(page, 'overview');
+  });
+
+  it('lists the seeded conversations, newest first, Arabic right to left', async () => {
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    const list = page.getByTestId('conversation-list');
+    await expect
+      .poll(() => list.locator('.row-name').allInnerTexts())
+      .toEqual(['Omar Hassan', 'Sarah Miller', 'أحمد علي']);
+    await list.getByText('أحمد علي').click();
+    const transcript = page.getByTestId('transcript');
+    const arabic = transcript.getByText('مرحبا، أريد طلب شاورما');
+    await arabic.waitFor();
+    expect(await arabic.evaluate((node) => getComputedStyle(node).direction)).toBe('rtl');
+    await page.getByTestId('link-status').getByText('Live').waitFor();
+    await ingest(sufrahIngest, [message(englishPhone, 'Is it halal?', minutesAgo(0), { bot: SUFRAH_BOT })]);
+    // The English conversation moves to the top with its unread count, without a reload.
+    await expect.poll(() => list.locator('.row-name').first().innerText()).toBe('Sarah Miller');
+    await expect
+      .poll(() => list.locator('li', { hasText: 'Sarah Miller' }).locator('.unread').innerText())
+      .toMatch(/^2/);
+    const english = await page.getByText('Is it halal?').evaluate((node) => getComputedStyle(node).direction);
+    expect(english).toBe('ltr');
+    await screenshot(page, 'inbox');
+  });
+
+  it('shows a message posted to the sync API in the open transcript without a reload', async () => {
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 42;
+    });
+    await ingest(sufrahIngest, [
+      message(arabicPhone, 'هل الطلب جاهز؟', new Date().toISOString(), { bot: SUFRAH_BOT }),
+    ]);
+    await page.getByTestId('transcript').getByText('هل الطلب جاهز؟').waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    // The open conversation is marked read as the message arrives.
+    const row = page.getByTestId('conversation-list').locator('li', { hasText: 'أحمد علي' });
+    await expect.poll(() => row.locator('.unread').count()).toBe(0);
+  });
+
+  it('recovers by itself when the server restarts under the open page, with nothing missing', async () => {
+    await server.kill('SIGTERM');
+    await page
+      .getByTestId('link-status')
+      .getByText(/Reconnecting|Offline/)
+      .waitFor({ timeout: 10_000 });
+    await screenshot(page, 'reconnecting');
+    server = await startServerProcess(env, 60_000);
+    expect(server.url).toBe(base);
+    // Written right after the restart, most likely before the page is back: it must catch up.
+    const texts = ['بعد إعادة التشغيل ١', 'After the restart 2'];
+    await ingest(sufrahIngest, [
+      message(arabicPhone, texts[0]!, new Date().toISOString(), { bot: SUFRAH_BOT }),
+      message(arabicPhone, texts[1]!, new Date(Date.now() + 1).toISOString(), { bot: SUFRAH_BOT }),
+    ]);
+    await page.getByTestId('link-status').getByText('Live').waitFor({ timeout: 20_000 });
+    const transcript = page.getByTestId('transcript');
+    for (const text of texts) await transcript.getByText(text).waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    // Every stored message of the conversation is on the page, once.
+    const conversationId = page.url().split('/inbox/')[1]!.split('?')[0]!;
+    const stored = await admin('GET', `/api/db/conversations/${conversationId}/messages`, undefined, {
+      'x-tenant-id': 'sufrah',
+    });
+    const shown = await transcript.locator('.bubble p').allInnerTexts();
+    expect(shown).toEqual(stored.body.map((m: { content: string }) => m.content));
+    await screenshot(page, 'after-restart');
+  }, 90_000);
+
+  it('registers a bot: a bad number shows the error, a good one appears in the list', async () => {
+    await page.getByRole('link', { name: 'Bots' }).click();
+    await page.getByRole('heading', { name: 'Bots' }).waitFor();
+    await page.getByRole('button', { name: 'Register new bot' }).click();
+    const form = page.getByRole('form', { name: 'Register a new bot' });
+    await form.getByRole('button', { name: 'Ocean Restaurant' }).click();
+    expect(await form.getByLabel('Restaurant name').inputValue()).toBe('مطعم شاورما وفلافل أوشن');
+    await form.getByRole('button', { name: 'Sufrah' }).click();
+    expect(await form.getByLabel('Bot name').inputValue()).toBe('Sufrah Bot');
+    expect(await form.getByLabel('Sender SID').inputValue()).toBe('XE23c4f8b55966a1bfd101338f4c68b8cb');
+    await form.getByLabel('WhatsApp number').fill('12ab');
+    await form.getByLabel('Twilio account SID').fill('AC0123456789abcdef');
+    await form.getByLabel('Twilio auth token').fill('twilio-secret-token');
+    await form.getByRole('button', { name: 'Register bot' }).click();
+    await form.getByText('"12ab" is not a phone number').waitFor();
+    expect(await form.getByLabel('WhatsApp number').getAttribute('aria-invalid')).toBe('true');
+    await screenshot(page, 'bot-form-error');
+    await form.getByLabel('WhatsApp number').fill('+966 50 111 2233');
+    await form.getByLabel('Bot name').fill('Sufrah Second Bot');
+    await form.getByRole('button', { name: 'Register bot' }).click();
+    const table = page.getByTestId('bot-table');
+    const row = table.locator('tr', { hasText: 'Sufrah Second Bot' });
+    await row.waitFor();
+    expect(await row.innerText()).toContain('+966501112233');
+    expect(await row.innerText()).toContain('stored');
+    // The token is write-only: nowhere on the page, and not in the API's answer.
+    expect(await page.content()).not.toContain('twilio-secret-token');
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('form', { name: 'Edit Sufrah Second Bot' });
+    await edit.getByText('A token is stored and never shown. Leave empty to keep it.').waitFor();
+    expect(await edit.getByLabel('Twilio auth token').inputValue()).toBe('');
+    await edit.getByLabel('Restaurant name').fill('Sufrah Olaya');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await row.getByText('Sufrah Olaya').waitFor();
+    expect(await row.innerText()).toContain('stored');
+    await row.getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Deactivate' }).click();
+    await row.getByText('INACTIVE').waitFor();
+    await screenshot(page, 'bots');
+  });
+
+  it('shows customers with their 360 view, orders and escalations, and resolves one', async () => {
+    await page.getByRole('link', { name: 'Customers' }).click();
+    await page.getByRole('link', { name: 'أحمد علي' }).click();
+    await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    await page.getByText('Order placed').waitFor();
+    await page.getByRole('button', { name: /Order 1001/ }).click();
+    await page.getByRole('list', { name: 'Status history' }).getByText('cooking').waitFor();
+    await screenshot(page, 'customer-360');
+    await page.getByRole('link', { name: 'All customers' }).click();
+    await page.getByRole('link', { name: 'Omar Hassan' }).waitFor();
+    await screenshot(page, 'customers');
+    await page.getByRole('link', { name: 'Orders' }).click();
+    await page.getByText('1001').waitFor();
+    await screenshot(page, 'orders');
+    await page.getByRole('link', { name: 'Escalations' }).click();
+    await page.getByText('Order is late').waitFor();
+    await screenshot(page, 'escalations');
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Resolution summary (optional)').fill('Called the customer');
+    await dialog.getByRole('button', { name: 'Resolve' }).click();
+    await page.getByText('No open escalations').waitFor();
+  });
+
+  it('creates an API key shown once, and lists users', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Name').first().fill('Dashboard test key');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const token = await page.getByTestId('new-token').innerText();
+    expect(token).toMatch(/^sdk_live_/);
+    await page.getByRole('cell', { name: OWNER.email }).waitFor();
+    await screenshot(page, 'settings');
+  });
+
+  it('never shows one tenant to a user of another', async () => {
+    const other = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+    const oceanPage = await other.newPage();
+    await login(oceanPage, OCEAN);
+    await oceanPage.getByRole('link', { name: 'Inbox' }).click();
+    const list = oceanPage.getByTestId('conversation-list');
+    await expect.poll(() => list.locator('.row-name').allInnerTexts()).toEqual(['Ocean Only Customer']);
+    await oceanPage.getByLabel('Search conversations').fill('Sarah');
+    await oceanPage.getByText('No conversation matches').waitFor();
+    // Sufrah's pages and API answer as if it did not exist.
+    await oceanPage.goto(`${base}/t/sufrah/inbox`);
+    await oceanPage.getByText('No tenant “sufrah” here.').waitFor();
+    const status = await oceanPage.evaluate(
+      async () => (await fetch('/api/db/conversations', { headers: { 'x-tenant-id': 'sufrah' } })).status,
+    );
+    expect(status).toBe(404);
+    expect(await oceanPage.content()).not.toContain('Sarah Miller');
+    await other.close();
+  });
+
+  it('shows every tenant to a platform admin', async () => {
+    const other = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+    const adminPage = await other.newPage();
+    await login(adminPage, ADMIN);
+    await adminPage.getByRole('link', { name: 'All tenants' }).click();
+    await adminPage.getByRole('link', { name: 'Ocean Only Customer' }).waitFor();
+    await adminPage.getByRole('link', { name: 'Sarah Miller' }).waitFor();
+    await screenshot(adminPage, 'all-tenants');
+    await adminPage.getByLabel('Tenant').selectOption('ocean');
+    await adminPage.getByRole('heading', { name: 'Overview' }).waitFor();
+    await other.close();
+  });
+
+  it('scrolls both ways: more conversations down the list, older messages up the transcript', async () => {
+    const other = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+    const adminPage = await other.newPage();
+    await login(adminPage, ADMIN);
+    await adminPage.goto(`${base}/t/busy/inbox`);
+    const list = adminPage.getByTestId('conversation-list');
+    await expect.poll(() => list.locator('li').count()).toBe(30);
+    await list.locator('li').last().scrollIntoViewIfNeeded();
+    await expect.poll(() => list.locator('li').count()).toBe(35);
+    await list.getByText('Long Talker').click();
+    const transcript = adminPage.getByTestId('transcript');
+    await transcript.getByText('line 120', { exact: true }).waitFor();
+    await expect.poll(() => transcript.locator('.bubble').count()).toBe(50);
+    for (const expected of [100, 120]) {
+      await transcript.evaluate((node) => {
+        node.scrollTop = 0;
+      });
+      await expect.poll(() => transcript.locator('.bubble').count()).toBe(expected);
+    }
+    const texts = await transcript.locator('.bubble p').allInnerTexts();
+    expect(texts).toEqual(Array.from({ length: 120 }, (_, i) => `line ${i + 1}`));
+    await screenshot(adminPage, 'inbox-long');
+    await other.close();
+  });
+
+  it('logs out', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/login/);
+    await page.goto(`${base}/t/sufrah/inbox`);
+    await page.waitForURL(/\/login\?next=/);
+  });
+});

@@ -1,0 +1,64 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { testSettings } from '../../server/src/testing/harness.ts';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const screenshotDir = path.join(repoRoot, '.test-output', 'screenshots');
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+  });
+}
+
+/** A port free right now, so a restarted server comes back where the page expects it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Saves what the page shows, named by the database the suite runs on. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await mkdir(screenshotDir, { recursive: true });
+  await page.screenshot({
+    path: path.join(screenshotDir, `${testSettings.db}-${name}.png`),
+    fullPage: false,
+  });
+}
+
+/** Answers are read field by field in the tests. */
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type Answer = { status: number; body: any };
+export type Api = (
+  method: string,
+  url: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<Answer>;
+
+export function apiClient(base: () => string, token: string): Api {
+  return async (method, url, body, headers = {}) => {
+    const response = await fetch(`${base()}${url}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  };
+}
