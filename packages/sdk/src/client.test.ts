@@ -290,7 +290,7 @@ describe('sync client: resilience', () => {
     expect(sync.stats()).toMatchObject({ delivered: 2, duplicates: 1, rejected: 1, retries: 0 });
   });
 
-  it('retries an event a batch answers "could not be stored; retry it", as a 5xx', async () => {
+  it('retries an event a batch answers rejected but retryable, as a 5xx', async () => {
     server.handle((request) => {
       const events = eventsOf(request);
       // Alone, an event the database refuses is a 500, as the real server answers it.
@@ -306,7 +306,7 @@ describe('sync client: resilience', () => {
                   index,
                   status: 'rejected',
                   event_id: event.event_id,
-                  error: { message: 'The event could not be stored; retry it', details: [] },
+                  error: { message: 'The event could not be stored; retry it', details: [], retryable: true },
                 }
               : { index, status: 'accepted', event_id: event.event_id },
           ),

@@ -485,9 +485,9 @@ export function createSyncClient(options: SyncClientOptions = {}): SyncClient {
       for (const result of results) if (batch[result.index]) resultOf.set(batch[result.index]!, result);
     }
     // An event the server could not store (a database error, not its data) is answered
-    // "rejected … retry it": it is retried as a 5xx would be (alone, the server answers it 500).
+    // rejected with `retryable`: it is retried as a 5xx would be (alone, the server answers it 500).
     const transient = (result: SyncResult) =>
-      result.status === 'rejected' && /retry/i.test(result.error?.message ?? '');
+      result.status === 'rejected' && result.error?.retryable === true;
     const again = batch.filter((entry) => resultOf.has(entry) && transient(resultOf.get(entry)!));
     const answered = batch.filter((entry) => resultOf.has(entry) && !again.includes(entry));
     const rejected = answered.filter((entry) => resultOf.get(entry)!.status === 'rejected');
