@@ -1,17 +1,21 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // The whole suite runs twice: on embedded PGlite and on the PostgreSQL server.
 const common = {
   include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-  testTimeout: 30_000,
-  hookTimeout: 60_000,
+  // Generous: several tests start server processes, and a busy 2-core machine makes that slow.
+  testTimeout: 90_000,
+  hookTimeout: 90_000,
 };
 
 export default defineConfig({
+  // @syncdeck/sdk exports its TypeScript sources under this condition inside the workspace.
+  ssr: { resolve: { conditions: ['@syncdeck/source', ...defaultServerConditions] } },
   test: {
     projects: [
-      { test: { ...common, name: 'pglite', env: { SYNCDECK_TEST_DB: 'pglite' } } },
-      { test: { ...common, name: 'postgres', env: { SYNCDECK_TEST_DB: 'postgres' } } },
+      { extends: true, test: { ...common, name: 'pglite', env: { SYNCDECK_TEST_DB: 'pglite' } } },
+      { extends: true, test: { ...common, name: 'postgres', env: { SYNCDECK_TEST_DB: 'postgres' } } },
     ],
   },
 });

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest read realtime]`: drives real servers from this separate process
+ * `npm run bench [-- ingest read realtime rowsync]`: drives real servers from this separate process
  * and prints each figure beside its baseline measured in the same run, as a ratio.
  * Without arguments every section runs.
  */
@@ -7,11 +7,13 @@ import { runIngestBench } from './ingest.ts';
 import { printTable, type ReportRow } from './lib.ts';
 import { runReadBench } from './read.ts';
 import { runRealtimeBench } from './realtime.ts';
+import { runRowSyncBench } from './rowsync.ts';
 
 const sections: Record<string, () => Promise<ReportRow[]>> = {
   ingest: runIngestBench,
   read: runReadBench,
   realtime: runRealtimeBench,
+  rowsync: () => runRowSyncBench((line) => process.stdout.write(`${line}\n`)),
 };
 
 const chosen = process.argv.slice(2).filter((arg) => arg !== '--');

@@ -7,4 +7,5 @@ export * from './sync.ts';
 export * from './realtime.ts';
 export * from './bots.ts';
 export * from './dashboard.ts';
+export * from './rowsync.ts';
 export * from './overview.ts';

@@ -169,7 +169,12 @@ export const syncResultSchema = z.object({
   status: z.enum(['accepted', 'duplicate', 'rejected']),
   event_id: z.string().optional(),
   error: z
-    .object({ message: z.string(), details: z.array(z.object({ path: z.string(), message: z.string() })) })
+    .object({
+      message: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })),
+      /** True when the event was fine but could not be stored this time: send it again. */
+      retryable: z.boolean().optional(),
+    })
     .optional(),
 });
 export type SyncResult = z.infer<typeof syncResultSchema>;

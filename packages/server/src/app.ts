@@ -21,6 +21,8 @@ import type { Db } from './db/index.ts';
 import { healthRoutes } from './health/routes.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
+import { rowSyncRoutes } from './rowsync/routes.ts';
+import { chartRoutes } from './charts/routes.ts';
 import { syncRoutes } from './sync/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { orderRoutes } from './orders/routes.ts';
@@ -110,6 +112,8 @@ export async function buildApp({
   await app.register(conversationRoutes);
   await app.register(customerRoutes);
   await app.register(orderRoutes);
+  await app.register(rowSyncRoutes);
+  await app.register(chartRoutes);
   await app.register(overviewRoutes);
   await app.register(controlRoutes);
 

@@ -37,6 +37,12 @@ const envSchema = z.object({
     .default('SA'),
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+  ROWSYNC_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(32 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   REALTIME_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
   REALTIME_MAX_BUFFERED_BYTES: z.coerce
@@ -78,6 +84,8 @@ export interface Config {
   publicUrl: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   bodyLimitBytes: number;
+  /** The row-sync webhook's own limit: a full-sync batch of 500 wide rows is far above BODY_LIMIT_BYTES. */
+  rowSyncBodyLimitBytes: number;
   sessionTtlHours: number;
   cookieSecure: boolean;
   loginMaxFailures: number;
@@ -129,6 +137,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: (e.PUBLIC_URL ?? `http://${shownHost}:${e.PORT}`).replace(/\/$/, ''),
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    rowSyncBodyLimitBytes: e.ROWSYNC_BODY_LIMIT_BYTES,
     sessionTtlHours: e.SESSION_TTL_HOURS,
     cookieSecure: e.COOKIE_SECURE,
     loginMaxFailures: e.LOGIN_MAX_FAILURES,

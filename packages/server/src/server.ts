@@ -58,7 +58,8 @@ export async function startServer(
     // Every process prunes; the deletes are idempotent, so several servers need no coordination.
     const prune = () =>
       pruneExpired(openDb, config.retentionDays).then(
-        (pruned) => logger.info(pruned, 'pruned expired event ids, feed entries and bot sessions'),
+        (pruned) =>
+          logger.info(pruned, 'pruned expired event ids, feed entries, bot sessions and row-sync logs'),
         (error: unknown) => logger.warn({ err: error }, 'pruning failed; will retry'),
       );
     const pruning = setInterval(prune, 60 * 60 * 1000);

@@ -1,5 +1,9 @@
 import {
+  createSourceSchema,
   createTenantSchema,
+  sourceNameSchema,
+  sourceSecretSchema,
+  tableMappingSchema,
   emailSchema,
   passwordSchema,
   roleSchema,
@@ -7,9 +11,12 @@ import {
   tenantSlugSchema,
 } from '@syncdeck/core';
 import { z } from 'zod';
+import { loadSecretBox } from '../bots/secret-box.ts';
+import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../http/errors.ts';
 import { initialise } from '../installation/service.ts';
+import { addSecret, createSource, mapSourceTable, removeSecret } from '../rowsync/service.ts';
 import { createApiKey } from '../keys/store.ts';
 import { findTenant, insertTenant } from '../tenants/store.ts';
 import { addMember } from '../users/store.ts';
@@ -59,7 +66,40 @@ export const cliCommands = {
       return db.transaction((tx) => addMember(tx, { ...args, tenantId: tenant.id }));
     },
   },
+  'source create': {
+    args: createSourceSchema,
+    run: async (db: Db, args: z.infer<typeof createSourceSchema>, config: CommandConfig) =>
+      createSource(db, await loadSecretBox(config), args),
+  },
+  'source secret': {
+    args: z
+      .object({
+        name: sourceNameSchema,
+        add: sourceSecretSchema.optional(),
+        remove: z.string().min(1).optional(),
+      })
+      .refine((a) => (a.add === undefined) !== (a.remove === undefined), {
+        message: 'give exactly one of --add or --remove',
+        path: ['add'],
+      }),
+    run: async (
+      db: Db,
+      args: { name: string; add?: string | undefined; remove?: string | undefined },
+      config: CommandConfig,
+    ) =>
+      args.add !== undefined
+        ? addSecret(db, await loadSecretBox(config), args.name, args.add)
+        : removeSecret(db, args.name, args.remove!),
+  },
+  'source map': {
+    args: tableMappingSchema.extend({ name: sourceNameSchema }),
+    run: (db: Db, args: { name: string; sourceTable: string; targetTable: string }) =>
+      mapSourceTable(db, args.name, { sourceTable: args.sourceTable, targetTable: args.targetTable }),
+  },
 } as const;
+
+/** What commands that seal secrets need: the master key, or where it is kept. */
+export type CommandConfig = Pick<Config, 'secretKey' | 'dataDir'>;
 
 export type CliCommandName = keyof typeof cliCommands;
 
@@ -68,10 +108,19 @@ export function isCliCommandName(name: string): name is CliCommandName {
 }
 
 /** Validates `args` for `name` and runs it: one entry point for the CLI and the control route. */
-export async function runCliCommand(db: Db, name: CliCommandName, args: unknown): Promise<unknown> {
+export async function runCliCommand(
+  db: Db,
+  name: CliCommandName,
+  args: unknown,
+  config: CommandConfig,
+): Promise<unknown> {
   const command = cliCommands[name];
   const parsed = command.args.parse(args);
-  return (command.run as (db: Db, args: unknown) => Promise<unknown>)(db, parsed);
+  return (command.run as (db: Db, args: unknown, config: CommandConfig) => Promise<unknown>)(
+    db,
+    parsed,
+    config,
+  );
 }
 
 async function requireTenantNamed(db: Db, idOrSlug: string) {

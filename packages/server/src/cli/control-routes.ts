@@ -31,7 +31,7 @@ export const controlRoutes: FastifyPluginAsyncZod = async (app) => {
       const { command, args } = request.body;
       if (!isCliCommandName(command)) throw AppError.badRequest(`Unknown command "${command}"`);
       request.log.info({ command }, 'running CLI command for the local CLI');
-      return { result: await runCliCommand(app.db, command, args) };
+      return { result: await runCliCommand(app.db, command, args, app.config) };
     },
   );
 };

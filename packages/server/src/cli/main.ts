@@ -1,12 +1,14 @@
 import { parseArgs } from 'node:util';
-import type { CreatedApiKey, ErrorBody, Tenant } from '@syncdeck/core';
+import type { CreatedApiKey, ErrorBody, Source, Tenant } from '@syncdeck/core';
+import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { ConfigError, type Config, loadConfig } from '../config.ts';
 import { migrate, openDatabase } from '../db/index.ts';
 import { AppError, detailsFromZod } from '../http/errors.ts';
 import type { InitialiseResult } from '../installation/service.ts';
+import { startDemo } from '../demo/simulator.ts';
 import { createLogger } from '../logger.ts';
-import { startServer, stopOnSignals } from '../server.ts';
+import { type RunningServer, startServer, stopOnSignals } from '../server.ts';
 import type { AddedMember } from '../users/store.ts';
 import { type CliCommandName, runCliCommand } from './commands.ts';
 import { CONTROL_HEADER } from './control-routes.ts';
@@ -15,13 +17,19 @@ import { claimDataDir, DataDirBusyError, readControlFile, releaseDataDir } from 
 const USAGE = `Usage: syncdeck <command> [options]
 
 Commands:
-  start                                   Start the server (PORT, DATA_DIR or DATABASE_URL from the environment)
+  start [--demo]                          Start the server (PORT, DATA_DIR or DATABASE_URL from the environment);
+                                          --demo also runs simulated restaurant bots through @syncdeck/sdk
   init [--email E] [--password P]         Create the schema, the platform admin and an admin API key (once)
   tenant create SLUG [--name NAME]        Create a tenant
   key create --tenant SLUG --scopes ingest,read,operate,admin [--name NAME]
                                           Create an API key; the token is printed once
   user create --email E --tenant SLUG --role owner|admin|agent|viewer [--password P]
                                           Add a user to a tenant (created with a generated password if new)
+  source create NAME --secret S [--schema SCHEMA]
+                                          Create a row-sync source (webhook POST /api/webhooks/NAME)
+  source secret NAME --add S | --remove S Add a second secret, or remove one (rotation without downtime)
+  source map NAME SOURCE_TABLE TARGET_TABLE
+                                          Map a source table to a target table
 
 Every command takes --json for output a script can read.
 `;
@@ -36,7 +44,7 @@ interface Invocation {
   json: boolean;
 }
 
-function parseInvocation(argv: string[]): Invocation | 'start' | 'help' {
+function parseInvocation(argv: string[]): Invocation | 'start' | 'demo' | 'help' {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -49,13 +57,18 @@ function parseInvocation(argv: string[]): Invocation | 'start' | 'help' {
       tenant: { type: 'string' },
       scopes: { type: 'string' },
       role: { type: 'string' },
+      secret: { type: 'string' },
+      schema: { type: 'string' },
+      add: { type: 'string' },
+      remove: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      demo: { type: 'boolean', default: false },
     },
   });
   const [first, second, ...rest] = positionals;
   const json = values.json ?? false;
   if (values.help || !first || first === 'help') return 'help';
-  if (first === 'start') return 'start';
+  if (first === 'start') return values.demo ? 'demo' : 'start';
   if (first === 'init')
     return { name: 'init', json, args: { email: values.email, password: values.password } };
   if (first === 'tenant' && second === 'create') {
@@ -74,6 +87,26 @@ function parseInvocation(argv: string[]): Invocation | 'start' | 'help' {
       name: 'user create',
       json,
       args: { email: values.email, tenant: values.tenant, role: values.role, password: values.password },
+    };
+  }
+  if (first === 'source' && second === 'create') {
+    if (!rest[0]) throw new CliUsageError('source create needs a NAME');
+    return {
+      name: 'source create',
+      json,
+      args: { name: rest[0], secret: values.secret, schema: values.schema },
+    };
+  }
+  if (first === 'source' && second === 'secret') {
+    if (!rest[0]) throw new CliUsageError('source secret needs a NAME');
+    return { name: 'source secret', json, args: { name: rest[0], add: values.add, remove: values.remove } };
+  }
+  if (first === 'source' && second === 'map') {
+    if (rest.length !== 3) throw new CliUsageError('source map needs NAME SOURCE_TABLE TARGET_TABLE');
+    return {
+      name: 'source map',
+      json,
+      args: { name: rest[0], sourceTable: rest[1], targetTable: rest[2] },
     };
   }
   throw new CliUsageError(`Unknown command "${positionals.join(' ')}"`);
@@ -96,7 +129,7 @@ async function runDirectly(config: Config, invocation: Invocation): Promise<unkn
   const db = await openDatabase(config);
   try {
     await migrate(db);
-    return await runCliCommand(db, invocation.name, invocation.args);
+    return await runCliCommand(db, invocation.name, invocation.args, config);
   } finally {
     await db.close();
   }
@@ -162,6 +195,17 @@ function describe(name: CliCommandName, result: unknown): string {
       const key = result as CreatedApiKey;
       return `Created API key "${key.name}" with scopes ${key.scopes.join(',')}. Token (shown once):\n${key.token}`;
     }
+    case 'source create':
+    case 'source secret':
+    case 'source map': {
+      const source = result as Source;
+      const verb = { 'source create': 'Created', 'source secret': 'Updated', 'source map': 'Mapped' }[name];
+      return [
+        `${verb} source ${source.name} (schema ${source.schema}); webhook: POST /api/webhooks/${source.name}`,
+        `  Active secrets: ${source.secrets.map((s) => s.fingerprint).join(', ')}`,
+        ...source.tables.map((t) => `  ${t.sourceTable} -> ${t.targetTable}`),
+      ].join('\n');
+    }
     case 'user create': {
       const added = result as AddedMember;
       const lines = [
@@ -202,6 +246,23 @@ function reportError(error: unknown, json: boolean): number {
   return code === 'usage' ? 2 : 1;
 }
 
+/** Runs the demo's simulated bots against this server's own port; stopping the server stops them first. */
+async function withDemo(server: RunningServer, logger: Logger, host: string): Promise<RunningServer> {
+  const address = server.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
+  const demo = await startDemo({ db: server.db, url, logger: logger.child({ module: 'demo' }) });
+  out(demo.description);
+  return {
+    ...server,
+    async stop() {
+      await demo.stop();
+      await server.stop();
+    },
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
@@ -211,9 +272,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const config = loadConfig();
-    if (invocation === 'start') {
+    if (invocation === 'start' || invocation === 'demo') {
       const logger = createLogger(config);
-      const starting = startServer(config, out, logger);
+      const server = startServer(config, out, logger);
+      const starting =
+        invocation === 'demo' ? server.then((running) => withDemo(running, logger, config.host)) : server;
       stopOnSignals(starting, config.shutdownTimeoutMs, logger);
       await starting;
       return -1;

@@ -1,5 +1,6 @@
 import type { Conversation, ConversationStats, Message } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
+import { sqlParams } from '../db/params.ts';
 import { decodeCursor, encodeCursor, sqlFromMicros, sqlMicros, timeKeySchema } from '../http/pagination.ts';
 import { customerSearchText, type SearchPatterns } from '../customers/search.ts';
 import { type ConversationRow, conversationObject, type MessageRow, messageObject } from '../sync/shapes.ts';
@@ -33,11 +34,7 @@ export async function listConversations(
   tenantId: string,
   filter: ConversationFilter,
 ): Promise<ArrayPage<Conversation>> {
-  const params: unknown[] = [tenantId];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
+  const { params, param } = sqlParams(tenantId);
   const where = ['c.tenant_id = $1'];
   if (filter.status) where.push(`c.status = ${param(filter.status)}`);
   if (filter.botId) where.push(`c.bot_id = ${param(filter.botId)}`);
@@ -123,11 +120,7 @@ export async function listMessages(
     conversationId,
   ]);
   if (exists.rowCount === 0) return null;
-  const params: unknown[] = [tenantId, conversationId];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
+  const { params, param } = sqlParams(tenantId, conversationId);
   const where = ['tenant_id = $1', 'conversation_id = $2'];
   const backwards = Boolean(page.before || page.latest);
   if (page.after) {

@@ -6,6 +6,7 @@ import {
   type TimelineEntry,
 } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
+import { sqlParams } from '../db/params.ts';
 import {
   decodeCursor,
   type Page,
@@ -40,11 +41,7 @@ export async function listCustomers(
   tenantId: string,
   filter: CustomerFilter,
 ): Promise<Page<Customer>> {
-  const params: unknown[] = [tenantId];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
+  const { params, param } = sqlParams(tenantId);
   const where = ['c.tenant_id = $1'];
   if (filter.search) {
     const text = customerSearchText('c');

@@ -1,5 +1,6 @@
 import type { Escalation, Order } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
+import { sqlParams } from '../db/params.ts';
 import { iso } from '../http/time.ts';
 import {
   decodeCursor,
@@ -49,11 +50,7 @@ export interface OrderFilter {
 
 /** Newest first by creation (the order's own time), keyset by (created_at, id). */
 export async function listOrders(q: Queryable, tenantId: string, filter: OrderFilter): Promise<Page<Order>> {
-  const params: unknown[] = [tenantId];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
+  const { params, param } = sqlParams(tenantId);
   const where = ['o.tenant_id = $1'];
   if (filter.status) where.push(`o.status = ${param(filter.status)}`);
   if (filter.customerId) where.push(`o.customer_id = ${param(filter.customerId)}`);
@@ -117,11 +114,7 @@ export async function listEscalations(
   tenantId: string,
   filter: EscalationFilter,
 ): Promise<Page<Escalation>> {
-  const params: unknown[] = [tenantId];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
+  const { params, param } = sqlParams(tenantId);
   const where = ['e.tenant_id = $1'];
   if (filter.status) where.push(`e.status = ${param(filter.status)}`);
   if (filter.customerId) where.push(`e.customer_id = ${param(filter.customerId)}`);

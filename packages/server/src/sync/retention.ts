@@ -1,5 +1,6 @@
 import { pruneExpiredSessions } from '../bot-sessions/store.ts';
 import type { Queryable } from '../db/index.ts';
+import { pruneRowSync } from '../rowsync/store.ts';
 
 /**
  * Forgets event ids and feed entries older than the retention window, and bot sessions past
@@ -9,7 +10,12 @@ import type { Queryable } from '../db/index.ts';
 export async function pruneExpired(
   q: Queryable,
   retentionDays: number,
-): Promise<{ eventIds: number; feed: number; sessions: number }> {
+): Promise<{
+  eventIds: number;
+  feed: number;
+  sessions: number;
+  rowSync: Awaited<ReturnType<typeof pruneRowSync>>;
+}> {
   const eventIds = await q.query(
     'DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(days => $1)',
     [retentionDays],
@@ -18,5 +24,7 @@ export async function pruneExpired(
     retentionDays,
   ]);
   const sessions = await pruneExpiredSessions(q);
-  return { eventIds: eventIds.rowCount, feed: feed.rowCount, sessions };
+  // Webhook and push logs, delivered webhook ids and abandoned full-sync runs share the window.
+  const rowSync = await pruneRowSync(q, retentionDays);
+  return { eventIds: eventIds.rowCount, feed: feed.rowCount, sessions, rowSync };
 }

@@ -115,7 +115,7 @@ function batchResult(index: number, eventId: string | null, outcome: WriteOutcom
       index,
       status: 'rejected',
       ...id,
-      error: { message: 'The event could not be stored; retry it', details: [] },
+      error: { message: 'The event could not be stored; retry it', details: [], retryable: true },
     };
   }
   return { index, status: outcome.status, ...id };

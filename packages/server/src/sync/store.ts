@@ -156,17 +156,20 @@ async function setBotActive(
   active: boolean,
   feed: FeedEntry[],
 ) {
-  const updated = await tx.query<{ id: string }>(
-    `UPDATE conversations SET is_bot_active = $3, updated_at = now()
-     WHERE tenant_id = $1 AND id = (
+  // Returns the row as the feed shows it (with the customer's name and phone): no second read.
+  const updated = await tx.query<ConversationRow>(
+    `UPDATE conversations c SET is_bot_active = $3, updated_at = now()
+     FROM customers cu
+     WHERE c.tenant_id = $1 AND c.id = (
        SELECT id FROM conversations WHERE tenant_id = $1 AND customer_id = $2 AND status = 'active'
        ORDER BY last_message_at DESC NULLS LAST, created_at DESC LIMIT 1)
-     RETURNING id`,
+       AND cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
+     RETURNING ${CONVERSATION_COLUMNS}`,
     [tenantId, customerId, active],
   );
-  const id = updated.rows[0]?.id ?? null;
-  if (id) pushConversation(feed, (await conversationById(tx, tenantId, id))!);
-  return id;
+  const row = updated.rows[0];
+  if (row) pushConversation(feed, row);
+  return row?.id ?? null;
 }
 
 const ESCALATION_COLUMNS = `tenant_id, id, customer_id, conversation_id, status, reason, resolution_summary, resolved_by,
@@ -254,12 +257,14 @@ async function applyConversationClosed(
     conversationId = active.rows[0]?.id ?? null;
   }
   if (!conversationId) return 'accepted' as const;
-  const closed = await tx.query(
-    `UPDATE conversations SET status = 'closed', closed_at = $3, updated_at = now()
-     WHERE tenant_id = $1 AND id = $2 AND status = 'active'`,
+  const closed = await tx.query<ConversationRow>(
+    `UPDATE conversations c SET status = 'closed', closed_at = $3, updated_at = now()
+     FROM customers cu
+     WHERE c.tenant_id = $1 AND c.id = $2 AND c.status = 'active' AND cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
+     RETURNING ${CONVERSATION_COLUMNS}`,
     [tenantId, conversationId, event.occurredAt],
   );
-  if (closed.rowCount > 0) pushConversation(feed, (await conversationById(tx, tenantId, conversationId))!);
+  if (closed.rows[0]) pushConversation(feed, closed.rows[0]);
   return 'accepted' as const;
 }
 

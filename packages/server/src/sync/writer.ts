@@ -33,8 +33,6 @@ export class GroupCommitWriter {
     private readonly db: Db,
     private readonly logger: FastifyBaseLogger,
     private readonly maxBatch: number,
-    /** Told the highest feed seq after each commit that appended to the feed. */
-    private readonly onCommitted: (lastSeq: number) => void = () => {},
   ) {}
 
   write(events: PreparedEvent[]): Promise<WriteOutcome[]> {
@@ -87,17 +85,17 @@ export class GroupCommitWriter {
   private async commit(batch: Pending[]): Promise<WriteOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { outcomes, lastSeq } = await this.db.transaction(async (tx) => {
+        // appendFeed's NOTIFY tells every process's realtime feed about the commit.
+        return await this.db.transaction(async (tx) => {
           const feed: FeedEntry[] = [];
           const outcomes: WriteOutcome[] = await applyBatch(
             tx,
             batch.map((item) => item.event),
             feed,
           );
-          return { outcomes, lastSeq: await appendFeed(tx, feed) };
+          await appendFeed(tx, feed);
+          return outcomes;
         });
-        if (lastSeq !== null) this.onCommitted(lastSeq);
-        return outcomes;
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (attempt >= MAX_ATTEMPTS || !code || !RETRYABLE.has(code)) throw error;

@@ -21,9 +21,15 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...rest, LOG_LEVEL: 'warn', SECRET_KEY: PROCESS_SECRET_KEY, ...env };
 }
 
-/** Spawns `syncdeck start` and resolves once it prints its URL. */
-export function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [syncdeckBin, 'start'], { env: childEnv({ PORT: '0', ...env }) });
+/** Spawns `syncdeck start` (with `args`, e.g. `--demo`) and resolves once it prints its URL. */
+export function startServerProcess(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  args: string[] = [],
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [syncdeckBin, 'start', ...args], {
+    env: childEnv({ PORT: '0', ...env }),
+  });
   let text = '';
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code, signal) => {

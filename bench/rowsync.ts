@@ -1,0 +1,242 @@
+/**
+ * The row-sync benchmark: a FULL_SYNC of 100,000 rows in batches of 500 and a stream of
+ * single-row changes, against a real Syncdeck server on a fresh PostgreSQL database, and the
+ * seed's way (clear the tenant's rows at offset 0, then one upsert per row) in the same run.
+ * `npm run bench -- rowsync` runs it alone.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { startServerProcess } from '../packages/server/src/testing/process.ts';
+import { createDatabase, fmt, type ReportRow } from './lib.ts';
+
+const ROWS = Number(process.env.BENCH_ROWSYNC_ROWS ?? 100_000);
+/** The seed's way costs the same per row however many there are; 10,000 rows give its rate in a minute, not ten. */
+const SEED_ROWS = Math.min(ROWS, Number(process.env.BENCH_ROWSYNC_SEED_ROWS ?? 10_000));
+const BATCH = 500;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 64;
+const SECRET = 'bench-row-sync-secret-0123456789';
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function startBaseline(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(here, 'baselines', 'seed-rowsync.ts'), ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const port = /listening (\d+)/.exec(chunk.toString())?.[1];
+      if (port) resolve({ child, url: `http://127.0.0.1:${port}` });
+    });
+    child.once('exit', (code) => reject(new Error(`seed-rowsync.ts exited with ${code}`)));
+  });
+}
+
+const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+
+/** A work order as a source platform would push it: a dozen fields of mixed types. */
+function workOrder(i: number, version: number) {
+  return {
+    id: `wo-${i}`,
+    tenant_id: 'bench',
+    title: `Clean zone ${i % 97} after shift ${i % 3}`,
+    status: ['open', 'assigned', 'done', 'cancelled'][i % 4],
+    priority: i % 5,
+    zone_id: `zone-${i % 211}`,
+    assignee: `worker-${i % 1013}`,
+    estimated_minutes: 15 + (i % 120),
+    cost: Math.round(i * 1.37 * 100) / 100,
+    recurring: i % 7 === 0,
+    notes: i % 11 === 0 ? null : 'Bring the floor machine; check the bins on the way out.',
+    created_at: new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString(),
+    updated_at: new Date(Date.UTC(2024, 6, 1) + version * 1000 + i).toISOString(),
+  };
+}
+
+async function post(url: string, payload: unknown): Promise<void> {
+  const body = JSON.stringify(payload);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-webhook-signature': sign(body) },
+    body,
+  });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
+  await response.arrayBuffer();
+}
+
+/** One sender pushing the whole table, batch after batch, as a source's full sync does. */
+async function fullSync(url: string, syncId: string, staged: boolean, rows = ROWS): Promise<number> {
+  const batches: string[] = [];
+  for (let offset = 0; offset < rows; offset += BATCH) {
+    const records = Array.from({ length: Math.min(BATCH, rows - offset) }, (_, i) =>
+      workOrder(offset + i, 1),
+    );
+    const payload = {
+      type: 'FULL_SYNC',
+      table: 'adhoc_work_orders',
+      tenant_id: 'bench',
+      sync_id: syncId,
+      offset,
+      records,
+      ...(staged ? { total: rows } : {}),
+    };
+    batches.push(JSON.stringify(payload));
+  }
+  const started = performance.now();
+  for (const body of batches) {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-webhook-signature': sign(body) },
+      body,
+    });
+    if (!response.ok) throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
+    await response.arrayBuffer();
+  }
+  return rows / ((performance.now() - started) / 1000);
+}
+
+/** Many senders' single-row INSERT/UPDATEs at once, each signed. */
+async function changes(url: string): Promise<{ perSecond: number; errors: number }> {
+  let n = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const i = n++;
+          const body = JSON.stringify({
+            type: i % 4 === 0 ? 'INSERT' : 'UPDATE',
+            table: 'adhoc_work_orders',
+            tenant_id: `bench-${i % 8}`,
+            record: workOrder(i % 50_000, 2 + Math.floor(i / 50_000)),
+            old_record: null,
+          });
+          return {
+            ...request,
+            headers: { 'content-type': 'application/json', 'x-webhook-signature': sign(body) },
+            body,
+          };
+        },
+      },
+    ],
+  });
+  return {
+    perSecond: result['2xx'] / (result.duration || SECONDS),
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+export async function runRowSyncBench(log: (line: string) => void = () => {}): Promise<ReportRow[]> {
+  log(
+    `Row-sync benchmark: FULL_SYNC of ${fmt(ROWS)} rows in batches of ${BATCH}; single changes over ${CONNECTIONS} connections for ${SECONDS} s`,
+  );
+
+  const seedDb = await createDatabase();
+  const seed = await startBaseline([seedDb.url, SECRET]);
+  let seedFull: number;
+  let seedChanges: { perSecond: number; errors: number };
+  try {
+    seedFull = await fullSync(`${seed.url}/`, 'seed', false, SEED_ROWS);
+    log(`  seed's way, full sync (${fmt(SEED_ROWS)} rows): ${fmt(seedFull)} rows/s`);
+    seedChanges = await changes(`${seed.url}/`);
+    log(`  seed's way, single changes: ${fmt(seedChanges.perSecond)} changes/s`);
+  } finally {
+    seed.child.kill();
+    await seedDb.drop();
+  }
+
+  const database = await createDatabase();
+  const server = await startServerProcess({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
+  let full: number;
+  let again: number;
+  let single: { perSecond: number; errors: number };
+  let stored: number;
+  try {
+    const adminKey = /Admin API key: (sdk_live_\S+)/.exec(server.output())![1]!;
+    const created = await fetch(`${server.url}/api/admin/sources`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'optiqo', secret: SECRET }),
+    });
+    if (created.status !== 201)
+      throw new Error(`creating the source: ${created.status} ${await created.text()}`);
+    const url = `${server.url}/api/webhooks/optiqo`;
+    await post(url, {
+      type: 'INSERT',
+      table: 'adhoc_work_orders',
+      tenant_id: 'bench',
+      record: workOrder(0, 0),
+    });
+    full = await fullSync(url, `first-${Date.now()}`, true);
+    log(`  Syncdeck, staged full sync (first import): ${fmt(full)} rows/s`);
+    again = await fullSync(url, `again-${Date.now()}`, true);
+    log(`  Syncdeck, staged full sync over existing rows: ${fmt(again)} rows/s`);
+    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+    stored = (await pool.query('SELECT count(*)::int AS n FROM optiqo.work_orders')).rows[0].n as number;
+    await pool.end();
+    single = await changes(url);
+    log(`  Syncdeck, single changes: ${fmt(single.perSecond)} changes/s (${single.errors} errors)`);
+  } finally {
+    await server.kill('SIGTERM');
+    await database.drop();
+  }
+
+  return [
+    {
+      figure: 'Row sync: full sync rows/s',
+      measured: fmt(full),
+      against: 'target 50,000',
+      ratio: full / 50_000,
+      target: '≥ 1×',
+      met: full >= 50_000,
+    },
+    {
+      figure: 'Row sync: full sync vs seed way',
+      measured: fmt(full),
+      against: `seed ${fmt(seedFull)}`,
+      ratio: full / seedFull,
+      target: '≥ 10×',
+      met: full >= 10 * seedFull,
+    },
+    {
+      figure: 'Row sync: re-sync over 100k rows/s',
+      measured: fmt(again),
+      against: `seed ${fmt(seedFull)}`,
+      ratio: again / seedFull,
+      target: '≥ 10×',
+      met: again >= 10 * seedFull,
+    },
+    {
+      figure: 'Row sync: rows after full syncs',
+      measured: fmt(stored),
+      against: `expected ${fmt(ROWS)}`,
+      ratio: stored / ROWS,
+      target: '= 1×',
+      met: stored === ROWS,
+    },
+    {
+      figure: 'Row sync: single changes/s',
+      measured: fmt(single.perSecond),
+      against: 'target 5,000',
+      ratio: single.perSecond / 5_000,
+      target: '≥ 1×',
+      met: single.perSecond >= 5_000 && single.errors === 0,
+    },
+    {
+      figure: 'Row sync: single changes vs seed way',
+      measured: fmt(single.perSecond),
+      against: `seed ${fmt(seedChanges.perSecond)}`,
+      ratio: single.perSecond / seedChanges.perSecond,
+      target: 'for reference',
+      met: true,
+    },
+  ];
+}

@@ -1,0 +1,166 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createRowSyncSender, SyncdeckError, signBody } from '@syncdeck/sdk';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeServer, type RecordedRequest, startFakeServer } from './testing/fake-server.ts';
+
+const SECRET = 'whsec_shared_secret';
+let server: FakeServer;
+
+/** What the receiving webhook does: the HMAC of the raw body, compared in constant time. */
+function signatureValid(request: RecordedRequest, secret = SECRET): boolean {
+  const given = String(request.headers['x-webhook-signature'] ?? '');
+  const expected = createHmac('sha256', secret).update(request.body).digest('hex');
+  return given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+}
+
+beforeEach(async () => {
+  server = await startFakeServer();
+  server.handle((request) =>
+    signatureValid(request)
+      ? { status: 200, body: { ok: true } }
+      : { status: 401, body: { error: { message: 'bad signature' } } },
+  );
+});
+afterEach(() => server.close());
+
+describe('row sync sender', () => {
+  it('signs the raw body of a single change and posts it to /api/webhooks/:source', async () => {
+    const rows = createRowSyncSender({ url: server.url, secret: SECRET, source: 'optiqo' });
+    const answer = await rows.insert('adhoc_work_orders', 'tenant-1', { id: 'wo-1', title: 'Fix the door' });
+    expect(answer).toEqual({ status: 200, body: { ok: true } });
+    const [request] = server.requests;
+    expect(request!.url).toBe('/api/webhooks/optiqo');
+    expect(request!.headers['content-type']).toBe('application/json');
+    expect(signatureValid(request!)).toBe(true);
+    expect(request!.headers['x-webhook-signature']).toBe(signBody(request!.body, SECRET));
+    expect(JSON.parse(request!.body)).toEqual({
+      type: 'INSERT',
+      table: 'adhoc_work_orders',
+      tenant_id: 'tenant-1',
+      record: { id: 'wo-1', title: 'Fix the door' },
+      old_record: null,
+    });
+
+    await rows.update(
+      'adhoc_work_orders',
+      'tenant-1',
+      { id: 'wo-1', title: 'Fixed' },
+      { id: 'wo-1', title: 'Fix' },
+    );
+    await rows.delete('adhoc_work_orders', 'tenant-1', { id: 'wo-1' });
+    expect(server.requests.slice(1).map((r) => JSON.parse(r.body))).toEqual([
+      {
+        type: 'UPDATE',
+        table: 'adhoc_work_orders',
+        tenant_id: 'tenant-1',
+        record: { id: 'wo-1', title: 'Fixed' },
+        old_record: { id: 'wo-1', title: 'Fix' },
+      },
+      {
+        type: 'DELETE',
+        table: 'adhoc_work_orders',
+        tenant_id: 'tenant-1',
+        record: null,
+        old_record: { id: 'wo-1' },
+      },
+    ]);
+    expect(server.requests.every((r) => signatureValid(r))).toBe(true);
+  });
+
+  it('a wrong secret is refused by the receiver and thrown as rejected, not retried', async () => {
+    const rows = createRowSyncSender({ url: server.url, secret: 'wrong', source: 'optiqo' });
+    const error = await rows.insert('sites', 't', { id: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SyncdeckError);
+    expect(error).toMatchObject({ code: 'rejected', status: 401 });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('sends a full sync in batches with one sync_id, offsets, the total and is_last', async () => {
+    const rows = createRowSyncSender({ url: server.url, secret: SECRET, source: 'optiqo' });
+    const all = Array.from({ length: 7 }, (_, i) => ({ id: i, name: `zone ${i}` }));
+    const result = await rows.fullSync('zone_categories', 'tenant-1', all, { batchSize: 3 });
+    const bodies = server.requests.map((r) => JSON.parse(r.body));
+    expect(result).toEqual({ syncId: bodies[0].sync_id, batches: 3, total: 7 });
+    expect(
+      bodies.map(({ type, table, tenant_id, offset, total, is_last, records }) => ({
+        type,
+        table,
+        tenant_id,
+        offset,
+        total,
+        is_last,
+        ids: records.map((r: { id: number }) => r.id),
+      })),
+    ).toEqual([
+      {
+        type: 'FULL_SYNC',
+        table: 'zone_categories',
+        tenant_id: 'tenant-1',
+        offset: 0,
+        total: 7,
+        is_last: false,
+        ids: [0, 1, 2],
+      },
+      {
+        type: 'FULL_SYNC',
+        table: 'zone_categories',
+        tenant_id: 'tenant-1',
+        offset: 3,
+        total: 7,
+        is_last: false,
+        ids: [3, 4, 5],
+      },
+      {
+        type: 'FULL_SYNC',
+        table: 'zone_categories',
+        tenant_id: 'tenant-1',
+        offset: 6,
+        total: 7,
+        is_last: true,
+        ids: [6],
+      },
+    ]);
+    expect(new Set(bodies.map((b) => b.sync_id)).size).toBe(1);
+    expect(server.requests.every((r) => signatureValid(r))).toBe(true);
+  });
+
+  it('a full sync of no rows sends one empty last batch', async () => {
+    const rows = createRowSyncSender({ url: `${server.url}/api/webhooks/optiqo`, secret: SECRET });
+    await rows.fullSync('sites', 'tenant-1', [], { syncId: 'run-1' });
+    expect(server.requests.map((r) => [r.url, JSON.parse(r.body)])).toEqual([
+      [
+        '/api/webhooks/optiqo',
+        {
+          type: 'FULL_SYNC',
+          table: 'sites',
+          tenant_id: 'tenant-1',
+          sync_id: 'run-1',
+          offset: 0,
+          records: [],
+          total: 0,
+          is_last: true,
+        },
+      ],
+    ]);
+  });
+
+  it('retries a 503 and a 429 (after Retry-After), sending the same signed bytes', async () => {
+    let calls = 0;
+    server.handle((request) => {
+      calls++;
+      if (calls === 1) return { status: 503, body: {} };
+      if (calls === 2) return { status: 429, headers: { 'retry-after': '1' }, body: {} };
+      return signatureValid(request) ? { status: 202, body: {} } : { status: 401, body: {} };
+    });
+    const rows = createRowSyncSender({ url: server.url, secret: SECRET, source: 'optiqo' });
+    expect((await rows.insert('sites', 't', { id: 1 })).status).toBe(202);
+    expect(server.requests).toHaveLength(3);
+    expect(new Set(server.requests.map((r) => r.body)).size).toBe(1);
+    expect(server.requests[2]!.at - server.requests[1]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('refuses a configuration without a secret or with a bad URL', () => {
+    expect(() => createRowSyncSender({ url: server.url, secret: '' })).toThrow(SyncdeckError);
+    expect(() => createRowSyncSender({ url: 'ftp://x', secret: SECRET })).toThrow(/not an http/);
+  });
+});

@@ -1,0 +1,230 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { SyncdeckError } from './errors.ts';
+import {
+  backoffMs,
+  type FetchLike,
+  errorMessage,
+  joinPath,
+  parseUrl,
+  request,
+  retryAfterMs,
+  retryableStatus,
+  sleep,
+  USER_AGENT,
+} from './http.ts';
+
+/**
+ * A row, as the source platform has it.
+ *
+ * @example
+ * ```ts
+ * const row: Row = { id: 'wo-1', title: 'Fix the door', updated_at: new Date().toISOString() };
+ * ```
+ */
+export type Row = Record<string, unknown>;
+
+/**
+ * One change of one row (DESIGN.md, "Row sync").
+ *
+ * @example
+ * ```ts
+ * await rows.send({ type: 'UPDATE', table: 'sites', tenant_id: t, record: site, old_record: before });
+ * ```
+ */
+export interface RowChange {
+  type: 'INSERT' | 'UPDATE' | 'DELETE';
+  /** The source's table name, e.g. `adhoc_work_orders`. */
+  table: string;
+  tenant_id: string;
+  /** The row after the change; null for DELETE. */
+  record: Row | null;
+  /** The row before the change (UPDATE, DELETE); null for INSERT. */
+  old_record: Row | null;
+}
+
+/**
+ * One batch of a full sync (DESIGN.md, "Row sync"), as {@link RowSyncSender.fullSync} sends it.
+ *
+ * @example
+ * ```ts
+ * const batch: FullSyncBatch = {
+ *   type: 'FULL_SYNC', table: 'sites', tenant_id: t, sync_id: 'run-1',
+ *   offset: 0, records: [], total: 0, is_last: true,
+ * };
+ * ```
+ */
+export interface FullSyncBatch {
+  type: 'FULL_SYNC';
+  table: string;
+  tenant_id: string;
+  /** The same for every batch of one run. */
+  sync_id: string;
+  /** Index of this batch's first row in the run. */
+  offset: number;
+  records: Row[];
+  total: number;
+  is_last: boolean;
+}
+
+/**
+ * Options of {@link createRowSyncSender}.
+ *
+ * @example
+ * ```ts
+ * const options: RowSyncSenderOptions = { url: 'https://hub.example.com', source: 'optiqo', secret };
+ * ```
+ */
+export interface RowSyncSenderOptions {
+  /** The Syncdeck server (`https://hub.example.com`); with `source`, posts to `/api/webhooks/:source`. Without `source`, the full webhook URL. */
+  url: string;
+  /** The source's shared secret: every body is signed with it. */
+  secret: string;
+  /** The source's name in Syncdeck, e.g. `optiqo`. */
+  source?: string;
+  /** Per request. Default 10,000 ms. */
+  timeoutMs?: number;
+  /** Attempts per request on network errors, timeouts, 5xx and 429. Default 5. */
+  maxAttempts?: number;
+  fetch?: FetchLike;
+}
+
+/**
+ * What the server answered to a request.
+ *
+ * @example
+ * ```ts
+ * const { status, body } = await rows.insert('sites', t, site);
+ * ```
+ */
+export interface RowSyncAnswer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Sends a source platform's row changes and full syncs, signed.
+ *
+ * @example
+ * ```ts
+ * const rows: RowSyncSender = createRowSyncSender({ url, source: 'optiqo', secret });
+ * await rows.delete('sites', tenantId, { id: 'site-9' });
+ * ```
+ */
+export interface RowSyncSender {
+  /** Sends one change. */
+  send(change: RowChange): Promise<RowSyncAnswer>;
+  insert(table: string, tenantId: string, record: Row): Promise<RowSyncAnswer>;
+  update(table: string, tenantId: string, record: Row, oldRecord?: Row | null): Promise<RowSyncAnswer>;
+  delete(table: string, tenantId: string, oldRecord: Row): Promise<RowSyncAnswer>;
+  /**
+   * Replaces a table's rows of one tenant: batches of `batchSize` (default 500), in order, with one
+   * `sync_id`, their `offset`, the `total` and `is_last` on the last one. Zero rows send one empty
+   * last batch, which empties the table. A batch that fails after its retries throws; the server
+   * keeps the previous rows until a run's last batch commits.
+   */
+  fullSync(
+    table: string,
+    tenantId: string,
+    rows: readonly Row[],
+    options?: { batchSize?: number; syncId?: string },
+  ): Promise<{ syncId: string; batches: number; total: number }>;
+}
+
+/**
+ * The `x-webhook-signature` of a body: hex HMAC-SHA256 of exactly these bytes with the secret.
+ *
+ * @example
+ * ```ts
+ * const body = JSON.stringify(change);
+ * await fetch(url, { method: 'POST', body, headers: { 'x-webhook-signature': signBody(body, secret) } });
+ * ```
+ */
+export function signBody(body: string, secret: string): string {
+  return createHmac('sha256', secret).update(body, 'utf8').digest('hex');
+}
+
+/**
+ * Creates the sender a source platform uses to push its rows to Syncdeck's row-sync webhook:
+ * each body is signed (`x-webhook-signature`, hex HMAC-SHA256 of the raw body). Requests that fail
+ * with a network error, timeout, 5xx or 429 are retried with backoff (honouring `Retry-After`);
+ * a 4xx throws {@link SyncdeckError} `rejected` at once.
+ *
+ * @example
+ * ```ts
+ * const rows = createRowSyncSender({ url: 'https://hub.example.com', source: 'optiqo', secret });
+ *
+ * await rows.insert('adhoc_work_orders', tenantId, { id: 'wo-1', title: 'Fix the door' });
+ * await rows.update('adhoc_work_orders', tenantId, { id: 'wo-1', title: 'Fixed' });
+ * await rows.delete('adhoc_work_orders', tenantId, { id: 'wo-1' });
+ *
+ * // Initial import: batches of 500 with one sync_id, offsets, total and is_last.
+ * await rows.fullSync('zone_categories', tenantId, allZones, { batchSize: 500 });
+ * ```
+ */
+export function createRowSyncSender(options: RowSyncSenderOptions): RowSyncSender {
+  const base = parseUrl(options.url, 'url');
+  if (!options.secret) throw new SyncdeckError('invalid_config', 'secret is missing');
+  const endpoint = options.source
+    ? joinPath(base, `/api/webhooks/${encodeURIComponent(options.source)}`)
+    : base.toString();
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+  const fetchFn: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+
+  async function post(payload: RowChange | FullSyncBatch): Promise<RowSyncAnswer> {
+    const body = JSON.stringify(payload);
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      'x-webhook-signature': signBody(body, options.secret),
+    };
+    for (let attempt = 1; ; attempt++) {
+      let wait: number | undefined;
+      try {
+        const answer = await request(fetchFn, endpoint, { method: 'POST', headers, body }, timeoutMs);
+        if (answer.status >= 200 && answer.status < 300) return { status: answer.status, body: answer.body };
+        const code = retryableStatus(answer.status) ? 'server_error' : 'rejected';
+        const error = new SyncdeckError(code, `row sync: ${errorMessage(answer)}`, {
+          status: answer.status,
+          body: answer.body,
+        });
+        if (code === 'rejected' || attempt >= maxAttempts) throw error;
+        wait = retryAfterMs(answer.headers.get('retry-after'));
+      } catch (error) {
+        if (!(error instanceof SyncdeckError) || !error.retryable || attempt >= maxAttempts) throw error;
+      }
+      await sleep(Math.min(60_000, wait ?? backoffMs(attempt, 500, 30_000)));
+    }
+  }
+
+  return {
+    send: post,
+    insert: (table, tenantId, record) =>
+      post({ type: 'INSERT', table, tenant_id: tenantId, record, old_record: null }),
+    update: (table, tenantId, record, oldRecord = null) =>
+      post({ type: 'UPDATE', table, tenant_id: tenantId, record, old_record: oldRecord }),
+    delete: (table, tenantId, oldRecord) =>
+      post({ type: 'DELETE', table, tenant_id: tenantId, record: null, old_record: oldRecord }),
+    async fullSync(table, tenantId, rows, syncOptions = {}) {
+      const batchSize = Math.max(1, syncOptions.batchSize ?? 500);
+      const syncId = syncOptions.syncId ?? randomUUID();
+      const total = rows.length;
+      let batches = 0;
+      for (let offset = 0; offset === 0 || offset < total; offset += batchSize) {
+        const records = rows.slice(offset, offset + batchSize);
+        await post({
+          type: 'FULL_SYNC',
+          table,
+          tenant_id: tenantId,
+          sync_id: syncId,
+          offset,
+          records,
+          total,
+          is_last: offset + batchSize >= total,
+        });
+        batches++;
+      }
+      return { syncId, batches, total };
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { isColumnName } from './names.ts';
+
+/** The types a view gives pushed columns. Anything mixed widens to text (or jsonb). */
+export type ColumnType = 'text' | 'numeric' | 'boolean' | 'timestamptz' | 'jsonb';
+export const columnTypes: readonly ColumnType[] = ['text', 'numeric', 'boolean', 'timestamptz', 'jsonb'];
+
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+/** An ISO-8601 date or date-time PostgreSQL will read as exactly this timestamp. */
+export function isTimestamp(value: string): boolean {
+  const m = TIMESTAMP.exec(value);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return false;
+  if (m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59)) return false;
+  return true;
+}
+
+export function typeOfValue(value: unknown): ColumnType | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'number') return 'numeric';
+  if (typeof value === 'string') return isTimestamp(value) ? 'timestamptz' : 'text';
+  return 'jsonb';
+}
+
+export function widen(a: ColumnType, b: ColumnType): ColumnType {
+  if (a === b) return a;
+  return a === 'jsonb' || b === 'jsonb' ? 'jsonb' : 'text';
+}
+
+/**
+ * The columns these records carry, with the type that holds every value seen. `id` is always
+ * one (the key). A column whose every value so far was null waits for a value before it gets
+ * a type (typing it text now would turn its later numbers into text); names that are not
+ * plain identifiers stay in the stored row but are not exposed.
+ */
+export function columnsOf(records: readonly Record<string, unknown>[]): Map<string, ColumnType> {
+  const seen = new Map<string, ColumnType | null>([['id', 'text']]);
+  for (const record of records) {
+    for (const key in record) {
+      if (key === 'id') continue;
+      const type = typeOfValue(record[key]);
+      const before = seen.get(key);
+      if (before === undefined) {
+        if (!isColumnName(key)) continue;
+        seen.set(key, type);
+      } else if (type !== null) {
+        seen.set(key, before === null ? type : widen(before, type));
+      }
+    }
+  }
+  return new Map([...seen].filter((entry): entry is [string, ColumnType] => entry[1] !== null));
+}
+
+/** The view's expression for a column; a value of another JSON type reads as NULL, never an error. */
+export function columnExpression(name: string, type: ColumnType, quotedName: string): string {
+  if (name === 'id') return 'id';
+  const key = `'${name}'`;
+  switch (type) {
+    case 'text':
+      return `data->>${key} AS ${quotedName}`;
+    case 'jsonb':
+      return `data->${key} AS ${quotedName}`;
+    case 'numeric':
+      return `CASE WHEN jsonb_typeof(data->${key}) = 'number' THEN (data->>${key})::numeric END AS ${quotedName}`;
+    case 'boolean':
+      return `CASE WHEN jsonb_typeof(data->${key}) = 'boolean' THEN (data->>${key})::boolean END AS ${quotedName}`;
+    case 'timestamptz':
+      return `CASE WHEN jsonb_typeof(data->${key}) = 'string' AND (data->>${key}) ~ '^\\d{4}-\\d{2}-\\d{2}' THEN (data->>${key})::timestamptz END AS ${quotedName}`;
+  }
+}

@@ -1,0 +1,280 @@
+import {
+  createSourceSchema,
+  sourceNameSchema,
+  sourceSchema,
+  sourceSecretSchema,
+  sourceTableNameSchema,
+  targetTableNameSchema,
+  webhookLogResults,
+  webhookLogSchema,
+  webhookResultSchema,
+} from '@syncdeck/core';
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requirePlatformAdmin, requirePrincipal, requireTenant } from '../auth/principal.ts';
+import { loadSecretBox } from '../bots/secret-box.ts';
+import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
+import { errorResponses } from '../http/schemas.ts';
+import { columnTypes } from './columns.ts';
+import { parseFilterParam, readSyncedRows, tenantTable } from './query.ts';
+import {
+  addSecret,
+  createSource,
+  getSource,
+  mapSourceTable,
+  RowSyncService,
+  removeSecret,
+} from './service.ts';
+import { listSources, listWebhookLogs, toSource } from './store.ts';
+
+const sourceParams = z.object({ name: sourceNameSchema });
+
+const syncedQuerySchema = pageQuerySchema.extend({
+  sort: z
+    .string()
+    .regex(/^-?[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a column name, with - in front for descending')
+    .optional()
+    .describe('Column to sort by (`-column` for descending); rows with no value come last; ties by id'),
+  filter: z
+    .union([z.string().max(600), z.array(z.string().max(600)).max(20)])
+    .optional()
+    .describe(
+      'Repeatable `column:op:value`, op one of eq, ne, lt, lte, gt, gte, contains (text), isnull, notnull (no value)',
+    ),
+});
+
+const syncedPageSchema = pageSchema(z.record(z.string(), z.unknown())).extend({
+  columns: z.array(z.object({ name: z.string(), type: z.enum(columnTypes as [string, ...string[]]) })),
+});
+
+const logQuerySchema = pageQuerySchema.extend({
+  source: sourceNameSchema.optional(),
+  tenant: z.string().min(1).max(100).optional().describe('Tenant id or slug'),
+  result: z.enum(webhookLogResults).optional(),
+  table: z.string().max(100).optional(),
+});
+
+/** Row sync: the signed webhook, the sources' admin API, synced rows and the webhook log. */
+export const rowSyncRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { db, config } = app;
+  const box = await loadSecretBox(config);
+  // Up to four batches of single-row changes in flight, leaving pool connections for the rest.
+  const lanes = db.kind === 'postgres' ? Math.max(1, Math.min(4, Math.floor(config.dbPoolSize / 2))) : 1;
+  const service = new RowSyncService(db, box, app.log, config.ingestMaxBatch, lanes);
+
+  app.decorateRequest('startedAt', 0);
+  app.addHook('onRequest', async (request) => {
+    request.startedAt = performance.now();
+  });
+
+  await app.register(async (hook) => {
+    // The signature covers the bytes as sent: the body stays a Buffer until it is verified.
+    hook.removeAllContentTypeParsers();
+    hook.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: config.rowSyncBodyLimitBytes },
+      (_request, body, done) => done(null, body),
+    );
+    hook.withTypeProvider<ZodTypeProvider>().post(
+      '/api/webhooks/:source',
+      {
+        bodyLimit: config.rowSyncBodyLimitBytes,
+        schema: {
+          tags: ['row sync'],
+          summary: 'Receive signed row changes and full syncs from a source',
+          description:
+            'Signed with `x-webhook-signature: sha256=<hex HMAC-SHA256 of the raw body>` or the Standard Webhooks ' +
+            'headers (`webhook-id`, `webhook-timestamp` within 5 minutes, `webhook-signature: v1,<base64>`); a ' +
+            'repeated `webhook-id` is acknowledged as `duplicate`. Bodies: `{type: INSERT|UPDATE|DELETE, table, ' +
+            'tenant_id, record, old_record}` or `{type: FULL_SYNC, table, tenant_id, sync_id, offset, records, ' +
+            'total?, is_last?}`. An update older (`updated_at`) than the stored row is `ignored`. A full sync with ' +
+            '`total` or `is_last` is staged: the old rows stay until the last batch, then the rows the run did not ' +
+            'carry are removed. Without either, offset 0 clears the tenant’s table (the seed’s behaviour).',
+          params: z.object({ source: z.string().min(1).max(100) }),
+          response: { 200: webhookResultSchema, ...errorResponses(400, 401, 404, 413, 422) },
+        },
+      },
+      async (request) => {
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        return service.receive(request.params.source, body, request.headers, request.startedAt, request.log);
+      },
+    );
+  });
+
+  app.get(
+    '/api/admin/sources',
+    {
+      schema: {
+        tags: ['row sync'],
+        summary: 'Row-sync sources (platform admin)',
+        response: { 200: z.object({ data: z.array(sourceSchema) }), ...errorResponses(401, 403) },
+      },
+    },
+    async (request) => {
+      await requirePlatformAdmin(request);
+      return { data: (await listSources(db)).map(toSource) };
+    },
+  );
+
+  app.post(
+    '/api/admin/sources',
+    {
+      schema: {
+        tags: ['row sync'],
+        summary: 'Create a row-sync source (platform admin)',
+        description:
+          'Its schema (default: the name) is created with one table per target table. The default mapping ' +
+          '(adhoc_work_orders → work_orders, attendance_events → attendance_events, zone_categories → zones) ' +
+          'is always included; `tables` adds to it. The secret is encrypted at rest and never returned.',
+        body: createSourceSchema,
+        response: { 201: sourceSchema, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      await requirePlatformAdmin(request);
+      const source = await createSource(db, box, request.body);
+      service.forget(source.name);
+      return reply.code(201).send(source);
+    },
+  );
+
+  app.get(
+    '/api/admin/sources/:name',
+    {
+      schema: {
+        tags: ['row sync'],
+        summary: 'One source (platform admin)',
+        params: sourceParams,
+        response: { 200: sourceSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      await requirePlatformAdmin(request);
+      return getSource(db, request.params.name);
+    },
+  );
+
+  app.post(
+    '/api/admin/sources/:name/secrets',
+    {
+      schema: {
+        tags: ['row sync'],
+        summary: 'Add a secret to a source (rotation: at most two are active)',
+        params: sourceParams,
+        body: z.object({ secret: sourceSecretSchema }).strict(),
+        response: { 200: sourceSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      await requirePlatformAdmin(request);
+      const source = await addSecret(db, box, request.params.name, request.body.secret);
+      service.forget(source.name);
+      return source;
+    },
+  );
+
+  app.delete(
+    '/api/admin/sources/:name/secrets/:fingerprint',
+    {
+      schema: {
+        tags: ['row sync'],
+        summary: 'Remove a secret of a source, by fingerprint (the last one stays)',
+        params: sourceParams.extend({ fingerprint: z.string().regex(/^[0-9a-f]{16}$/) }),
+        response: { 200: sourceSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      await requirePlatformAdmin(request);
+      const source = await removeSecret(db, request.params.name, request.params.fingerprint);
+      service.forget(source.name);
+      return source;
+    },
+  );
+
+  app.put(
+    '/api/admin/sources/:name/tables/:sourceTable',
+    {
+      schema: {
+        tags: ['row sync'],
+        summary: 'Map a source table to a target table',
+        description: 'Creates the target table in the source’s schema. A target table belongs to one source.',
+        params: sourceParams.extend({ sourceTable: sourceTableNameSchema }),
+        body: z.object({ targetTable: targetTableNameSchema }).strict(),
+        response: { 200: sourceSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      await requirePlatformAdmin(request);
+      const source = await mapSourceTable(db, request.params.name, {
+        sourceTable: request.params.sourceTable,
+        targetTable: request.body.targetTable,
+      });
+      service.forget(source.name);
+      return source;
+    },
+  );
+
+  app.get(
+    '/api/synced/:table',
+    {
+      schema: {
+        tags: ['row sync'],
+        summary: "The tenant's synced rows of a table",
+        description:
+          "Read through the tenant's own view: only its rows and the columns pushed for it. `columns` lists " +
+          'them with their types. A table nothing was pushed to for this tenant answers 404.',
+        params: z.object({ table: targetTableNameSchema }),
+        querystring: syncedQuerySchema,
+        response: { 200: syncedPageSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { tenant } = await requireTenant(request, 'read');
+      const table = await tenantTable(db, tenant.id, request.params.table);
+      const raw = request.query.filter;
+      const filters = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]).map(parseFilterParam);
+      const sort = request.query.sort
+        ? { column: request.query.sort.replace(/^-/, ''), descending: request.query.sort.startsWith('-') }
+        : null;
+      const page = await readSyncedRows(db, table, {
+        filters,
+        sort,
+        limit: request.query.limit,
+        cursor: request.query.cursor,
+      });
+      return { ...page, columns: [...table.columns].map(([name, type]) => ({ name, type })) };
+    },
+  );
+
+  app.get(
+    '/api/webhook-logs',
+    {
+      schema: {
+        tags: ['row sync'],
+        summary: 'Webhook attempts, newest first',
+        description:
+          'A platform admin sees every attempt (also those refused before a tenant was known), or one ' +
+          "tenant's with `X-Tenant-Id` or `tenant`; a tenant credential (scope `read`) sees its own tenant's.",
+        querystring: logQuerySchema,
+        response: { 200: pageSchema(webhookLogSchema), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const principal = await requirePrincipal(request);
+      const { tenant: named, ...query } = request.query;
+      const header = request.headers['x-tenant-id'] ?? request.headers['x-restaurant-id'];
+      let tenantId: string | null = null;
+      if (!principal.platformAdmin || header || named) {
+        tenantId = (await requireTenant(request, 'read', named)).tenant.id;
+      }
+      return listWebhookLogs(db, { ...query, tenantId });
+    },
+  );
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** When the request arrived, for the webhook log's durations. */
+    startedAt: number;
+  }
+}

@@ -1,0 +1,526 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  type CreateSourceInput,
+  defaultTableMapping,
+  type FullSyncBatch,
+  type RowChange,
+  type Source,
+  type TableMapping,
+  type WebhookResult,
+  webhookPayloadSchema,
+} from '@syncdeck/core';
+import type { FastifyBaseLogger } from 'fastify';
+import type { SecretBox } from '../bots/secret-box.ts';
+import type { Db, Queryable } from '../db/index.ts';
+import { AppError, detailsFromZod } from '../http/errors.ts';
+import { insertTenant } from '../tenants/store.ts';
+import { type ColumnType, columnsOf, isTimestamp, widen } from './columns.ts';
+import { type SignatureHeaders, verifySignature } from './signature.ts';
+import { RowChangeWriter } from './writer.ts';
+import {
+  addSourceSecret,
+  applyUnstagedBatch,
+  claimDelivery,
+  findSourceByName,
+  findSourceTenant,
+  insertSource,
+  insertSourceTenant,
+  insertWebhookLog,
+  loadColumns,
+  lockSourceTenant,
+  mapTable,
+  type PushTarget,
+  recordPush,
+  removeSourceSecret,
+  type SourceRecord,
+  stageBatch,
+  toSource,
+  trackColumns,
+  type WebhookLogEntry,
+} from './store.ts';
+
+// ---- managing sources (admin API and CLI) -------------------------------------------------
+
+/** Identifies a secret without revealing it. */
+export function secretFingerprint(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 16);
+}
+
+/** Secrets open only as the secret of the source they were sealed for. */
+function secretContext(sourceName: string): string {
+  return `sync_sources.secret:${sourceName}`;
+}
+
+async function requireSource(q: Queryable, name: string): Promise<SourceRecord> {
+  const source = await findSourceByName(q, name);
+  if (!source) throw AppError.notFound(`Source "${name}"`);
+  return source;
+}
+
+export async function createSource(db: Db, box: SecretBox, input: CreateSourceInput): Promise<Source> {
+  const tables = new Map(defaultTableMapping.map((m) => [m.sourceTable, m.targetTable]));
+  for (const mapping of input.tables ?? []) tables.set(mapping.sourceTable, mapping.targetTable);
+  await db.transaction((tx) =>
+    insertSource(tx, {
+      name: input.name,
+      schema: input.schema ?? input.name,
+      secret: {
+        fingerprint: secretFingerprint(input.secret),
+        sealed: box.seal(input.secret, secretContext(input.name)),
+      },
+      tables: [...tables].map(([sourceTable, targetTable]) => ({ sourceTable, targetTable })),
+    }),
+  );
+  return toSource(await requireSource(db, input.name));
+}
+
+export async function getSource(db: Db, name: string): Promise<Source> {
+  return toSource(await requireSource(db, name));
+}
+
+export async function addSecret(db: Db, box: SecretBox, name: string, secret: string): Promise<Source> {
+  await db.transaction(async (tx) => {
+    const source = await requireSource(tx, name);
+    await addSourceSecret(tx, source.id, {
+      fingerprint: secretFingerprint(secret),
+      sealed: box.seal(secret, secretContext(name)),
+    });
+  });
+  return toSource(await requireSource(db, name));
+}
+
+/** Removes a secret named by its value or its fingerprint. */
+export async function removeSecret(db: Db, name: string, secretOrFingerprint: string): Promise<Source> {
+  await db.transaction(async (tx) => {
+    const source = await requireSource(tx, name);
+    const fingerprint = source.secrets.some((s) => s.fingerprint === secretOrFingerprint)
+      ? secretOrFingerprint
+      : secretFingerprint(secretOrFingerprint);
+    await removeSourceSecret(tx, source.id, fingerprint);
+  });
+  return toSource(await requireSource(db, name));
+}
+
+export async function mapSourceTable(db: Db, name: string, mapping: TableMapping): Promise<Source> {
+  await db.transaction(async (tx) => {
+    const source = await requireSource(tx, name);
+    await mapTable(tx, source, mapping);
+  });
+  return toSource(await requireSource(db, name));
+}
+
+// ---- the webhook --------------------------------------------------------------------------
+
+interface LoadedSource {
+  id: string;
+  name: string;
+  schema: string;
+  secrets: string[];
+  tables: Map<string, string>;
+}
+
+/**
+ * How long this process trusts what it loaded of a source. Changes made here take effect at
+ * once; a secret removed through another process is refused here within this long.
+ */
+const SOURCE_CACHE_MS = 1_000;
+
+interface PreparedRow {
+  id: string;
+  updatedAt: string | null;
+  record: Record<string, unknown>;
+}
+
+function rejected(path: string, message: string): AppError {
+  return new AppError(400, 'validation_failed', 'The payload is not valid', [{ path, message }]);
+}
+
+function prepareRow(record: Record<string, unknown>, path: string): PreparedRow {
+  const id = record.id;
+  if (
+    !(
+      (typeof id === 'string' && id.length > 0 && id.length <= 200) ||
+      (typeof id === 'number' && Number.isInteger(id))
+    )
+  )
+    throw rejected(`${path}.id`, 'a string or integer primary key is required');
+  const updatedAt = record.updated_at;
+  if (
+    updatedAt !== undefined &&
+    updatedAt !== null &&
+    !(typeof updatedAt === 'string' && isTimestamp(updatedAt))
+  )
+    throw rejected(`${path}.updated_at`, 'is not an ISO-8601 timestamp');
+  return { id: String(id), updatedAt: (updatedAt as string | null | undefined) ?? null, record };
+}
+
+/** The batch as `jsonb_to_recordset` reads it; a key repeated within a batch keeps its last row. */
+function recordSet(rows: PreparedRow[]): string {
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return JSON.stringify([...byId.values()].map((row) => ({ id: row.id, u: row.updatedAt, d: row.record })));
+}
+
+/** PostgreSQL's data exceptions (a NUL in a string, a number out of range): the sender's fault. */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
+export class RowSyncService {
+  private readonly sources = new Map<string, { source: LoadedSource; expires: number }>();
+  private readonly tenants = new Map<string, string>();
+  /** Columns known to be tracked, per tenant and table: only ever a subset of the database's. */
+  private readonly columns = new Map<string, Map<string, ColumnType>>();
+
+  private readonly writer: RowChangeWriter;
+
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+    logger: FastifyBaseLogger,
+    maxBatch: number,
+    lanes: number,
+  ) {
+    this.writer = new RowChangeWriter(db, logger, maxBatch, lanes);
+  }
+
+  forget(name: string): void {
+    this.sources.delete(name);
+  }
+
+  private async source(name: string): Promise<LoadedSource | null> {
+    const cached = this.sources.get(name);
+    if (cached && cached.expires > Date.now()) return cached.source;
+    const record = await findSourceByName(this.db, name);
+    if (!record) {
+      this.sources.delete(name);
+      return null;
+    }
+    const source: LoadedSource = {
+      id: record.id,
+      name: record.name,
+      schema: record.schema,
+      secrets: record.secrets.map((s) => this.box.open(s.sealed, secretContext(record.name))),
+      tables: new Map(record.tables.map((t) => [t.sourceTable, t.targetTable])),
+    };
+    this.sources.set(name, { source, expires: Date.now() + SOURCE_CACHE_MS });
+    return source;
+  }
+
+  /** The Syncdeck tenant of a source's tenant id; the first push of an unknown one creates it. */
+  private async tenantFor(source: LoadedSource, externalId: string, log: FastifyBaseLogger): Promise<string> {
+    const key = `${source.id}:${externalId}`;
+    const cached = this.tenants.get(key);
+    if (cached) return cached;
+    let tenantId = await findSourceTenant(this.db, source.id, externalId);
+    if (!tenantId) {
+      const made = await this.db.transaction(async (tx) => {
+        await lockSourceTenant(tx, source.id, externalId);
+        const existing = await findSourceTenant(tx, source.id, externalId);
+        if (existing) return { id: existing, slug: null };
+        const tenant = await createTenantFor(tx, source.name, externalId);
+        await insertSourceTenant(tx, source.id, externalId, tenant.id);
+        return { id: tenant.id, slug: tenant.slug };
+      });
+      if (made.slug)
+        log.info(
+          { source: source.name, externalTenantId: externalId, tenantId: made.id, slug: made.slug },
+          'row sync: created a tenant for a source tenant id pushed for the first time',
+        );
+      tenantId = made.id;
+    }
+    this.tenants.set(key, tenantId);
+    return tenantId;
+  }
+
+  /** Whether these columns add to (or widen) what is known to be tracked. */
+  private async hasNewColumns(tenantId: string, table: string, columns: Map<string, ColumnType>) {
+    const key = `${tenantId}:${table}`;
+    let known = this.columns.get(key);
+    if (!known) {
+      known = await loadColumns(this.db, tenantId, table);
+      this.columns.set(key, known);
+    }
+    for (const [name, type] of columns) {
+      const before = known.get(name);
+      if (before === undefined || widen(before, type) !== before) return true;
+    }
+    return false;
+  }
+
+  private remember(tenantId: string, table: string, columns: Map<string, ColumnType>): void {
+    this.columns.set(`${tenantId}:${table}`, columns);
+  }
+
+  /**
+   * Verifies the signature over the raw bytes before anything is parsed, then applies the
+   * payload. Every attempt, refused or not, leaves one line in `webhook_logs`.
+   */
+  async receive(
+    name: string,
+    body: Buffer,
+    headers: SignatureHeaders,
+    startedAt: number,
+    log: FastifyBaseLogger,
+  ): Promise<WebhookResult> {
+    const entry: Omit<WebhookLogEntry, 'result' | 'status' | 'durationMs' | 'error'> = {
+      sourceName: name,
+      sourceId: null,
+      tenantId: null,
+      externalTenantId: null,
+      type: null,
+      table: null,
+      syncId: null,
+      rows: 0,
+      webhookId: null,
+    };
+    const elapsed = () => performance.now() - startedAt;
+    const refuse = async (error: AppError): Promise<AppError> => {
+      await insertWebhookLog(this.db, {
+        ...entry,
+        result: error.status >= 500 ? 'failed' : 'rejected',
+        status: error.status,
+        durationMs: elapsed(),
+        error:
+          error.message +
+          (error.details ? `: ${error.details.map((d) => `${d.path} ${d.message}`).join('; ')}` : ''),
+      });
+      return error;
+    };
+
+    const source = await this.source(name);
+    if (!source) throw await refuse(AppError.notFound('Source'));
+    entry.sourceId = source.id;
+    const verified = verifySignature(body, headers, source.secrets);
+    if (!verified.ok)
+      throw await refuse(AppError.unauthorized(`The signature was refused: ${verified.reason}`));
+    entry.webhookId = verified.webhookId;
+
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw await refuse(
+        new AppError(400, 'invalid_json', `Body is not valid JSON: ${(error as Error).message}`),
+      );
+    }
+    if (json && typeof json === 'object') {
+      const raw = json as Record<string, unknown>;
+      if (typeof raw.type === 'string') entry.type = raw.type;
+      if (typeof raw.table === 'string') entry.table = raw.table;
+      if (typeof raw.tenant_id === 'string' || typeof raw.tenant_id === 'number')
+        entry.externalTenantId = String(raw.tenant_id);
+    }
+    const parsed = webhookPayloadSchema.safeParse(json);
+    if (!parsed.success)
+      throw await refuse(
+        new AppError(400, 'validation_failed', 'The payload is not valid', detailsFromZod(parsed.error)),
+      );
+    const payload = parsed.data;
+    const table = source.tables.get(payload.table);
+    if (!table)
+      throw await refuse(
+        new AppError(
+          422,
+          'unmapped_table',
+          `Source "${source.name}" has no mapping for table "${payload.table}"`,
+          [
+            {
+              path: 'table',
+              message: `map it with: syncdeck source map ${source.name} ${payload.table} TARGET`,
+            },
+          ],
+        ),
+      );
+    entry.table = table;
+
+    try {
+      const prepared =
+        payload.type === 'FULL_SYNC'
+          ? payload.records.map((record, index) => prepareRow(record, `records.${index}`))
+          : [this.prepareChange(payload)];
+      const tenantId = await this.tenantFor(source, payload.tenant_id, log);
+      entry.tenantId = tenantId;
+      const target: PushTarget = {
+        sourceId: source.id,
+        sourceName: source.name,
+        schema: source.schema,
+        tenantId,
+        externalTenantId: payload.tenant_id,
+        table,
+      };
+      if (payload.type === 'FULL_SYNC') return await this.fullSync(target, payload, prepared, entry, elapsed);
+      return await this.rowChange(target, payload, prepared[0]!, entry, startedAt);
+    } catch (error) {
+      if (error instanceof AppError) throw await refuse(error);
+      if (isDataException(error))
+        throw await refuse(
+          new AppError(400, 'bad_data', `The database refused a value: ${(error as Error).message}`),
+        );
+      await refuse(new AppError(500, 'internal_error', (error as Error).message)).catch(() => {});
+      throw error;
+    }
+  }
+
+  private prepareChange(payload: RowChange): PreparedRow {
+    if (payload.type === 'DELETE') {
+      const record = payload.old_record ?? payload.record;
+      if (!record) throw rejected('old_record', 'a DELETE needs old_record (or record) with the id');
+      return prepareRow(record, payload.old_record ? 'old_record' : 'record');
+    }
+    if (!payload.record) throw rejected('record', `an ${payload.type} needs the record`);
+    return prepareRow(payload.record, 'record');
+  }
+
+  private async rowChange(
+    target: PushTarget,
+    payload: RowChange,
+    row: PreparedRow,
+    entry: Omit<WebhookLogEntry, 'result' | 'status' | 'durationMs' | 'error'>,
+    startedAt: number,
+  ): Promise<WebhookResult> {
+    const kind = payload.type === 'DELETE' ? ('delete' as const) : ('upsert' as const);
+    const columns = kind === 'upsert' ? columnsOf([row.record]) : null;
+    if (columns && (await this.hasNewColumns(target.tenantId, target.table, columns))) {
+      // Committed ahead of the change: a column known without rows yet is harmless, and the
+      // view is then in place before the group commit writes the row.
+      const tracked = await this.db.transaction((tx) => trackColumns(tx, target, columns));
+      this.remember(target.tenantId, target.table, tracked);
+    }
+    const outcome = await this.writer.write({
+      target,
+      kind,
+      type: payload.type,
+      id: row.id,
+      data: kind === 'delete' ? null : JSON.stringify(row.record),
+      updatedAt: row.updatedAt,
+      webhookId: entry.webhookId,
+      startedAt,
+    });
+    return {
+      success: true,
+      result: outcome,
+      type: payload.type,
+      table: target.table,
+      tenantId: target.tenantId,
+      rows: outcome === 'applied' ? 1 : 0,
+    };
+  }
+
+  private async fullSync(
+    target: PushTarget,
+    payload: FullSyncBatch,
+    rows: PreparedRow[],
+    entry: Omit<WebhookLogEntry, 'result' | 'status' | 'durationMs' | 'error'>,
+    elapsed: () => number,
+  ): Promise<WebhookResult> {
+    entry.syncId = payload.sync_id;
+    const staged = payload.total !== undefined || payload.is_last !== undefined;
+    const set = recordSet(rows);
+    const columns = columnsOf(rows.map((row) => row.record));
+    const newColumns = await this.hasNewColumns(target.tenantId, target.table, columns);
+    const outcome = await this.db.transaction(async (tx) => {
+      const finish = async (
+        result: WebhookResult['result'],
+        count: number,
+        fullSync: NonNullable<WebhookResult['fullSync']>,
+        error: string | null = null,
+      ) => {
+        await insertWebhookLog(tx, {
+          ...entry,
+          rows: count,
+          result,
+          status: 200,
+          durationMs: elapsed(),
+          error,
+        });
+        return { result, count, fullSync };
+      };
+      if (!(await claimDelivery(tx, target.sourceId, entry.webhookId)))
+        return {
+          tracked: null,
+          ...(await finish('duplicate', 0, {
+            syncId: payload.sync_id,
+            received: 0,
+            total: payload.total ?? null,
+            complete: false,
+            removed: 0,
+          })),
+        };
+      const tracked = newColumns ? await trackColumns(tx, target, columns) : null;
+      if (!staged) {
+        const done = await applyUnstagedBatch(tx, target, payload.offset, set);
+        await recordPush(tx, target, 'FULL_SYNC', done.applied + done.removed);
+        return {
+          tracked,
+          ...(await finish('applied', done.applied, {
+            syncId: payload.sync_id,
+            received: rows.length,
+            total: null,
+            complete: false,
+            removed: done.removed,
+          })),
+        };
+      }
+      const run = await stageBatch(tx, target, {
+        syncId: payload.sync_id,
+        total: payload.total ?? null,
+        isLast: payload.is_last === true,
+        rows: set,
+      });
+      const fullSync = {
+        syncId: payload.sync_id,
+        received: run.received,
+        total: run.total,
+        complete: run.complete,
+        removed: run.removed,
+      };
+      if (run.alreadyComplete)
+        return { tracked, ...(await finish('duplicate', 0, fullSync, 'the run is already complete')) };
+      if (!run.complete) {
+        const waiting =
+          payload.is_last && run.total !== null
+            ? `is_last, but ${run.received} of ${run.total} rows have arrived: waiting for the rest`
+            : null;
+        return { tracked, ...(await finish('staged', rows.length, fullSync, waiting)) };
+      }
+      await recordPush(tx, target, 'FULL_SYNC', run.applied + run.removed);
+      return { tracked, ...(await finish('applied', rows.length, fullSync)) };
+    });
+    if (outcome.tracked) this.remember(target.tenantId, target.table, outcome.tracked);
+    return {
+      success: true,
+      result: outcome.result,
+      type: 'FULL_SYNC',
+      table: target.table,
+      tenantId: target.tenantId,
+      rows: outcome.count,
+      fullSync: outcome.fullSync,
+    };
+  }
+}
+
+/** A new tenant for a source's tenant id: slug `<source>-<id>` when free, else with a hash. */
+async function createTenantFor(tx: Queryable, sourceName: string, externalId: string) {
+  const base = `${sourceName}-${externalId}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 48)
+    .replace(/-+$/, '');
+  const hash = createHash('sha256').update(externalId).digest('hex').slice(0, 12);
+  const candidates = [
+    base,
+    `${base.slice(0, 35).replace(/-+$/, '')}-${hash}`,
+    `${sourceName.replaceAll('_', '-').slice(0, 20)}-${randomBytes(8).toString('hex')}`,
+  ];
+  for (const slug of candidates) {
+    if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(slug) || slug.length < 2) continue;
+    try {
+      return await insertTenant(tx, { slug, name: `${sourceName} ${externalId}`.slice(0, 200) });
+    } catch (error) {
+      if (!(error instanceof AppError && error.status === 409)) throw error;
+    }
+  }
+  throw new Error(`no free slug for ${sourceName} tenant ${externalId}`);
+}
