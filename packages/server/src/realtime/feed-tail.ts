@@ -73,9 +73,14 @@ export class FeedTail {
     do {
       this.readAgain = false;
       if (this.listeners.size === 0) {
-        // Nobody to hand changes to: only keep up with the numbers.
-        this.lastSeq = Math.max(this.lastSeq, await currentSeq(this.db));
-        continue;
+        // Nobody to hand changes to: only keep up with the numbers. A client that subscribed
+        // while this query ran may have started its replay before the query read the counter,
+        // so it would miss what the jump skips: then read the changes the ordinary way.
+        const seq = await currentSeq(this.db);
+        if (this.listeners.size === 0) {
+          this.lastSeq = Math.max(this.lastSeq, seq);
+          continue;
+        }
       }
       let page: StoredFeedEvent[];
       do {
