@@ -4,14 +4,11 @@
  * seed's way (clear the tenant's rows at offset 0, then one upsert per row) in the same run.
  * `npm run bench -- rowsync` runs it alone.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { startServerProcess } from '../packages/server/src/testing/process.ts';
-import { createDatabase, fmt, type ReportRow } from './lib.ts';
+import { createDatabase, fmt, type ReportRow, startBaseline } from './lib.ts';
 
 const ROWS = Number(process.env.BENCH_ROWSYNC_ROWS ?? 100_000);
 /** The seed's way costs the same per row however many there are; 10,000 rows give its rate in a minute, not ten. */
@@ -20,22 +17,6 @@ const BATCH = 500;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 64;
 const SECRET = 'bench-row-sync-secret-0123456789';
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-function startBaseline(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(here, 'baselines', 'seed-rowsync.ts'), ...args],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const port = /listening (\d+)/.exec(chunk.toString())?.[1];
-      if (port) resolve({ child, url: `http://127.0.0.1:${port}` });
-    });
-    child.once('exit', (code) => reject(new Error(`seed-rowsync.ts exited with ${code}`)));
-  });
-}
 
 const sign = (body: string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
 
@@ -140,13 +121,13 @@ export async function runRowSyncBench(log: (line: string) => void = () => {}): P
   );
 
   const seedDb = await createDatabase();
-  const seed = await startBaseline([seedDb.url, SECRET]);
+  const seed = await startBaseline('seed-rowsync.ts', [seedDb.url, SECRET]);
   let seedFull: number;
   let seedChanges: { perSecond: number; errors: number };
   try {
-    seedFull = await fullSync(`${seed.url}/`, 'seed', false, SEED_ROWS);
+    seedFull = await fullSync(seed.url, 'seed', false, SEED_ROWS);
     log(`  seed's way, full sync (${fmt(SEED_ROWS)} rows): ${fmt(seedFull)} rows/s`);
-    seedChanges = await changes(`${seed.url}/`);
+    seedChanges = await changes(seed.url);
     log(`  seed's way, single changes: ${fmt(seedChanges.perSecond)} changes/s`);
   } finally {
     seed.child.kill();
