@@ -74,6 +74,23 @@ export function StatusBadge({ status }: { status: string }) {
 }
 
 /** Calls `onVisible` when the sentinel scrolls into view: the next page of an infinite list. */
+/** The next page of an infinite query, fetched when the end of the list comes into view. */
+export function LoadNextPage({
+  query,
+}: {
+  query: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown };
+}) {
+  return (
+    <LoadMore
+      hasMore={query.hasNextPage}
+      loading={query.isFetchingNextPage}
+      onVisible={() => {
+        if (!query.isFetchingNextPage) query.fetchNextPage();
+      }}
+    />
+  );
+}
+
 export function LoadMore({
   onVisible,
   loading,

@@ -9,7 +9,7 @@ import {
   ErrorState,
   formatPhone,
   formatTime,
-  LoadMore,
+  LoadNextPage,
   PageHeader,
   Skeleton,
   StatusBadge,
@@ -397,11 +397,7 @@ export function Bots() {
               ))}
             </tbody>
           </table>
-          <LoadMore
-            hasMore={list.hasNextPage}
-            loading={list.isFetchingNextPage}
-            onVisible={() => !list.isFetchingNextPage && list.fetchNextPage()}
-          />
+          <LoadNextPage query={list} />
         </div>
       )}
       <ConfirmDialog

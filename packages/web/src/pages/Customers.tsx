@@ -11,7 +11,7 @@ import {
   formatAgo,
   formatPhone,
   formatTime,
-  LoadMore,
+  LoadNextPage,
   PageHeader,
   Skeleton,
   StatusBadge,
@@ -85,11 +85,7 @@ export function Customers() {
               ))}
             </tbody>
           </table>
-          <LoadMore
-            hasMore={list.hasNextPage}
-            loading={list.isFetchingNextPage}
-            onVisible={() => !list.isFetchingNextPage && list.fetchNextPage()}
-          />
+          <LoadNextPage query={list} />
         </div>
       )}
     </div>

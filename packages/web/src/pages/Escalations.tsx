@@ -10,7 +10,7 @@ import {
   ErrorState,
   formatAgo,
   formatTime,
-  LoadMore,
+  LoadNextPage,
   PageHeader,
   Skeleton,
   StatusBadge,
@@ -133,11 +133,7 @@ export function Escalations() {
               <EscalationRow key={escalation.id} escalation={escalation} withLinks />
             ))}
           </ul>
-          <LoadMore
-            hasMore={list.hasNextPage}
-            loading={list.isFetchingNextPage}
-            onVisible={() => !list.isFetchingNextPage && list.fetchNextPage()}
-          />
+          <LoadNextPage query={list} />
         </div>
       )}
     </div>

@@ -14,6 +14,7 @@ import {
   formatPhone,
   formatTime,
   LoadMore,
+  LoadNextPage,
   PageHeader,
   Skeleton,
   StatusBadge,
@@ -204,13 +205,7 @@ function ConversationList({
           </li>
         ))}
       </ul>
-      <LoadMore
-        hasMore={list.hasNextPage}
-        loading={list.isFetchingNextPage}
-        onVisible={() => {
-          if (!list.isFetchingNextPage) list.fetchNextPage();
-        }}
-      />
+      <LoadNextPage query={list} />
       {list.isError ? <ErrorState error={list.error} retry={() => list.refetch()} /> : null}
     </div>
   );

@@ -10,7 +10,7 @@ import {
   ErrorState,
   formatMoney,
   formatTime,
-  LoadMore,
+  LoadNextPage,
   PageHeader,
   Skeleton,
   StatusBadge,
@@ -155,11 +155,7 @@ export function Orders() {
               />
             ))}
           </ul>
-          <LoadMore
-            hasMore={list.hasNextPage}
-            loading={list.isFetchingNextPage}
-            onVisible={() => !list.isFetchingNextPage && list.fetchNextPage()}
-          />
+          <LoadNextPage query={list} />
         </div>
       )}
     </div>

@@ -9,7 +9,7 @@ import {
   Empty,
   ErrorState,
   formatTime,
-  LoadMore,
+  LoadNextPage,
   PageHeader,
   Skeleton,
 } from '../ui.tsx';
@@ -174,11 +174,7 @@ function ApiKeys() {
               ))}
             </tbody>
           </table>
-          <LoadMore
-            hasMore={list.hasNextPage}
-            loading={list.isFetchingNextPage}
-            onVisible={() => !list.isFetchingNextPage && list.fetchNextPage()}
-          />
+          <LoadNextPage query={list} />
         </div>
       )}
       <ConfirmDialog
@@ -355,11 +351,7 @@ function Users() {
               ))}
             </tbody>
           </table>
-          <LoadMore
-            hasMore={list.hasNextPage}
-            loading={list.isFetchingNextPage}
-            onVisible={() => !list.isFetchingNextPage && list.fetchNextPage()}
-          />
+          <LoadNextPage query={list} />
         </div>
       )}
       <ConfirmDialog
