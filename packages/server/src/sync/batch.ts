@@ -55,10 +55,11 @@ export async function applyBatch(
   feed: FeedEntry[],
 ): Promise<BatchOutcome[]> {
   const outcomes: (BatchOutcome | undefined)[] = new Array(events.length);
-  const fresh = await recordEventIds(tx, events, outcomes);
+  const lookup = await recordIdsAndLookUp(tx, events, outcomes);
+  const fresh = events.map((_, index) => index).filter((index) => outcomes[index] === undefined);
   let segment: number[] = [];
   const flush = async () => {
-    if (segment.length > 0) await applySegment(tx, events, segment, outcomes, feed);
+    if (segment.length > 0) await applySegment(tx, events, segment, outcomes, feed, lookup);
     segment = [];
   };
   for (const index of fresh) {
@@ -66,7 +67,7 @@ export async function applyBatch(
     if (event.name === 'conversation.closed') {
       await flush();
       const customerOf = event.customer
-        ? await resolveCustomers(tx, events, [index], feed)
+        ? await resolveCustomers(tx, events, [index], feed, lookup.take())
         : new Map<number, string>();
       outcomes[index] = await applyOne(tx, event, feed, customerOf.get(index));
     } else {
@@ -78,12 +79,43 @@ export async function applyBatch(
   return Array.from(outcomes, (outcome) => outcome ?? { status: 'accepted' });
 }
 
-/** Records every event id at once; returns the indexes of events not seen before, in order. */
-async function recordEventIds(
+/** What the batch's first statement found, keyed as `key(...)` builds keys. */
+interface Found {
+  /** Bots named by id that exist in their tenant. */
+  botIds: Set<string>;
+  /** Bot ids by tenant, channel and address. */
+  botsByAddress: Map<string, string>;
+  /** Customer ids by tenant, identity kind and value. */
+  identityOwners: Map<string, string>;
+}
+
+/**
+ * The batch's bots and the owners of its customers' identities, as they were before the batch
+ * wrote anything. Only the first segment may use them: after that the batch's own writes have
+ * made them stale, and the lookups query again.
+ */
+class BatchLookup {
+  private used = false;
+  constructor(private readonly found: Found) {}
+
+  /** The first caller gets what was found; later ones get null and look it up themselves. */
+  take(): Found | null {
+    if (this.used) return null;
+    this.used = true;
+    return this.found;
+  }
+}
+
+/**
+ * Records every event id and looks up the batch's bots and customer identities, all in one
+ * statement: each round trip inside the writer's transaction costs latency. Duplicates get
+ * their outcome; the others stay undefined.
+ */
+async function recordIdsAndLookUp(
   tx: Queryable,
   events: PreparedEvent[],
   outcomes: (BatchOutcome | undefined)[],
-) {
+): Promise<BatchLookup> {
   const firstOfId = new Map<string, number>();
   events.forEach((event, index) => {
     if (!event.eventId) return;
@@ -92,17 +124,55 @@ async function recordEventIds(
     else firstOfId.set(id, index);
   });
   const ids = [...firstOfId.values()];
-  const inserted = await tx.query<{ tenant_id: string; event_id: string }>(
-    `INSERT INTO idempotency_keys (tenant_id, event_id)
-     SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING RETURNING tenant_id, event_id`,
-    [ids.map((i) => events[i]!.tenantId), ids.map((i) => events[i]!.eventId)],
+  const messages = events.filter((event): event is MessageEvent => event.name === 'message.created');
+  const byId = messages.filter((event) => event.bot.id);
+  const byAddress = messages.filter((event) => !event.bot.id);
+  const identities = events.flatMap((event) =>
+    'customer' in event && event.customer
+      ? event.customer.identities.map((identity) => ({ tenantId: event.tenantId, identity }))
+      : [],
   );
-  const isFresh = new Set(inserted.rows.map((row) => key(row.tenant_id, row.event_id)));
+  // JSON rows: a, b, c are the columns each list needs, all text.
+  type Rows = { tenant_id: string; a: string; b: string; c: string }[];
+  const result = await tx.query<{ fresh: Rows; bots_by_id: Rows; bots_by_address: Rows; identities: Rows }>(
+    `WITH fresh AS (
+       INSERT INTO idempotency_keys (tenant_id, event_id)
+       SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING RETURNING tenant_id, event_id)
+     SELECT
+       (SELECT coalesce(json_agg(json_build_object('tenant_id', tenant_id, 'a', event_id)), '[]') FROM fresh) AS fresh,
+       (SELECT coalesce(json_agg(json_build_object('tenant_id', b.tenant_id, 'a', b.id)), '[]')
+        FROM bots b JOIN unnest($3::uuid[], $4::uuid[]) AS w(tenant_id, id)
+        ON b.tenant_id = w.tenant_id AND b.id = w.id) AS bots_by_id,
+       (SELECT coalesce(json_agg(json_build_object('tenant_id', b.tenant_id, 'a', b.channel, 'b', b.address, 'c', b.id)), '[]')
+        FROM bots b JOIN unnest($5::uuid[], $6::text[], $7::text[]) AS w(tenant_id, channel, address)
+        ON b.tenant_id = w.tenant_id AND b.channel = w.channel AND b.address = w.address) AS bots_by_address,
+       (SELECT coalesce(json_agg(json_build_object('tenant_id', i.tenant_id, 'a', i.kind, 'b', i.value, 'c', i.customer_id)), '[]')
+        FROM customer_identities i JOIN unnest($8::uuid[], $9::text[], $10::text[]) AS w(tenant_id, kind, value)
+        ON i.tenant_id = w.tenant_id AND i.kind = w.kind AND i.value = w.value) AS identities`,
+    [
+      ids.map((i) => events[i]!.tenantId),
+      ids.map((i) => events[i]!.eventId),
+      byId.map((event) => event.tenantId),
+      byId.map((event) => event.bot.id),
+      byAddress.map((event) => event.tenantId),
+      byAddress.map((event) => event.bot.channel),
+      byAddress.map((event) => event.bot.address),
+      identities.map((i) => i.tenantId),
+      identities.map((i) => i.identity.kind),
+      identities.map((i) => i.identity.value),
+    ],
+  );
+  const found = result.rows[0]!;
+  const isFresh = new Set(found.fresh.map((row) => key(row.tenant_id, row.a)));
   for (const index of ids) {
     const event = events[index]!;
     if (!isFresh.has(key(event.tenantId, event.eventId!))) outcomes[index] = { status: 'duplicate' };
   }
-  return events.map((_, index) => index).filter((index) => outcomes[index] === undefined);
+  return new BatchLookup({
+    botIds: new Set(found.bots_by_id.map((row) => key(row.tenant_id, row.a))),
+    botsByAddress: new Map(found.bots_by_address.map((row) => [key(row.tenant_id, row.a, row.b), row.c])),
+    identityOwners: new Map(found.identities.map((row) => [key(row.tenant_id, row.a, row.b), row.c])),
+  });
 }
 
 async function applyOne(
@@ -125,9 +195,11 @@ async function applySegment(
   indexes: number[],
   outcomes: (BatchOutcome | undefined)[],
   feed: FeedEntry[],
+  lookup: BatchLookup,
 ) {
+  const found = lookup.take();
   const messages = indexes.filter((i) => events[i]!.name === 'message.created');
-  const botOf = await resolveBots(tx, events, messages, outcomes);
+  const botOf = await resolveBots(tx, events, messages, outcomes, found);
   // Every event that names a customer has them resolved together, up front.
   const withCustomer = indexes.filter(
     (i) =>
@@ -135,7 +207,7 @@ async function applySegment(
       events[i]!.name !== 'order.status' &&
       events[i]!.name !== 'conversation.closed',
   );
-  const customerOf = await resolveCustomers(tx, events, withCustomer, feed);
+  const customerOf = await resolveCustomers(tx, events, withCustomer, feed, found);
   const liveMessages = messages.filter((i) => outcomes[i] === undefined);
   await insertMessages(tx, events, liveMessages, botOf, customerOf, outcomes, feed);
   for (const index of indexes) {
@@ -152,16 +224,22 @@ async function resolveBots(
   events: PreparedEvent[],
   messages: number[],
   outcomes: (BatchOutcome | undefined)[],
+  found: Found | null,
 ): Promise<Map<number, string>> {
   const botOf = new Map<number, string>();
   const byId = messages.filter((i) => (events[i] as MessageEvent).bot.id);
   if (byId.length > 0) {
-    const found = await tx.query<{ tenant_id: string; id: string }>(
-      `SELECT b.tenant_id, b.id FROM bots b JOIN unnest($1::uuid[], $2::uuid[]) AS w(tenant_id, id)
-       ON b.tenant_id = w.tenant_id AND b.id = w.id`,
-      [byId.map((i) => events[i]!.tenantId), byId.map((i) => (events[i] as MessageEvent).bot.id)],
-    );
-    const known = new Set(found.rows.map((row) => key(row.tenant_id, row.id)));
+    const known =
+      found?.botIds ??
+      new Set(
+        (
+          await tx.query<{ tenant_id: string; id: string }>(
+            `SELECT b.tenant_id, b.id FROM bots b JOIN unnest($1::uuid[], $2::uuid[]) AS w(tenant_id, id)
+             ON b.tenant_id = w.tenant_id AND b.id = w.id`,
+            [byId.map((i) => events[i]!.tenantId), byId.map((i) => (events[i] as MessageEvent).bot.id)],
+          )
+        ).rows.map((row) => key(row.tenant_id, row.id)),
+      );
     const refused: number[] = [];
     for (const index of byId) {
       const event = events[index] as MessageEvent;
@@ -204,7 +282,14 @@ async function resolveBots(
     for (const row of found.rows) idOf.set(botKey(row), row.id);
   };
   const missing = () => list.filter((b) => !idOf.has(key(b.tenantId, b.channel, b.address)));
-  await find(list);
+  if (found) {
+    for (const b of list) {
+      const id = found.botsByAddress.get(key(b.tenantId, b.channel, b.address));
+      if (id) idOf.set(key(b.tenantId, b.channel, b.address), id);
+    }
+  } else {
+    await find(list);
+  }
   if (missing().length > 0) {
     // A sender that pushes before an admin registered it is registered on the spot.
     const unknown = missing();
@@ -274,6 +359,7 @@ async function resolveCustomers(
   events: PreparedEvent[],
   indexes: number[],
   feed: FeedEntry[],
+  found: Found | null,
 ): Promise<Map<number, string>> {
   const customerOf = new Map<number, string>();
   if (indexes.length === 0) return customerOf;
@@ -291,13 +377,21 @@ async function resolveCustomers(
     list.map((i) => i.identity.kind),
     list.map((i) => i.identity.value),
   ];
-  const known = await tx.query<{ tenant_id: string; kind: string; value: string; customer_id: string }>(
-    `SELECT i.tenant_id, i.kind, i.value, i.customer_id FROM customer_identities i
-     JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS w(tenant_id, kind, value)
-     ON i.tenant_id = w.tenant_id AND i.kind = w.kind AND i.value = w.value`,
-    identityParams,
-  );
-  const owner = new Map(known.rows.map((row) => [key(row.tenant_id, row.kind, row.value), row.customer_id]));
+  const owner = new Map<string, string>();
+  if (found) {
+    for (const k of allIdentities.keys()) {
+      const customerId = found.identityOwners.get(k);
+      if (customerId) owner.set(k, customerId);
+    }
+  } else {
+    const known = await tx.query<{ tenant_id: string; kind: string; value: string; customer_id: string }>(
+      `SELECT i.tenant_id, i.kind, i.value, i.customer_id FROM customer_identities i
+       JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS w(tenant_id, kind, value)
+       ON i.tenant_id = w.tenant_id AND i.kind = w.kind AND i.value = w.value`,
+      identityParams,
+    );
+    for (const row of known.rows) owner.set(key(row.tenant_id, row.kind, row.value), row.customer_id);
+  }
 
   // New people: one pending customer per person, claimed through their first identity.
   const pending = new Map<string, { tenantId: string; first: Identity; at: Date }>();
@@ -319,14 +413,25 @@ async function resolveCustomers(
   const created = new Set<string>();
   if (pending.size > 0) {
     const claims = [...pending.entries()];
+    // Each new person is claimed through their first identity and created in the same statement;
+    // a claim another transaction won creates nothing.
     const claimed = await tx.query<{ customer_id: string }>(
-      `INSERT INTO customer_identities (tenant_id, kind, value, customer_id)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[]) ON CONFLICT DO NOTHING RETURNING customer_id`,
+      `WITH claimed AS (
+         INSERT INTO customer_identities (tenant_id, kind, value, customer_id)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[])
+         ON CONFLICT DO NOTHING RETURNING tenant_id, customer_id),
+       made AS (
+         INSERT INTO customers (tenant_id, id, first_seen_at, last_seen_at)
+         SELECT w.tenant_id, w.id, w.at, w.at FROM unnest($1::uuid[], $4::uuid[], $5::timestamptz[]) AS w(tenant_id, id, at)
+         JOIN claimed ON claimed.tenant_id = w.tenant_id AND claimed.customer_id = w.id
+         RETURNING id)
+       SELECT id AS customer_id FROM made`,
       [
         claims.map(([, p]) => p.tenantId),
         claims.map(([, p]) => p.first.kind),
         claims.map(([, p]) => p.first.value),
         claims.map(([id]) => id),
+        claims.map(([, p]) => p.at),
       ],
     );
     for (const row of claimed.rows) created.add(row.customer_id);
@@ -350,19 +455,7 @@ async function resolveCustomers(
       for (const [index, id] of customerOf) if (replace.has(id)) customerOf.set(index, replace.get(id)!);
       for (const [k, id] of owner) if (replace.has(id)) owner.set(k, replace.get(id)!);
     }
-    const made = claims.filter(([id]) => created.has(id));
-    await tx.query(
-      `INSERT INTO customers (tenant_id, id, first_seen_at, last_seen_at)
-       SELECT tenant_id, id, at, at FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS w(tenant_id, id, at)`,
-      [made.map(([, p]) => p.tenantId), made.map(([id]) => id), made.map(([, p]) => p.at)],
-    );
   }
-  // Identities seen for the first time join their customer; ones another customer holds stay theirs.
-  await tx.query(
-    `INSERT INTO customer_identities (tenant_id, kind, value, customer_id)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[]) ON CONFLICT DO NOTHING`,
-    [...identityParams, list.map((i) => owner.get(identityKey(i.tenantId, i.identity)))],
-  );
 
   // Fold each customer's events, oldest first: a newer value of a field wins, an absent one erases nothing.
   const merged = new Map<
@@ -387,8 +480,16 @@ async function resolveCustomers(
   }
   const rows = [...merged.entries()];
   const fieldArrays = CUSTOMER_FIELDS.map((field) => rows.map(([, m]) => m.fields[field] ?? null));
+  // Identities seen for the first time join their customer (ones another customer holds stay
+  // theirs), in the same statement as the merge.
+  const identityArgs = CUSTOMER_FIELDS.length + 5;
   const result = await tx.query<CustomerRow & { changed: boolean }>(
-    `UPDATE customers AS c SET
+    `WITH linked AS (
+       INSERT INTO customer_identities (tenant_id, kind, value, customer_id)
+       SELECT * FROM unnest($${identityArgs}::uuid[], $${identityArgs + 1}::text[], $${identityArgs + 2}::text[],
+                            $${identityArgs + 3}::uuid[])
+       ON CONFLICT DO NOTHING)
+     UPDATE customers AS c SET
        ${CUSTOMER_FIELDS.map(
          (f) =>
            `${f} = CASE WHEN u.last_at >= old.last_seen_at THEN COALESCE(u.${f}, old.${f}) ELSE COALESCE(old.${f}, u.${f}) END`,
@@ -409,6 +510,8 @@ async function resolveCustomers(
       rows.map(([, m]) => m.first),
       rows.map(([, m]) => m.last),
       ...fieldArrays,
+      ...identityParams,
+      list.map((i) => owner.get(identityKey(i.tenantId, i.identity))),
     ],
   );
   for (const { changed, ...customer } of result.rows) {
@@ -439,33 +542,31 @@ async function insertMessages(
       customerId: customerOf.get(index)!,
     });
   }
-  const pairList = [...pairs.values()];
   const conversationOf = new Map<string, string>();
-  const findActive = async (wanted: typeof pairList) => {
+  const withoutConversation = () =>
+    [...pairs.values()].filter((p) => !conversationOf.has(key(p.tenantId, p.botId, p.customerId)));
+  // Finds the active ones and opens the others in one statement. A conversation another
+  // transaction opened meanwhile is neither seen nor opened by it: the next round finds it.
+  for (let round = 0; withoutConversation().length > 0; round++) {
+    if (round === 3) throw new Error('could not find or open the conversations of a batch');
+    const wanted = withoutConversation();
     const found = await tx.query<{ tenant_id: string; bot_id: string; customer_id: string; id: string }>(
-      `SELECT c.tenant_id, c.bot_id, c.customer_id, c.id FROM conversations c
-       JOIN unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS w(tenant_id, bot_id, customer_id)
-       ON c.tenant_id = w.tenant_id AND c.bot_id = w.bot_id AND c.customer_id = w.customer_id AND c.status = 'active'`,
+      `WITH wanted AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS w(tenant_id, bot_id, customer_id)),
+       active AS (
+         SELECT c.tenant_id, c.bot_id, c.customer_id, c.id FROM conversations c
+         JOIN wanted w ON c.tenant_id = w.tenant_id AND c.bot_id = w.bot_id AND c.customer_id = w.customer_id
+         WHERE c.status = 'active'),
+       opened AS (
+         INSERT INTO conversations (tenant_id, bot_id, customer_id)
+         SELECT * FROM wanted w WHERE NOT EXISTS (
+           SELECT 1 FROM active a WHERE a.tenant_id = w.tenant_id AND a.bot_id = w.bot_id AND a.customer_id = w.customer_id)
+         ON CONFLICT (tenant_id, bot_id, customer_id) WHERE status = 'active' DO NOTHING
+         RETURNING tenant_id, bot_id, customer_id, id)
+       SELECT * FROM active UNION ALL SELECT * FROM opened`,
       [wanted.map((p) => p.tenantId), wanted.map((p) => p.botId), wanted.map((p) => p.customerId)],
     );
     for (const row of found.rows) conversationOf.set(key(row.tenant_id, row.bot_id, row.customer_id), row.id);
-  };
-  const withoutConversation = () =>
-    pairList.filter((p) => !conversationOf.has(key(p.tenantId, p.botId, p.customerId)));
-  await findActive(pairList);
-  if (withoutConversation().length > 0) {
-    const unopened = withoutConversation();
-    const opened = await tx.query<{ tenant_id: string; bot_id: string; customer_id: string; id: string }>(
-      `INSERT INTO conversations (tenant_id, bot_id, customer_id)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[])
-       ON CONFLICT (tenant_id, bot_id, customer_id) WHERE status = 'active' DO NOTHING
-       RETURNING tenant_id, bot_id, customer_id, id`,
-      [unopened.map((p) => p.tenantId), unopened.map((p) => p.botId), unopened.map((p) => p.customerId)],
-    );
-    for (const row of opened.rows)
-      conversationOf.set(key(row.tenant_id, row.bot_id, row.customer_id), row.id);
-    // Another transaction opened some of them meanwhile: a new statement sees its rows.
-    if (withoutConversation().length > 0) await findActive(withoutConversation());
   }
 
   // One row per provider message id: a redelivery inside the batch is a duplicate like any other.
@@ -486,12 +587,39 @@ async function insertMessages(
     )!;
     rows.push({ index, id: randomUUID(), conversationId, event });
   }
-  const inserted = await tx.query<MessageRow>(
-    `INSERT INTO messages (tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                          $9::jsonb[], $10::timestamptz[])
-     ON CONFLICT (tenant_id, wa_sid) WHERE wa_sid IS NOT NULL DO NOTHING
-     RETURNING tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at`,
+  // The messages and their conversations' counters and previews in one statement. The
+  // conversations come back as the feed shows them (with the customer's name and phone), as
+  // JSON rows after the message rows; a message already stored (same wa_sid) counts nothing.
+  const result = await tx.query<MessageRow & { conversation: Record<string, unknown> | null }>(
+    `WITH batch AS (
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                            $9::jsonb[], $10::timestamptz[]) WITH ORDINALITY
+         AS b(tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at, n)),
+     inserted AS (
+       INSERT INTO messages (tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at)
+       SELECT tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at FROM batch
+       ON CONFLICT (tenant_id, wa_sid) WHERE wa_sid IS NOT NULL DO NOTHING
+       RETURNING tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at),
+     touched AS (
+       SELECT i.tenant_id, i.conversation_id AS id, max(i.created_at) AS last_at,
+         (array_agg(i.content ORDER BY i.created_at DESC, b.n DESC))[1] AS preview,
+         count(*) FILTER (WHERE i.direction = 'IN') AS unread, count(*) AS count
+       FROM inserted i JOIN batch b ON b.id = i.id
+       GROUP BY i.tenant_id, i.conversation_id),
+     updated AS (
+       UPDATE conversations c SET
+         last_message_at = GREATEST(c.last_message_at, u.last_at),
+         last_message_preview = CASE WHEN c.last_message_at IS NULL OR u.last_at >= c.last_message_at
+                                     THEN left(u.preview, 200) ELSE c.last_message_preview END,
+         unread_count = c.unread_count + u.unread,
+         message_count = c.message_count + u.count,
+         updated_at = now()
+       FROM touched u, customers cu
+       WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
+       RETURNING ${CONVERSATION_COLUMNS})
+     SELECT *, NULL::json AS conversation FROM inserted
+     UNION ALL
+     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, row_to_json(updated) FROM updated`,
     [
       rows.map((r) => r.event.tenantId),
       rows.map((r) => r.id),
@@ -505,11 +633,12 @@ async function insertMessages(
       rows.map((r) => r.event.occurredAt),
     ],
   );
-  const stored = new Map(inserted.rows.map((row) => [row.id, row]));
-  const touched = new Map<
-    string,
-    { tenantId: string; last: Date; preview: string; unread: number; count: number }
-  >();
+  const stored = new Map<string, MessageRow>();
+  const conversations: ConversationRow[] = [];
+  for (const { conversation, ...message } of result.rows) {
+    if (conversation) conversations.push(conversationFromJson(conversation));
+    else stored.set(message.id, message);
+  }
   for (const row of rows) {
     const message = stored.get(row.id);
     if (!message) {
@@ -518,44 +647,19 @@ async function insertMessages(
     }
     outcomes[row.index] = { status: 'accepted' };
     recordChange(feed, 'message.created', messageObject(message));
-    const entry = touched.get(row.conversationId) ?? {
-      tenantId: message.tenant_id,
-      last: message.created_at,
-      preview: message.content,
-      unread: 0,
-      count: 0,
-    };
-    if (message.created_at >= entry.last) {
-      entry.last = message.created_at;
-      entry.preview = message.content;
-    }
-    entry.unread += message.direction === 'IN' ? 1 : 0;
-    entry.count += 1;
-    touched.set(row.conversationId, entry);
   }
-  if (touched.size === 0) return;
-  const list = [...touched.entries()];
-  // Returns the rows as the feed shows them (with the customer's name and phone): no second read.
-  const conversations = await tx.query<ConversationRow>(
-    `UPDATE conversations c SET
-       last_message_at = GREATEST(c.last_message_at, u.last_at),
-       last_message_preview = CASE WHEN c.last_message_at IS NULL OR u.last_at >= c.last_message_at
-                                   THEN left(u.preview, 200) ELSE c.last_message_preview END,
-       unread_count = c.unread_count + u.unread,
-       message_count = c.message_count + u.count,
-       updated_at = now()
-     FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::int[], $6::int[])
-       AS u(tenant_id, id, last_at, preview, unread, count), customers cu
-     WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
-     RETURNING ${CONVERSATION_COLUMNS}`,
-    [
-      list.map(([, e]) => e.tenantId),
-      list.map(([id]) => id),
-      list.map(([, e]) => e.last),
-      list.map(([, e]) => e.preview),
-      list.map(([, e]) => e.unread),
-      list.map(([, e]) => e.count),
-    ],
-  );
-  for (const row of conversations.rows) pushConversation(feed, row);
+  for (const row of conversations) pushConversation(feed, row);
+}
+
+/** A conversation row that came back as JSON: its times are strings there. */
+function conversationFromJson(json: Record<string, unknown>): ConversationRow {
+  const time = (value: unknown) => (typeof value === 'string' ? new Date(value) : null);
+  const row = json as unknown as ConversationRow;
+  return {
+    ...row,
+    last_message_at: time(json.last_message_at),
+    created_at: time(json.created_at)!,
+    updated_at: time(json.updated_at)!,
+    closed_at: time(json.closed_at),
+  };
 }

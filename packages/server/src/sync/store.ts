@@ -89,10 +89,15 @@ async function applyOrderCreated(
 ) {
   const { tenantId, data } = event;
   const customer = { id: customerId };
+  // Statuses that arrived before the order: the latest one newer than the order applies at once.
   const inserted = await tx.query<OrderRow>(
     `INSERT INTO orders (tenant_id, syrve_order_id, customer_id, external_number, items, total, delivery_address,
        payment_method, restaurant, channel, status, status_at, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'created', $11, $11)
+     SELECT $1::uuid, $2::text, $3::uuid, $4::text, $5::jsonb, $6::numeric, $7::text, $8::text, $9::text, $10::text,
+       COALESCE(h.status, 'created'), COALESCE(h.occurred_at, $11::timestamptz), $11::timestamptz
+     FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+       SELECT status, occurred_at FROM order_status_history
+       WHERE tenant_id = $1::uuid AND syrve_order_id = $2::text AND occurred_at > $11::timestamptz ORDER BY occurred_at DESC LIMIT 1) h ON true
      ON CONFLICT (tenant_id, syrve_order_id) DO NOTHING RETURNING ${ORDER_RETURNING}`,
     [
       tenantId,
@@ -108,20 +113,8 @@ async function applyOrderCreated(
       event.occurredAt,
     ],
   );
-  let order = inserted.rows[0];
+  const order = inserted.rows[0];
   if (!order) return 'duplicate' as const;
-  // Statuses that arrived before the order: the latest one by event time applies now.
-  const caughtUp = await tx.query<OrderRow>(
-    `UPDATE orders o SET status = h.status, status_at = h.occurred_at, updated_at = now()
-     FROM (SELECT status, occurred_at FROM order_status_history
-           WHERE tenant_id = $1 AND syrve_order_id = $2 ORDER BY occurred_at DESC LIMIT 1) h
-     WHERE o.tenant_id = $1 AND o.syrve_order_id = $2 AND h.occurred_at > o.status_at
-     RETURNING ${ORDER_RETURNING.split(', ')
-       .map((c) => `o.${c.trim()}`)
-       .join(', ')}`,
-    [tenantId, data.syrve_order_id],
-  );
-  order = caughtUp.rows[0] ?? order;
   recordChange(feed, 'order.created', orderObject(order));
   return 'accepted' as const;
 }
@@ -132,13 +125,12 @@ async function applyOrderStatus(
   feed: FeedEntry[],
 ) {
   const { tenantId, data } = event;
-  await tx.query(
-    'INSERT INTO order_status_history (tenant_id, syrve_order_id, status, occurred_at) VALUES ($1, $2, $3, $4)',
-    [tenantId, data.syrve_order_id, data.status, event.occurredAt],
-  );
-  // A late update older than the current status is recorded in the history and changes nothing else.
+  // The history row and the order's update in one statement. A late update older than the
+  // current status is recorded in the history and changes nothing else.
   const updated = await tx.query<OrderRow>(
-    `UPDATE orders SET status = $3, status_at = $4, updated_at = now()
+    `WITH history AS (
+       INSERT INTO order_status_history (tenant_id, syrve_order_id, status, occurred_at) VALUES ($1, $2, $3, $4))
+     UPDATE orders SET status = $3, status_at = $4, updated_at = now()
      WHERE tenant_id = $1 AND syrve_order_id = $2 AND status_at <= $4 AND status IS DISTINCT FROM $3
      RETURNING ${ORDER_RETURNING}`,
     [tenantId, data.syrve_order_id, data.status, event.occurredAt],
@@ -148,32 +140,65 @@ async function applyOrderStatus(
   return 'accepted' as const;
 }
 
-/** Flips the bot on or off in the customer's most recently active conversation; returns its id. */
-async function setBotActive(
+/**
+ * A CTE named `bot_switch` that flips the bot on or off ($3) in customer $2's most recently
+ * active conversation, returning the row as the feed shows it (with the customer's name and
+ * phone). Part of the escalation's own statement: every round trip in the writer costs latency.
+ */
+const BOT_SWITCH_CTE = `bot_switch AS (
+  UPDATE conversations c SET is_bot_active = $3, updated_at = now()
+  FROM customers cu
+  WHERE c.tenant_id = $1 AND c.id = (
+    SELECT id FROM conversations WHERE tenant_id = $1 AND customer_id = $2 AND status = 'active'
+    ORDER BY last_message_at DESC NULLS LAST, created_at DESC LIMIT 1)
+    AND cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
+  RETURNING ${CONVERSATION_COLUMNS})`;
+
+const ESCALATION_FIELDS = [
+  'tenant_id',
+  'id',
+  'customer_id',
+  'conversation_id',
+  'status',
+  'reason',
+  'resolution_summary',
+  'resolved_by',
+  'metadata',
+  'opened_at',
+  'resolved_at',
+] as const;
+const ESCALATION_COLUMNS = ESCALATION_FIELDS.join(', ');
+
+/**
+ * Runs an escalation statement whose CTE `escalation` writes the escalation and whose CTE
+ * `bot_switch` switches the bot, and queues what changed for the feed: one row, both results.
+ */
+async function escalationWithBotSwitch(
   tx: Queryable,
-  tenantId: string,
-  customerId: string,
-  active: boolean,
+  sql: string,
+  params: unknown[],
+  type: 'escalation.created' | 'escalation.resolved',
   feed: FeedEntry[],
 ) {
-  // Returns the row as the feed shows it (with the customer's name and phone): no second read.
-  const updated = await tx.query<ConversationRow>(
-    `UPDATE conversations c SET is_bot_active = $3, updated_at = now()
-     FROM customers cu
-     WHERE c.tenant_id = $1 AND c.id = (
-       SELECT id FROM conversations WHERE tenant_id = $1 AND customer_id = $2 AND status = 'active'
-       ORDER BY last_message_at DESC NULLS LAST, created_at DESC LIMIT 1)
-       AND cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
-     RETURNING ${CONVERSATION_COLUMNS}`,
-    [tenantId, customerId, active],
+  const result = await tx.query<Record<string, unknown>>(
+    `WITH ${sql}
+     SELECT s.*, ${ESCALATION_FIELDS.map((f) => `e.${f} AS e_${f}`).join(', ')}
+     FROM (SELECT 1) AS one LEFT JOIN bot_switch s ON true LEFT JOIN escalation e ON true`,
+    params,
   );
-  const row = updated.rows[0];
-  if (row) pushConversation(feed, row);
-  return row?.id ?? null;
+  const row = result.rows[0]!;
+  // The feed tells it in cause order: the bot goes quiet, then the escalation opens; the
+  // escalation is resolved, then the bot speaks again.
+  const conversation = () => {
+    if (row.id) pushConversation(feed, row as unknown as ConversationRow);
+  };
+  if (type === 'escalation.created') conversation();
+  if (row.e_id) {
+    const escalation = Object.fromEntries(ESCALATION_FIELDS.map((f) => [f, row[`e_${f}`]]));
+    recordChange(feed, type, escalationObject(escalation as unknown as EscalationRow));
+  }
+  if (type === 'escalation.resolved') conversation();
 }
-
-const ESCALATION_COLUMNS = `tenant_id, id, customer_id, conversation_id, status, reason, resolution_summary, resolved_by,
-  metadata, opened_at, resolved_at`;
 
 async function applyEscalationCreated(
   tx: Queryable,
@@ -182,26 +207,19 @@ async function applyEscalationCreated(
   customerId: string,
 ) {
   const { tenantId, data } = event;
-  const customer = { id: customerId };
-  const conversationId = await setBotActive(tx, tenantId, customer.id, false, feed);
-  // One open escalation per customer: a second report while one is open is the same escalation.
-  const inserted = await tx.query<EscalationRow>(
-    `INSERT INTO escalations (tenant_id, customer_id, conversation_id, reason, metadata, opened_at)
-     VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (tenant_id, customer_id) WHERE status = 'open' DO NOTHING RETURNING ${ESCALATION_COLUMNS}`,
-    [
-      tenantId,
-      customer.id,
-      conversationId,
-      data.reason ?? null,
-      JSON.stringify(data.metadata ?? {}),
-      event.occurredAt,
-    ],
+  // The bot goes quiet in the conversation, which the escalation points at. One open escalation
+  // per customer: a second report while one is open is the same escalation.
+  await escalationWithBotSwitch(
+    tx,
+    `${BOT_SWITCH_CTE},
+     escalation AS (
+       INSERT INTO escalations (tenant_id, customer_id, conversation_id, reason, metadata, opened_at)
+       SELECT $1, $2, (SELECT id FROM bot_switch), $4::text, $5::jsonb, $6::timestamptz
+       ON CONFLICT (tenant_id, customer_id) WHERE status = 'open' DO NOTHING RETURNING ${ESCALATION_COLUMNS})`,
+    [tenantId, customerId, false, data.reason ?? null, JSON.stringify(data.metadata ?? {}), event.occurredAt],
+    'escalation.created',
+    feed,
   );
-  const escalation = inserted.rows[0];
-  if (escalation) {
-    recordChange(feed, 'escalation.created', escalationObject(escalation));
-  }
   return 'accepted' as const;
 }
 
@@ -212,25 +230,26 @@ async function applyEscalationResolved(
   customerId: string,
 ) {
   const { tenantId, data } = event;
-  const customer = { id: customerId };
   const operator = data.metadata?.operator_name;
-  const resolved = await tx.query<EscalationRow>(
-    `UPDATE escalations SET status = 'resolved', resolution_summary = $3, resolved_by = $4, resolved_at = $5,
-       metadata = metadata || $6::jsonb
-     WHERE tenant_id = $1 AND customer_id = $2 AND status = 'open' RETURNING ${ESCALATION_COLUMNS}`,
+  await escalationWithBotSwitch(
+    tx,
+    `${BOT_SWITCH_CTE},
+     escalation AS (
+       UPDATE escalations SET status = 'resolved', resolution_summary = $4, resolved_by = $5, resolved_at = $6,
+         metadata = metadata || $7::jsonb
+       WHERE tenant_id = $1 AND customer_id = $2 AND status = 'open' RETURNING ${ESCALATION_COLUMNS})`,
     [
       tenantId,
-      customer.id,
+      customerId,
+      true,
       data.resolution_summary ?? null,
       typeof operator === 'string' ? operator : null,
       event.occurredAt,
       JSON.stringify(data.metadata ?? {}),
     ],
+    'escalation.resolved',
+    feed,
   );
-  for (const escalation of resolved.rows) {
-    recordChange(feed, 'escalation.resolved', escalationObject(escalation));
-  }
-  await setBotActive(tx, tenantId, customer.id, true, feed);
   return 'accepted' as const;
 }
 

@@ -481,6 +481,14 @@ describe('POST /functions/v1/sync', () => {
       isBotActive: true,
       status: 'active',
     });
+    // Exactly the objects the REST API serves for them, times included.
+    const readKey = (await t.createKey(tenant.id, ['read'])).token;
+    const read = async (url: string) =>
+      (await t.app.inject({ method: 'GET', url, headers: bearer(readKey) })).json();
+    const conversation = feed.rows[2]!.payload as { id: string };
+    expect(await read(`/api/db/conversations/${conversation.id}`)).toMatchObject(conversation);
+    const messages = await read(`/api/db/conversations/${conversation.id}/messages`);
+    expect(messages.messages ?? messages.data ?? messages).toContainEqual(feed.rows[1]!.payload);
   });
 
   it('keeps sequence numbers gap-free and unique under parallel writers', async () => {
