@@ -505,6 +505,35 @@ describe('POST /functions/v1/sync', () => {
     expect(feed.rows.map((r) => r.seq)).toEqual(Array.from({ length: 90 }, (_, i) => before.seq + 1 + i));
   });
 
+  it('keeps the feed gap-free, and each tenant in its own order, when tenants write side by side', async () => {
+    const before = await one<{ seq: number }>('SELECT seq FROM feed_counter');
+    // Each tenant sends its messages one after another; the two tenants at once, through their lanes.
+    const send = async (token: string, label: string) => {
+      const phone = newPhone();
+      for (let i = 0; i < 8; i++) {
+        const response = await post(
+          { event: 'message.created', data: message(phone, `${label}-${i}`) },
+          token,
+        );
+        expect(response.statusCode).toBe(200);
+      }
+    };
+    await Promise.all([send(ingestKey, 'a'), send(otherIngestKey, 'b'), send(ingestKey, 'c')]);
+    const feed = await t.db.query<{ seq: number; tenant_id: string; content: string | null }>(
+      `SELECT seq, tenant_id, payload->>'content' AS content FROM events WHERE seq > $1 ORDER BY seq`,
+      [before.seq],
+    );
+    expect(feed.rows.map((r) => r.seq)).toEqual(feed.rows.map((_, i) => before.seq + 1 + i));
+    const contents = (label: string) =>
+      feed.rows.flatMap((r) => (r.content?.startsWith(`${label}-`) ? [r.content] : []));
+    for (const label of ['a', 'b', 'c']) {
+      expect(contents(label)).toEqual(Array.from({ length: 8 }, (_, i) => `${label}-${i}`));
+    }
+    expect(new Set(feed.rows.filter((r) => r.content?.startsWith('b-')).map((r) => r.tenant_id))).toEqual(
+      new Set([other.id]),
+    );
+  });
+
   it("writes only into the key's own tenant, and needs the ingest scope", async () => {
     const phone = newPhone();
     await post({ event: 'customer.seen', data: { phone } }, otherIngestKey);
