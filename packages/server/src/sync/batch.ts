@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorDetail } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
+import { applyOrderStatuses, createOrders } from './orders.ts';
 import { type CustomerRef, EventRejected, type Identity, type PreparedEvent } from './prepare.ts';
 import {
   type ConversationRow,
@@ -210,9 +211,12 @@ async function applySegment(
   const customerOf = await resolveCustomers(tx, events, withCustomer, feed, found);
   const liveMessages = messages.filter((i) => outcomes[i] === undefined);
   await insertMessages(tx, events, liveMessages, botOf, customerOf, outcomes, feed);
+  const named = (name: PreparedEvent['name']) => indexes.filter((i) => events[i]!.name === name);
+  await createOrders(tx, events, named('order.created'), customerOf, outcomes, feed);
+  await applyOrderStatuses(tx, events, named('order.status'), outcomes, feed);
   for (const index of indexes) {
     const event = events[index]!;
-    if (event.name !== 'message.created' && event.name !== 'customer.seen') {
+    if (event.name === 'escalation.created' || event.name === 'escalation.resolved') {
       outcomes[index] = await applyOne(tx, event, feed, customerOf.get(index));
     }
   }

@@ -1,13 +1,6 @@
 import type { Queryable } from '../db/index.ts';
 import { type BotRef, EventRejected, type PreparedEvent } from './prepare.ts';
-import {
-  type ConversationRow,
-  conversationObject,
-  type EscalationRow,
-  escalationObject,
-  type OrderRow,
-  orderObject,
-} from './shapes.ts';
+import { type ConversationRow, conversationObject, type EscalationRow, escalationObject } from './shapes.ts';
 
 /** One change to append to the feed when the transaction commits. */
 export interface FeedEntry {
@@ -29,8 +22,11 @@ export function recordChange(
 
 export type ApplyOutcome = 'accepted' | 'duplicate';
 
-/** Events applied one at a time; messages and customer.seen go set-based (batch.ts). */
-export type OneByOneEvent = Exclude<PreparedEvent, { name: 'message.created' | 'customer.seen' }>;
+/** Events applied one at a time; messages, customers (batch.ts) and orders (orders.ts) go set-based. */
+export type OneByOneEvent = Exclude<
+  PreparedEvent,
+  { name: 'message.created' | 'customer.seen' | 'order.created' | 'order.status' }
+>;
 
 export const CONVERSATION_COLUMNS = `c.tenant_id, c.id, c.bot_id, c.customer_id, c.status, c.is_bot_active, c.unread_count,
   c.message_count, c.last_message_at, c.last_message_preview, c.created_at, c.updated_at, c.closed_at,
@@ -76,68 +72,6 @@ async function conversationById(
 
 export function pushConversation(feed: FeedEntry[], row: ConversationRow) {
   recordChange(feed, 'conversation.updated', conversationObject(row));
-}
-
-const ORDER_RETURNING = `tenant_id, id, syrve_order_id, customer_id, external_number, items, total, delivery_address,
-  payment_method, restaurant, channel, status, status_at, created_at, updated_at`;
-
-async function applyOrderCreated(
-  tx: Queryable,
-  event: Extract<PreparedEvent, { name: 'order.created' }>,
-  feed: FeedEntry[],
-  customerId: string,
-) {
-  const { tenantId, data } = event;
-  const customer = { id: customerId };
-  // Statuses that arrived before the order: the latest one newer than the order applies at once.
-  const inserted = await tx.query<OrderRow>(
-    `INSERT INTO orders (tenant_id, syrve_order_id, customer_id, external_number, items, total, delivery_address,
-       payment_method, restaurant, channel, status, status_at, created_at)
-     SELECT $1::uuid, $2::text, $3::uuid, $4::text, $5::jsonb, $6::numeric, $7::text, $8::text, $9::text, $10::text,
-       COALESCE(h.status, 'created'), COALESCE(h.occurred_at, $11::timestamptz), $11::timestamptz
-     FROM (SELECT 1) AS one LEFT JOIN LATERAL (
-       SELECT status, occurred_at FROM order_status_history
-       WHERE tenant_id = $1::uuid AND syrve_order_id = $2::text AND occurred_at > $11::timestamptz ORDER BY occurred_at DESC LIMIT 1) h ON true
-     ON CONFLICT (tenant_id, syrve_order_id) DO NOTHING RETURNING ${ORDER_RETURNING}`,
-    [
-      tenantId,
-      data.syrve_order_id,
-      customer.id,
-      data.external_number ?? null,
-      JSON.stringify(data.items),
-      data.total ?? null,
-      data.delivery_address ?? null,
-      data.payment_method ?? null,
-      data.restaurant ?? null,
-      data.channel ?? null,
-      event.occurredAt,
-    ],
-  );
-  const order = inserted.rows[0];
-  if (!order) return 'duplicate' as const;
-  recordChange(feed, 'order.created', orderObject(order));
-  return 'accepted' as const;
-}
-
-async function applyOrderStatus(
-  tx: Queryable,
-  event: Extract<PreparedEvent, { name: 'order.status' }>,
-  feed: FeedEntry[],
-) {
-  const { tenantId, data } = event;
-  // The history row and the order's update in one statement. A late update older than the
-  // current status is recorded in the history and changes nothing else.
-  const updated = await tx.query<OrderRow>(
-    `WITH history AS (
-       INSERT INTO order_status_history (tenant_id, syrve_order_id, status, occurred_at) VALUES ($1, $2, $3, $4))
-     UPDATE orders SET status = $3, status_at = $4, updated_at = now()
-     WHERE tenant_id = $1 AND syrve_order_id = $2 AND status_at <= $4 AND status IS DISTINCT FROM $3
-     RETURNING ${ORDER_RETURNING}`,
-    [tenantId, data.syrve_order_id, data.status, event.occurredAt],
-  );
-  const order = updated.rows[0];
-  if (order) recordChange(feed, 'order.updated', orderObject(order));
-  return 'accepted' as const;
 }
 
 /**
@@ -306,10 +240,6 @@ export async function applyEventBody(
 ): Promise<ApplyOutcome> {
   try {
     switch (event.name) {
-      case 'order.created':
-        return await applyOrderCreated(tx, event, feed, requireCustomer(customerId));
-      case 'order.status':
-        return await applyOrderStatus(tx, event, feed);
       case 'escalation.created':
         return await applyEscalationCreated(tx, event, feed, requireCustomer(customerId));
       case 'escalation.resolved':

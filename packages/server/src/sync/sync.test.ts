@@ -416,6 +416,54 @@ describe('POST /functions/v1/sync', () => {
     expect(history.n).toBe(3);
   });
 
+  it('resolves orders and their statuses by event time within one batch, as one by one', async () => {
+    const phone = newPhone();
+    const [first, second] = [`batch-a-${phone}`, `batch-b-${phone}`];
+    const order = (id: string, at: string, total: number) => ({
+      event: 'order.created',
+      occurred_at: at,
+      data: { customer_identifier: { whatsapp_phone: phone }, syrve_order_id: id, items: [], total },
+    });
+    const status = (id: string, value: string, at: string) => ({
+      event: 'order.status',
+      occurred_at: at,
+      data: { syrve_order_id: id, status: value },
+    });
+    const response = await post({
+      events: [
+        status(first, 'confirmed', '2026-03-02T10:01:00Z'), // before its order, in the same batch
+        order(first, '2026-03-02T10:00:00Z', 10),
+        order(first, '2026-03-02T10:00:00Z', 99), // the same order again
+        status(first, 'delivering', '2026-03-02T10:30:00Z'),
+        status(first, 'cooking', '2026-03-02T10:10:00Z'), // late and older
+        order(second, '2026-03-02T11:00:00Z', 20),
+        status(second, 'cancelled', '2026-03-02T10:59:00Z'), // older than the order: history only
+      ],
+    });
+    expect(response.json().results.map((r: { status: string }) => r.status)).toEqual([
+      'accepted',
+      'accepted',
+      'duplicate',
+      'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+    ]);
+    const orders = await t.db.query<{ syrve_order_id: string; status: string; total: number }>(
+      'SELECT syrve_order_id, status, total FROM orders WHERE tenant_id = $1 AND syrve_order_id = ANY($2) ORDER BY syrve_order_id',
+      [tenant.id, [first, second]],
+    );
+    expect(orders.rows.map((r) => [r.syrve_order_id, r.status, Number(r.total)])).toEqual([
+      [first, 'delivering', 10],
+      [second, 'created', 20],
+    ]);
+    const history = await one<{ n: number }>(
+      'SELECT count(*)::int AS n FROM order_status_history WHERE tenant_id = $1 AND syrve_order_id = ANY($2)',
+      [tenant.id, [first, second]],
+    );
+    expect(history.n).toBe(4);
+  });
+
   it('turns the bot off on escalation and back on when it is resolved', async () => {
     const phone = newPhone();
     await post({ event: 'message.created', data: message(phone, 'I want a human') });
