@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorDetail } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
+import { applyEscalations } from './escalations.ts';
 import { applyOrderStatuses, createOrders } from './orders.ts';
 import { type CustomerRef, EventRejected, type Identity, type PreparedEvent } from './prepare.ts';
 import {
@@ -214,12 +215,10 @@ async function applySegment(
   const named = (name: PreparedEvent['name']) => indexes.filter((i) => events[i]!.name === name);
   await createOrders(tx, events, named('order.created'), customerOf, outcomes, feed);
   await applyOrderStatuses(tx, events, named('order.status'), outcomes, feed);
-  for (const index of indexes) {
-    const event = events[index]!;
-    if (event.name === 'escalation.created' || event.name === 'escalation.resolved') {
-      outcomes[index] = await applyOne(tx, event, feed, customerOf.get(index));
-    }
-  }
+  const escalations = indexes.filter(
+    (i) => events[i]!.name === 'escalation.created' || events[i]!.name === 'escalation.resolved',
+  );
+  await applyEscalations(tx, events, escalations, customerOf, outcomes, feed);
 }
 
 /** Bots by id must exist; bots by address are registered on first sight, all in three statements. */

@@ -22,11 +22,11 @@ export function recordChange(
 
 export type ApplyOutcome = 'accepted' | 'duplicate';
 
-/** Events applied one at a time; messages, customers (batch.ts) and orders (orders.ts) go set-based. */
-export type OneByOneEvent = Exclude<
-  PreparedEvent,
-  { name: 'message.created' | 'customer.seen' | 'order.created' | 'order.status' }
->;
+/**
+ * The one event applied alone: it splits its batch (batch.ts), so that a message after it opens a
+ * new conversation. The others go set-based (batch.ts, orders.ts, escalations.ts).
+ */
+export type OneByOneEvent = Extract<PreparedEvent, { name: 'conversation.closed' }>;
 
 export const CONVERSATION_COLUMNS = `c.tenant_id, c.id, c.bot_id, c.customer_id, c.status, c.is_bot_active, c.unread_count,
   c.message_count, c.last_message_at, c.last_message_preview, c.created_at, c.updated_at, c.closed_at,
@@ -72,119 +72,6 @@ async function conversationById(
 
 export function pushConversation(feed: FeedEntry[], row: ConversationRow) {
   recordChange(feed, 'conversation.updated', conversationObject(row));
-}
-
-/**
- * A CTE named `bot_switch` that flips the bot on or off ($3) in customer $2's most recently
- * active conversation, returning the row as the feed shows it (with the customer's name and
- * phone). Part of the escalation's own statement: every round trip in the writer costs latency.
- */
-const BOT_SWITCH_CTE = `bot_switch AS (
-  UPDATE conversations c SET is_bot_active = $3, updated_at = now()
-  FROM customers cu
-  WHERE c.tenant_id = $1 AND c.id = (
-    SELECT id FROM conversations WHERE tenant_id = $1 AND customer_id = $2 AND status = 'active'
-    ORDER BY last_message_at DESC NULLS LAST, created_at DESC LIMIT 1)
-    AND cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
-  RETURNING ${CONVERSATION_COLUMNS})`;
-
-const ESCALATION_FIELDS = [
-  'tenant_id',
-  'id',
-  'customer_id',
-  'conversation_id',
-  'status',
-  'reason',
-  'resolution_summary',
-  'resolved_by',
-  'metadata',
-  'opened_at',
-  'resolved_at',
-] as const;
-const ESCALATION_COLUMNS = ESCALATION_FIELDS.join(', ');
-
-/**
- * Runs an escalation statement whose CTE `escalation` writes the escalation and whose CTE
- * `bot_switch` switches the bot, and queues what changed for the feed: one row, both results.
- */
-async function escalationWithBotSwitch(
-  tx: Queryable,
-  sql: string,
-  params: unknown[],
-  type: 'escalation.created' | 'escalation.resolved',
-  feed: FeedEntry[],
-) {
-  const result = await tx.query<Record<string, unknown>>(
-    `WITH ${sql}
-     SELECT s.*, ${ESCALATION_FIELDS.map((f) => `e.${f} AS e_${f}`).join(', ')}
-     FROM (SELECT 1) AS one LEFT JOIN bot_switch s ON true LEFT JOIN escalation e ON true`,
-    params,
-  );
-  const row = result.rows[0]!;
-  // The feed tells it in cause order: the bot goes quiet, then the escalation opens; the
-  // escalation is resolved, then the bot speaks again.
-  const conversation = () => {
-    if (row.id) pushConversation(feed, row as unknown as ConversationRow);
-  };
-  if (type === 'escalation.created') conversation();
-  if (row.e_id) {
-    const escalation = Object.fromEntries(ESCALATION_FIELDS.map((f) => [f, row[`e_${f}`]]));
-    recordChange(feed, type, escalationObject(escalation as unknown as EscalationRow));
-  }
-  if (type === 'escalation.resolved') conversation();
-}
-
-async function applyEscalationCreated(
-  tx: Queryable,
-  event: Extract<PreparedEvent, { name: 'escalation.created' }>,
-  feed: FeedEntry[],
-  customerId: string,
-) {
-  const { tenantId, data } = event;
-  // The bot goes quiet in the conversation, which the escalation points at. One open escalation
-  // per customer: a second report while one is open is the same escalation.
-  await escalationWithBotSwitch(
-    tx,
-    `${BOT_SWITCH_CTE},
-     escalation AS (
-       INSERT INTO escalations (tenant_id, customer_id, conversation_id, reason, metadata, opened_at)
-       SELECT $1, $2, (SELECT id FROM bot_switch), $4::text, $5::jsonb, $6::timestamptz
-       ON CONFLICT (tenant_id, customer_id) WHERE status = 'open' DO NOTHING RETURNING ${ESCALATION_COLUMNS})`,
-    [tenantId, customerId, false, data.reason ?? null, JSON.stringify(data.metadata ?? {}), event.occurredAt],
-    'escalation.created',
-    feed,
-  );
-  return 'accepted' as const;
-}
-
-async function applyEscalationResolved(
-  tx: Queryable,
-  event: Extract<PreparedEvent, { name: 'escalation.resolved' }>,
-  feed: FeedEntry[],
-  customerId: string,
-) {
-  const { tenantId, data } = event;
-  const operator = data.metadata?.operator_name;
-  await escalationWithBotSwitch(
-    tx,
-    `${BOT_SWITCH_CTE},
-     escalation AS (
-       UPDATE escalations SET status = 'resolved', resolution_summary = $4, resolved_by = $5, resolved_at = $6,
-         metadata = metadata || $7::jsonb
-       WHERE tenant_id = $1 AND customer_id = $2 AND status = 'open' RETURNING ${ESCALATION_COLUMNS})`,
-    [
-      tenantId,
-      customerId,
-      true,
-      data.resolution_summary ?? null,
-      typeof operator === 'string' ? operator : null,
-      event.occurredAt,
-      JSON.stringify(data.metadata ?? {}),
-    ],
-    'escalation.resolved',
-    feed,
-  );
-  return 'accepted' as const;
 }
 
 async function applyConversationClosed(
@@ -239,14 +126,7 @@ export async function applyEventBody(
   customerId: string | undefined,
 ): Promise<ApplyOutcome> {
   try {
-    switch (event.name) {
-      case 'escalation.created':
-        return await applyEscalationCreated(tx, event, feed, requireCustomer(customerId));
-      case 'escalation.resolved':
-        return await applyEscalationResolved(tx, event, feed, requireCustomer(customerId));
-      case 'conversation.closed':
-        return await applyConversationClosed(tx, event, feed, customerId);
-    }
+    return await applyConversationClosed(tx, event, feed, customerId);
   } catch (error) {
     // The event is refused whole: its id stays free for a corrected retry.
     if (error instanceof EventRejected && event.eventId) {

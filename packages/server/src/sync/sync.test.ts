@@ -503,6 +503,53 @@ describe('POST /functions/v1/sync', () => {
     });
   });
 
+  it("applies a batch's escalations in order per customer, many customers at once", async () => {
+    const [x, y] = [newPhone(), newPhone()];
+    const who = (phone: string) => ({ customer_identifier: { whatsapp_phone: phone } });
+    const response = await post({
+      events: [
+        { event: 'message.created', data: message(x, 'hi from x') },
+        { event: 'message.created', data: message(y, 'hi from y') },
+        { event: 'escalation.created', data: { ...who(x), reason: 'first' } },
+        { event: 'escalation.created', data: { ...who(y), reason: 'only' } },
+        { event: 'escalation.resolved', data: { ...who(x), metadata: { operator_name: 'Sara' } } },
+        { event: 'escalation.created', data: { ...who(x), reason: 'second' } },
+        { event: 'escalation.created', data: { ...who(y), reason: 'same one again' } },
+      ],
+    });
+    expect(response.json().results.every((r: { status: string }) => r.status === 'accepted')).toBe(true);
+    const state = async (phone: string) => {
+      const escalations = await t.db.query<{
+        status: string;
+        reason: string;
+        resolved_by: string | null;
+        linked: boolean;
+      }>(
+        `SELECT e.status, e.reason, e.resolved_by, e.conversation_id IS NOT NULL AS linked FROM escalations e
+         JOIN customers cu ON cu.tenant_id = e.tenant_id AND cu.id = e.customer_id
+         WHERE cu.whatsapp_phone = $1 ORDER BY e.opened_at, e.reason`,
+        [phone],
+      );
+      const conversation = await one<{ is_bot_active: boolean }>(
+        `SELECT c.is_bot_active FROM conversations c JOIN customers cu ON cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
+         WHERE cu.whatsapp_phone = $1`,
+        [phone],
+      );
+      return { escalations: escalations.rows, botActive: conversation.is_bot_active };
+    };
+    expect(await state(x)).toEqual({
+      escalations: [
+        { status: 'resolved', reason: 'first', resolved_by: 'Sara', linked: true },
+        { status: 'open', reason: 'second', resolved_by: null, linked: true },
+      ],
+      botActive: false,
+    });
+    expect(await state(y)).toEqual({
+      escalations: [{ status: 'open', reason: 'only', resolved_by: null, linked: true }],
+      botActive: false,
+    });
+  });
+
   it('records every change in the feed, in commit order, with REST-shaped payloads', async () => {
     const before = await one<{ seq: number }>('SELECT seq FROM feed_counter');
     const phone = newPhone();

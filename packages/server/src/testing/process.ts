@@ -26,8 +26,9 @@ export function startServerProcess(
   env: Record<string, string>,
   timeoutMs = 60_000,
   args: string[] = [],
+  nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [syncdeckBin, 'start', ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, syncdeckBin, 'start', ...args], {
     env: childEnv({ PORT: '0', ...env }),
   });
   let text = '';
