@@ -71,6 +71,8 @@ export interface HeaderCell {
   key: string;
   label: ReactNode;
   sort?: 'ascending' | 'descending' | 'none';
+  /** Numbers: aligned to the end, like the cells below. */
+  numeric?: boolean;
 }
 
 /** A table of a list's rows, its next page loading when its end scrolls into view. */
@@ -104,7 +106,12 @@ export function PagedTable({
                   {column}
                 </th>
               ) : (
-                <th key={column.key} scope="col" aria-sort={column.sort}>
+                <th
+                  key={column.key}
+                  scope="col"
+                  aria-sort={column.sort}
+                  className={column.numeric ? 'num' : undefined}
+                >
                   {column.label}
                 </th>
               ),
