@@ -111,6 +111,22 @@ export const webhookResultSchema = z.object({
 });
 export type WebhookResult = z.infer<typeof webhookResultSchema>;
 
+/** The types a tenant's view gives pushed columns; anything mixed widens to text (or jsonb). */
+export const syncedColumnTypes = ['text', 'numeric', 'boolean', 'timestamptz', 'jsonb'] as const;
+export type SyncedColumnType = (typeof syncedColumnTypes)[number];
+export const syncedColumnSchema = z.object({ name: z.string(), type: z.enum(syncedColumnTypes) });
+export type SyncedColumn = z.infer<typeof syncedColumnSchema>;
+
+export const syncedTableSchema = z.object({
+  table: z.string(),
+  columns: z.array(syncedColumnSchema).describe('The columns pushed for this tenant, oldest first'),
+  lastPushAt: z
+    .string()
+    .nullable()
+    .describe('The last push that changed rows, while the push log still holds it'),
+});
+export type SyncedTable = z.infer<typeof syncedTableSchema>;
+
 export const webhookLogResults = ['applied', 'ignored', 'duplicate', 'staged', 'rejected', 'failed'] as const;
 export const webhookLogSchema = z.object({
   id: z.string().uuid(),

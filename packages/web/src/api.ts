@@ -22,7 +22,8 @@ export interface RequestOptions {
   body?: unknown;
   /** Id or slug of the tenant to act on; sent as X-Tenant-Id. */
   tenant?: string | undefined;
-  query?: Record<string, string | number | boolean | undefined | null>;
+  /** An array repeats its parameter (`filter=a&filter=b`). */
+  query?: Record<string, string | number | boolean | readonly string[] | undefined | null>;
   signal?: AbortSignal | undefined;
 }
 
@@ -35,7 +36,8 @@ function url(path: string, query?: RequestOptions['query']): string {
   if (!query) return path;
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+    if (Array.isArray(value)) for (const item of value) params.append(key, item);
+    else if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
   }
   const text = params.toString();
   return text ? `${path}?${text}` : path;

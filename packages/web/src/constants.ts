@@ -1,4 +1,4 @@
-import type { OrderStatus } from '@syncdeck/core';
+import type { OrderStatus, RowFilter, WebhookLog } from '@syncdeck/core';
 
 /*
  * Lists the wire contract also holds at run time. Importing them from @syncdeck/core would
@@ -15,3 +15,28 @@ export const orderStatuses = [
 
 type Missing = Exclude<OrderStatus, (typeof orderStatuses)[number]>;
 export const orderStatusesComplete: [Missing] extends [never] ? true : never = true;
+
+export const webhookLogResults = [
+  'applied',
+  'ignored',
+  'duplicate',
+  'staged',
+  'rejected',
+  'failed',
+] as const satisfies readonly WebhookLog['result'][];
+type MissingResult = Exclude<WebhookLog['result'], (typeof webhookLogResults)[number]>;
+export const webhookLogResultsComplete: [MissingResult] extends [never] ? true : never = true;
+
+export const filterOps = [
+  'eq',
+  'ne',
+  'lt',
+  'lte',
+  'gt',
+  'gte',
+  'contains',
+  'isnull',
+  'notnull',
+] as const satisfies readonly RowFilter['op'][];
+type MissingOp = Exclude<RowFilter['op'], (typeof filterOps)[number]>;
+export const filterOpsComplete: [MissingOp] extends [never] ? true : never = true;

@@ -15,8 +15,9 @@ import { Home, RequireLogin, TenantShell } from './shell.tsx';
 import { Skeleton } from './ui.tsx';
 import './styles.css';
 
-// The charts library is the heaviest dependency: it loads with the Overview, not before.
+// The charts library is the heaviest dependency: it loads with the Overview or Sync, not before.
 const Overview = lazy(() => import('./pages/Overview.tsx'));
+const Sync = lazy(() => import('./pages/Sync.tsx'));
 
 const client = new QueryClient({
   defaultOptions: {
@@ -58,6 +59,14 @@ const router = createBrowserRouter([
           { path: 'orders', element: <Orders /> },
           { path: 'escalations', element: <Escalations /> },
           { path: 'bots', element: <Bots /> },
+          {
+            path: 'sync/*',
+            element: (
+              <Suspense fallback={<Skeleton rows={4} height={90} />}>
+                <Sync />
+              </Suspense>
+            ),
+          },
           { path: 'settings', element: <Settings /> },
           { path: '*', element: <Navigate to="overview" replace /> },
         ],

@@ -147,11 +147,12 @@ export class FeedLink {
 
 type Infinite<T> = InfiniteData<Page<T>, unknown>;
 
-export interface ConversationFilter {
+// A type, not an interface, so it stays assignable to the lists' Record-typed filters.
+export type ConversationFilter = {
   status?: string | undefined;
   botId?: string | undefined;
   q?: string | undefined;
-}
+};
 
 const recency = (c: Conversation) => c.lastMessageAt ?? c.createdAt;
 function newerFirst(a: Conversation, b: Conversation): number {

@@ -86,6 +86,7 @@ function TenantFrame() {
     ['customers', 'Customers', true],
     ['orders', 'Orders', true],
     ['escalations', 'Escalations', true],
+    ['sync', 'Sync', true],
     ['bots', 'Bots', can('admin')],
     ['settings', 'Settings', can('admin')],
   ];

@@ -48,6 +48,16 @@ export function ErrorState({ error, retry }: { error: unknown; retry?: () => voi
   );
 }
 
+/** Why a form or an action failed, announced as it appears; nothing while there is no error. */
+export function FormError({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <p className="form-error" role="alert">
+      {typeof error === 'string' ? error : errorMessage(error)}
+    </p>
+  );
+}
+
 export function Badge({ tone = 'grey', children }: { tone?: string; children: ReactNode }) {
   return <span className={`badge badge-${tone}`}>{children}</span>;
 }

@@ -4,7 +4,16 @@ import { createTestDatabase, type TestDatabase } from '../../server/src/testing/
 import { message, newPhone } from '../../server/src/testing/ingest.ts';
 import { type ServerProcess, startServerProcess } from '../../server/src/testing/process.ts';
 import { ensureBuilt } from '../scripts/ensure-built.ts';
-import { type Api, apiClient, freePort, launchBrowser, screenshot } from './support.ts';
+import {
+  type Api,
+  apiClient,
+  freePort,
+  type Login,
+  launchBrowser,
+  platformAdmin,
+  screenshot,
+  login as signIn,
+} from './support.ts';
 
 /*
  * The dashboard in a real browser (Debian's Chromium) against a real server process on its
@@ -14,7 +23,7 @@ import { type Api, apiClient, freePort, launchBrowser, screenshot } from './supp
 const OWNER = { email: 'owner@sufrah.test', password: 'sufrah owner password' };
 const OCEAN = { email: 'owner@ocean.test', password: 'ocean owner password' };
 /** The platform admin the first start creates and prints once. */
-const ADMIN = { email: '', password: '' };
+let ADMIN: Login;
 const SUFRAH_BOT = 'whatsapp:+966508034010';
 const OCEAN_BOT = 'whatsapp:+966502045939';
 
@@ -38,13 +47,7 @@ async function ingest(api: Api, events: object[]) {
   expect(answer.body.rejected, JSON.stringify(answer.body)).toBe(0);
 }
 
-async function login(target: Page, who: { email: string; password: string }) {
-  await target.goto(`${base}/login`);
-  await target.getByLabel('Email').fill(who.email);
-  await target.getByLabel('Password').fill(who.password);
-  await target.getByRole('button', { name: 'Sign in' }).click();
-  await target.getByRole('heading', { name: 'Overview' }).waitFor();
-}
+const login = (target: Page, who: Login) => signIn(target, base, who);
 
 const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
 
@@ -54,10 +57,9 @@ beforeAll(async () => {
   env = { ...database.env, PORT: String(await freePort()), REALTIME_POLL_MS: '200' };
   server = await startServerProcess(env, 60_000);
   base = server.url;
-  const banner = server.output();
-  ADMIN.email = /Admin login: +(\S+)/.exec(banner)![1]!;
-  ADMIN.password = /Password: +(\S+)/.exec(banner)![1]!;
-  admin = apiClient(() => base, /Admin API key: (sdk_live_\S+)/.exec(banner)![1]!);
+  const platform = platformAdmin(server.output());
+  ADMIN = platform.login;
+  admin = apiClient(() => base, platform.token);
 
   for (const [slug, name, who] of [
     ['sufrah', 'Sufrah', OWNER],

@@ -62,3 +62,28 @@ export function apiClient(base: () => string, token: string): Api {
     return { status: response.status, body: text ? JSON.parse(text) : null };
   };
 }
+
+export interface Login {
+  email: string;
+  password: string;
+}
+
+/** Signs in through the login form and waits for the first screen. */
+export async function login(page: Page, base: string, who: Login): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+}
+
+/** The platform admin's login and API key, which a server's first start prints once. */
+export function platformAdmin(banner: string): { login: Login; token: string } {
+  return {
+    login: {
+      email: /Admin login: +(\S+)/.exec(banner)![1]!,
+      password: /Password: +(\S+)/.exec(banner)![1]!,
+    },
+    token: /Admin API key: (sdk_live_\S+)/.exec(banner)![1]!,
+  };
+}

@@ -4,6 +4,8 @@ import {
   sourceSchema,
   sourceSecretSchema,
   sourceTableNameSchema,
+  syncedColumnSchema,
+  syncedTableSchema,
   targetTableNameSchema,
   webhookLogResults,
   webhookLogSchema,
@@ -13,9 +15,9 @@ import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provid
 import { z } from 'zod';
 import { requirePlatformAdmin, requirePrincipal, requireTenant } from '../auth/principal.ts';
 import { loadSecretBox } from '../bots/secret-box.ts';
+import { AppError } from '../http/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
-import { errorResponses } from '../http/schemas.ts';
-import { columnTypes } from './columns.ts';
+import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
 import { parseFilterParam, readSyncedRows, tenantTable } from './query.ts';
 import {
   addSecret,
@@ -25,7 +27,7 @@ import {
   RowSyncService,
   removeSecret,
 } from './service.ts';
-import { listSources, listWebhookLogs, toSource } from './store.ts';
+import { findWebhookLog, listSources, listTenantTables, listWebhookLogs, toSource } from './store.ts';
 
 const sourceParams = z.object({ name: sourceNameSchema });
 
@@ -44,7 +46,7 @@ const syncedQuerySchema = pageQuerySchema.extend({
 });
 
 const syncedPageSchema = pageSchema(z.record(z.string(), z.unknown())).extend({
-  columns: z.array(z.object({ name: z.string(), type: z.enum(columnTypes as [string, ...string[]]) })),
+  columns: z.array(syncedColumnSchema),
 });
 
 const logQuerySchema = pageQuerySchema.extend({
@@ -215,6 +217,27 @@ export const rowSyncRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   app.get(
+    '/api/synced',
+    {
+      schema: {
+        tags: ['row sync'],
+        summary: "The tenant's synced tables, with their columns",
+        description:
+          'Every table something was pushed to for this tenant, by name, with the columns its view exposes ' +
+          '(as `GET /api/synced/:table` reads them) and the time of its last push.',
+        response: {
+          200: z.object({ data: z.array(syncedTableSchema) }),
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const { tenant } = await requireTenant(request, 'read');
+      return { data: await listTenantTables(db, tenant.id) };
+    },
+  );
+
+  app.get(
     '/api/synced/:table',
     {
       schema: {
@@ -268,6 +291,29 @@ export const rowSyncRoutes: FastifyPluginAsyncZod = async (app) => {
         tenantId = (await requireTenant(request, 'read', named)).tenant.id;
       }
       return listWebhookLogs(db, { ...query, tenantId });
+    },
+  );
+
+  app.get(
+    '/api/webhook-logs/:id',
+    {
+      schema: {
+        tags: ['row sync'],
+        summary: 'One webhook attempt',
+        description:
+          "Seen by whoever may list it: a platform admin any, a tenant credential (scope `read`) its own tenant's.",
+        params: uuidParamsSchema,
+        response: { 200: webhookLogSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const principal = await requirePrincipal(request);
+      const header = request.headers['x-tenant-id'] ?? request.headers['x-restaurant-id'];
+      const tenantId =
+        principal.platformAdmin && !header ? null : (await requireTenant(request, 'read')).tenant.id;
+      const entry = await findWebhookLog(db, request.params.id, tenantId);
+      if (!entry) throw AppError.notFound('Webhook log entry');
+      return entry;
     },
   );
 };

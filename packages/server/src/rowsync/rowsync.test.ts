@@ -620,6 +620,41 @@ describe('per-tenant views', () => {
     });
     expect(crossed.statusCode).toBe(404);
   });
+
+  it("lists a tenant's own tables with the columns pushed for it, never another tenant's", async () => {
+    const list = (token: string, headers: Record<string, string> = {}) =>
+      t.app.inject({ method: 'GET', url: '/api/synced', headers: { ...bearer(token), ...headers } });
+    type Listed = { table: string; columns: { name: string; type: string }[]; lastPushAt: string | null };
+    const own = await list(acmeRead);
+    expect(own.statusCode, own.body).toBe(200);
+    const acmeTables = own.json().data as Listed[];
+    expect(acmeTables.map((x) => x.table)).toEqual(['attendance_events', 'sites', 'work_orders', 'zones']);
+    const workOrders = acmeTables.find((x) => x.table === 'work_orders')!;
+    // The same columns, in the same order, as reading the table answers.
+    expect(workOrders.columns).toEqual((await synced(acmeRead, 'work_orders')).json().columns);
+    expect(workOrders.columns).toContainEqual({ name: 'priority', type: 'text' });
+    expect(own.body).not.toContain('secret_cost');
+    expect(Date.parse(workOrders.lastPushAt!)).toBeGreaterThan(Date.now() - 5 * 60_000);
+
+    const globexTables = (await list(globexRead)).json().data as Listed[];
+    expect(globexTables.map((x) => x.table)).toEqual(['work_orders']);
+    expect(globexTables[0]!.columns).toContainEqual({ name: 'secret_cost', type: 'numeric' });
+    expect(globexTables[0]!.columns.map((c) => c.name)).not.toContain('priority');
+
+    const asAdmin = await list(t.adminToken, { 'x-tenant-id': globex });
+    expect(asAdmin.json().data).toEqual(globexTables);
+    expect((await list(t.adminToken)).statusCode).toBe(400);
+    expect((await list(acmeRead, { 'x-tenant-id': globex })).statusCode).toBe(404);
+    expect((await list(ingestOnly)).statusCode).toBe(403);
+    expect((await t.app.inject({ method: 'GET', url: '/api/synced' })).statusCode).toBe(401);
+
+    const fresh = await admin('POST', '/api/admin/tenants', { slug: 'no-pushes', name: 'No pushes' });
+    expect(fresh.statusCode, fresh.body).toBe(201);
+    const freshRead = (await t.createKey(fresh.json().id, ['read'])).token;
+    const none = await list(freshRead);
+    expect(none.statusCode).toBe(200);
+    expect(none.json().data).toEqual([]);
+  });
 });
 
 describe('webhook logs', () => {
@@ -664,6 +699,27 @@ describe('webhook logs', () => {
     } while (cursor && pages < 100);
     const count = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_logs');
     expect(seen.size).toBe(count.rows[0]!.n);
+  });
+
+  it('shows one attempt to whoever may list it, and 404 to another tenant', async () => {
+    const entry = (token: string, id: string) =>
+      t.app.inject({ method: 'GET', url: `/api/webhook-logs/${id}`, headers: bearer(token) });
+    const [acmeEntry] = (await admin('GET', `/api/webhook-logs?tenant=${acme}&limit=1`)).json().data;
+    const [globexEntry] = (await admin('GET', `/api/webhook-logs?tenant=${globex}&limit=1`)).json().data;
+    const [refused] = (await admin('GET', '/api/webhook-logs?result=rejected&limit=1')).json().data;
+
+    const own = await entry(acmeRead, acmeEntry.id);
+    expect(own.statusCode, own.body).toBe(200);
+    expect(own.json()).toEqual(acmeEntry);
+    expect((await entry(acmeRead, globexEntry.id)).statusCode).toBe(404);
+    expect((await entry(globexRead, acmeEntry.id)).statusCode).toBe(404);
+    expect((await entry(acmeRead, refused.id)).statusCode).toBe(404);
+    expect((await entry(t.adminToken, refused.id)).json()).toEqual(refused);
+    expect((await entry(ingestOnly, acmeEntry.id)).statusCode).toBe(403);
+    expect((await entry(acmeRead, 'not-a-uuid')).statusCode).toBe(400);
+    expect((await t.app.inject({ method: 'GET', url: `/api/webhook-logs/${acmeEntry.id}` })).statusCode).toBe(
+      401,
+    );
   });
 
   it('forgets logs, push logs and delivered ids past the retention window, and drops abandoned runs', async () => {

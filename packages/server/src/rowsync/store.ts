@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Source, TableMapping, WebhookLog } from '@syncdeck/core';
+import type { Source, SyncedColumn, SyncedTable, TableMapping, WebhookLog } from '@syncdeck/core';
 import { z } from 'zod';
 import type { Db, Queryable } from '../db/index.ts';
 import { AppError } from '../http/errors.ts';
@@ -710,7 +710,23 @@ function toWebhookLog(row: WebhookLogRow): WebhookLog {
   };
 }
 
+const LOG_COLUMNS = `id, source_name, tenant_id, external_tenant_id, event_type, table_name, sync_id, rows, result,
+  status, duration_ms, error, created_at, (extract(epoch FROM created_at) * 1000000)::bigint AS micros`;
+
 const logCursor = z.tuple([z.number().int(), z.string().uuid()]);
+
+/** One attempt; `tenantId` null finds any (a platform admin's view), else only that tenant's. */
+export async function findWebhookLog(
+  q: Queryable,
+  id: string,
+  tenantId: string | null,
+): Promise<WebhookLog | null> {
+  const result = await q.query<WebhookLogRow>(
+    `SELECT ${LOG_COLUMNS} FROM webhook_logs WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)`,
+    [id, tenantId],
+  );
+  return result.rows[0] ? toWebhookLog(result.rows[0]) : null;
+}
 
 /** Newest first. `tenantId` null: every tenant's (and tenantless) attempts, for a platform admin. */
 export async function listWebhookLogs(
@@ -726,8 +742,7 @@ export async function listWebhookLogs(
 ): Promise<Page<WebhookLog>> {
   const after = filter.cursor ? decodeCursor(filter.cursor, logCursor) : null;
   const result = await q.query<WebhookLogRow>(
-    `SELECT id, source_name, tenant_id, external_tenant_id, event_type, table_name, sync_id, rows, result,
-       status, duration_ms, error, created_at, (extract(epoch FROM created_at) * 1000000)::bigint AS micros
+    `SELECT ${LOG_COLUMNS}
      FROM webhook_logs
      WHERE ($1::uuid IS NULL OR tenant_id = $1)
        AND ($2::text IS NULL OR source_name = $2)
@@ -749,6 +764,32 @@ export async function listWebhookLogs(
 }
 
 // ---- reading synced rows ------------------------------------------------------------------
+
+/**
+ * The tables pushed for a tenant, with their columns as its views give them and the time of
+ * the last push the push log still holds (read newest first, so a busy table stops early).
+ */
+export async function listTenantTables(q: Queryable, tenantId: string): Promise<SyncedTable[]> {
+  const result = await q.query<{
+    table_name: string;
+    columns: SyncedColumn[] | string;
+    last_push_at: Date | null;
+  }>(
+    `SELECT a.table_name,
+       json_agg(json_build_object('name', a.column_name, 'type', a.data_type)
+         ORDER BY a.first_seen_at, a.column_name) AS columns,
+       (SELECT p.created_at FROM tenant_data_push_log p
+         WHERE p.tenant_id = $1 AND p.table_name = a.table_name ORDER BY p.created_at DESC LIMIT 1) AS last_push_at
+     FROM tenant_column_access a WHERE a.tenant_id = $1
+     GROUP BY a.table_name ORDER BY a.table_name`,
+    [tenantId],
+  );
+  return result.rows.map((row) => ({
+    table: row.table_name,
+    columns: typeof row.columns === 'string' ? JSON.parse(row.columns) : row.columns,
+    lastPushAt: row.last_push_at ? iso(row.last_push_at) : null,
+  }));
+}
 
 /** The source schema a target table lives in, or null when no source maps to it. */
 export async function findTargetTable(

@@ -1,19 +1,10 @@
 import type { Bot, CreateBotInput, DeletedBot, UpdateBotInput } from '@syncdeck/core';
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { ApiError, errorMessage, getPage, request } from '../api.ts';
+import { ApiError, errorMessage, request } from '../api.ts';
+import { ListStates, PagedTable, useTenantList } from '../lists.tsx';
 import { useTenant } from '../session.tsx';
-import {
-  ConfirmDialog,
-  Empty,
-  ErrorState,
-  formatPhone,
-  formatTime,
-  LoadNextPage,
-  PageHeader,
-  Skeleton,
-  StatusBadge,
-} from '../ui.tsx';
+import { ConfirmDialog, Empty, formatPhone, formatTime, PageHeader, StatusBadge, FormError } from '../ui.tsx';
 
 const botStatuses = ['ACTIVE', 'PENDING', 'VERIFYING', 'FAILED', 'INACTIVE'] as const;
 
@@ -240,11 +231,7 @@ function BotEditor({ bot, onDone }: { bot: Bot | null; onDone: () => void }) {
         })}
         {field('supportContact', 'Support contact')}
       </div>
-      {errors.form ? (
-        <p className="form-error" role="alert">
-          {errors.form}
-        </p>
-      ) : null}
+      <FormError error={errors.form} />
       <div className="form-actions">
         <button type="button" className="button ghost" onClick={onDone}>
           Cancel
@@ -265,18 +252,7 @@ export function Bots() {
   const [editing, setEditing] = useState<Bot | 'new' | null>(null);
   const [pending, setPending] = useState<Pending>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const list = useInfiniteQuery({
-    queryKey: [...key, 'bots'],
-    queryFn: ({ pageParam, signal }) =>
-      getPage<Bot>('/api/admin/bots', {
-        tenant: tenant.slug,
-        query: { limit: 50, cursor: pageParam },
-        signal,
-      }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.next ?? undefined,
-    enabled: can('admin'),
-  });
+  const list = useTenantList<Bot>('bots', '/api/admin/bots', { enabled: can('admin') });
   const act = useMutation({
     mutationFn: async (p: NonNullable<Pending>) => {
       if (p.action === 'delete') {
@@ -302,7 +278,6 @@ export function Bots() {
   });
 
   if (!can('admin')) return <Empty title="Bots are managed by the tenant's admins" />;
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <div className="page">
       <PageHeader title="Bots">
@@ -327,79 +302,64 @@ export function Bots() {
           onDone={() => setEditing(null)}
         />
       ) : null}
-      {list.isPending ? (
-        <Skeleton rows={4} />
-      ) : list.isError && !list.data ? (
-        <ErrorState error={list.error} retry={() => list.refetch()} />
-      ) : rows.length === 0 ? (
-        <Empty title="No bots registered">
-          Register a WhatsApp sender, or let a bot's first event add it.
-        </Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table" data-testid="bot-table">
-            <thead>
-              <tr>
-                <th scope="col">Bot</th>
-                <th scope="col">Restaurant</th>
-                <th scope="col">Number</th>
-                <th scope="col">Status</th>
-                <th scope="col">Auth token</th>
-                <th scope="col">Registered</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((bot) => (
-                <tr key={bot.id}>
-                  <td>{bot.name}</td>
-                  <td dir="auto">{bot.restaurantName ?? '—'}</td>
-                  <td className="nowrap">{formatPhone(bot.whatsappNumber ?? bot.address)}</td>
-                  <td>
-                    <StatusBadge status={bot.status} />
-                  </td>
-                  <td>{bot.hasAuthToken ? 'stored' : 'missing'}</td>
-                  <td className="nowrap">
-                    {bot.registeredAt ? formatTime(bot.registeredAt) : 'seen by ingest'}
-                  </td>
-                  <td className="actions">
-                    <button type="button" className="button small ghost" onClick={() => setEditing(bot)}>
-                      Edit
-                    </button>
-                    {bot.isActive ? (
-                      <button
-                        type="button"
-                        className="button small ghost"
-                        onClick={() => setPending({ bot, action: 'deactivate' })}
-                      >
-                        Deactivate
-                      </button>
-                    ) : (
-                      <button
-                        type="button"
-                        className="button small ghost"
-                        onClick={() => setPending({ bot, action: 'activate' })}
-                      >
-                        Activate
-                      </button>
-                    )}
-                    <button
-                      type="button"
-                      className="button small ghost danger-text"
-                      onClick={() => setPending({ bot, action: 'delete' })}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <LoadNextPage query={list} />
-        </div>
-      )}
+      <ListStates
+        list={list}
+        skeleton={4}
+        empty={
+          <Empty title="No bots registered">
+            Register a WhatsApp sender, or let a bot's first event add it.
+          </Empty>
+        }
+      >
+        <PagedTable
+          list={list}
+          testId="bot-table"
+          columns={['Bot', 'Restaurant', 'Number', 'Status', 'Auth token', 'Registered']}
+          actions
+        >
+          {list.rows.map((bot) => (
+            <tr key={bot.id}>
+              <td>{bot.name}</td>
+              <td dir="auto">{bot.restaurantName ?? '—'}</td>
+              <td className="nowrap">{formatPhone(bot.whatsappNumber ?? bot.address)}</td>
+              <td>
+                <StatusBadge status={bot.status} />
+              </td>
+              <td>{bot.hasAuthToken ? 'stored' : 'missing'}</td>
+              <td className="nowrap">{bot.registeredAt ? formatTime(bot.registeredAt) : 'seen by ingest'}</td>
+              <td className="actions">
+                <button type="button" className="button small ghost" onClick={() => setEditing(bot)}>
+                  Edit
+                </button>
+                {bot.isActive ? (
+                  <button
+                    type="button"
+                    className="button small ghost"
+                    onClick={() => setPending({ bot, action: 'deactivate' })}
+                  >
+                    Deactivate
+                  </button>
+                ) : (
+                  <button
+                    type="button"
+                    className="button small ghost"
+                    onClick={() => setPending({ bot, action: 'activate' })}
+                  >
+                    Activate
+                  </button>
+                )}
+                <button
+                  type="button"
+                  className="button small ghost danger-text"
+                  onClick={() => setPending({ bot, action: 'delete' })}
+                >
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+        </PagedTable>
+      </ListStates>
       <ConfirmDialog
         open={pending !== null}
         title={
@@ -427,11 +387,7 @@ export function Bots() {
               ? 'The sender is marked ACTIVE again.'
               : 'The sender is marked INACTIVE; its conversations stay.'}
         </p>
-        {act.isError ? (
-          <p className="form-error" role="alert">
-            {errorMessage(act.error)}
-          </p>
-        ) : null}
+        <FormError error={act.error} />
       </ConfirmDialog>
     </div>
   );

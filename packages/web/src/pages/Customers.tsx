@@ -1,8 +1,9 @@
 import type { Customer, CustomerProfile } from '@syncdeck/core';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { get, getPage } from '../api.ts';
+import { get } from '../api.ts';
+import { arrowKeys, ListStates, PagedTable, SearchFilter, useDebounced, useTenantList } from '../lists.tsx';
 import { useTenant } from '../session.tsx';
 import {
   Badge,
@@ -11,83 +12,58 @@ import {
   formatAgo,
   formatPhone,
   formatTime,
-  LoadNextPage,
   PageHeader,
   Skeleton,
   StatusBadge,
 } from '../ui.tsx';
 import { EscalationRow } from './Escalations.tsx';
-import { arrowKeys, displayName, useDebounced } from './Inbox.tsx';
+import { displayName } from './Inbox.tsx';
 import { OrderRow } from './Orders.tsx';
 
 export function Customers() {
-  const { tenant, key } = useTenant();
+  const { tenant } = useTenant();
   const [search, setSearch] = useState('');
   const q = useDebounced(search.trim());
-  const list = useInfiniteQuery({
-    queryKey: [...key, 'customers', { q: q || undefined }],
-    queryFn: ({ pageParam, signal }) =>
-      getPage<Customer>('/api/customers', {
-        tenant: tenant.slug,
-        query: { q, limit: 50, cursor: pageParam },
-        signal,
-      }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.next ?? undefined,
-  });
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
+  const list = useTenantList<Customer>('customers', '/api/customers', { filter: { q: q || undefined } });
   return (
     <div className="page">
       <PageHeader title="Customers">
-        <label className="field">
-          <span className="sr-only">Search customers</span>
-          <input
-            type="search"
-            placeholder="Search name or phone"
-            value={search}
-            onChange={(e) => setSearch(e.target.value)}
-          />
-        </label>
+        <SearchFilter
+          label="Search customers"
+          placeholder="Search name or phone"
+          value={search}
+          onChange={setSearch}
+        />
       </PageHeader>
-      {list.isPending ? (
-        <Skeleton rows={8} />
-      ) : list.isError && !list.data ? (
-        <ErrorState error={list.error} retry={() => list.refetch()} />
-      ) : rows.length === 0 ? (
-        <Empty title={q ? 'No customer matches' : 'No customers yet'}>
-          {q ? 'Try another name or number.' : 'Customers appear when a bot first meets them.'}
-        </Empty>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Phone</th>
-                <th scope="col">Channel</th>
-                <th scope="col">Language</th>
-                <th scope="col">Last seen</th>
-              </tr>
-            </thead>
-            <tbody onKeyDown={arrowKeys}>
-              {rows.map((c) => (
-                <tr key={c.id}>
-                  <td>
-                    <Link data-row to={`/t/${tenant.slug}/customers/${c.id}`} dir="auto">
-                      {c.displayName ?? 'Unnamed customer'}
-                    </Link>
-                  </td>
-                  <td>{formatPhone(c.whatsappPhone ?? c.phone)}</td>
-                  <td>{c.primaryChannel ?? '—'}</td>
-                  <td>{c.preferredLanguage ?? '—'}</td>
-                  <td>{formatAgo(c.lastSeenAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <LoadNextPage query={list} />
-        </div>
-      )}
+      <ListStates
+        list={list}
+        skeleton={8}
+        empty={
+          <Empty title={q ? 'No customer matches' : 'No customers yet'}>
+            {q ? 'Try another name or number.' : 'Customers appear when a bot first meets them.'}
+          </Empty>
+        }
+      >
+        <PagedTable
+          list={list}
+          columns={['Name', 'Phone', 'Channel', 'Language', 'Last seen']}
+          onKeyDown={arrowKeys}
+        >
+          {list.rows.map((c) => (
+            <tr key={c.id}>
+              <td>
+                <Link data-row to={`/t/${tenant.slug}/customers/${c.id}`} dir="auto">
+                  {c.displayName ?? 'Unnamed customer'}
+                </Link>
+              </td>
+              <td>{formatPhone(c.whatsappPhone ?? c.phone)}</td>
+              <td>{c.primaryChannel ?? '—'}</td>
+              <td>{c.preferredLanguage ?? '—'}</td>
+              <td>{formatAgo(c.lastSeenAt)}</td>
+            </tr>
+          ))}
+        </PagedTable>
+      </ListStates>
     </div>
   );
 }

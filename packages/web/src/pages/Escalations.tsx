@@ -1,20 +1,11 @@
 import type { Escalation } from '@syncdeck/core';
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
-import { errorMessage, getPage, request } from '../api.ts';
+import { Link } from 'react-router';
+import { request } from '../api.ts';
+import { ListStates, PagedCardList, SelectFilter, useTenantList, useUrlFilters } from '../lists.tsx';
 import { useTenant } from '../session.tsx';
-import {
-  ConfirmDialog,
-  Empty,
-  ErrorState,
-  formatAgo,
-  formatTime,
-  LoadNextPage,
-  PageHeader,
-  Skeleton,
-  StatusBadge,
-} from '../ui.tsx';
+import { ConfirmDialog, Empty, formatAgo, formatTime, PageHeader, StatusBadge, FormError } from '../ui.tsx';
 
 /** One escalation; an open one has a Resolve button for operators. */
 export function EscalationRow({ escalation, withLinks }: { escalation: Escalation; withLinks?: boolean }) {
@@ -79,63 +70,46 @@ export function EscalationRow({ escalation, withLinks }: { escalation: Escalatio
           <span>Resolution summary (optional)</span>
           <textarea id={summaryId} rows={3} value={summary} onChange={(e) => setSummary(e.target.value)} />
         </label>
-        {resolve.isError ? (
-          <p className="form-error" role="alert">
-            {errorMessage(resolve.error)}
-          </p>
-        ) : null}
+        <FormError error={resolve.error} />
       </ConfirmDialog>
     </li>
   );
 }
 
 export function Escalations() {
-  const { tenant, key } = useTenant();
-  const [params, setParams] = useSearchParams();
-  const status = params.get('status') ?? 'open';
-  const filter = { status: status === 'all' ? undefined : status };
-  const list = useInfiniteQuery({
-    queryKey: [...key, 'escalations', filter],
-    queryFn: ({ pageParam, signal }) =>
-      getPage<Escalation>('/api/escalations', {
-        tenant: tenant.slug,
-        query: { ...filter, limit: 50, cursor: pageParam },
-        signal,
-      }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.next ?? undefined,
+  const filters = useUrlFilters();
+  const status = filters.get('status', 'open');
+  const list = useTenantList<Escalation>('escalations', '/api/escalations', {
+    filter: { status: status === 'all' ? undefined : status },
   });
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <div className="page">
       <PageHeader title="Escalations">
-        <label className="field inline">
-          <span>Status</span>
-          <select value={status} onChange={(e) => setParams({ status: e.target.value }, { replace: true })}>
-            <option value="open">Open</option>
-            <option value="resolved">Resolved</option>
-            <option value="all">All</option>
-          </select>
-        </label>
+        <SelectFilter
+          label="Status"
+          value={status}
+          onChange={(value) => filters.set('status', value)}
+          options={[
+            ['open', 'Open'],
+            ['resolved', 'Resolved'],
+            ['all', 'All'],
+          ]}
+        />
       </PageHeader>
-      {list.isPending ? (
-        <Skeleton rows={6} />
-      ) : list.isError && !list.data ? (
-        <ErrorState error={list.error} retry={() => list.refetch()} />
-      ) : rows.length === 0 ? (
-        <Empty title={status === 'open' ? 'No open escalations' : 'No escalations'}>
-          {status === 'open' ? 'Nothing waits for a human right now.' : null}
-        </Empty>
-      ) : (
-        <div className="card">
-          <ul className="plain-list">
-            {rows.map((escalation) => (
-              <EscalationRow key={escalation.id} escalation={escalation} withLinks />
-            ))}
-          </ul>
-          <LoadNextPage query={list} />
-        </div>
-      )}
+      <ListStates
+        list={list}
+        empty={
+          <Empty title={status === 'open' ? 'No open escalations' : 'No escalations'}>
+            {status === 'open' ? 'Nothing waits for a human right now.' : null}
+          </Empty>
+        }
+      >
+        <PagedCardList list={list}>
+          {list.rows.map((escalation) => (
+            <EscalationRow key={escalation.id} escalation={escalation} withLinks />
+          ))}
+        </PagedCardList>
+      </ListStates>
     </div>
   );
 }

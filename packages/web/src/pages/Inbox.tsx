@@ -1,9 +1,19 @@
 import type { Conversation, Message, RestaurantBot } from '@syncdeck/core';
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type KeyboardEvent, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
 import { get, getPage, request } from '../api.ts';
 import { type ConversationFilter, placeConversation } from '../realtime.ts';
+import {
+  arrowKeys,
+  ListStates,
+  SearchFilter,
+  SelectFilter,
+  type TenantList,
+  useDebounced,
+  useTenantList,
+  useUrlFilters,
+} from '../lists.tsx';
 import { useTenant } from '../session.tsx';
 import {
   Badge,
@@ -20,15 +30,6 @@ import {
   StatusBadge,
 } from '../ui.tsx';
 
-export function useDebounced<T>(value: T, ms = 300): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return debounced;
-}
-
 export function useRestaurantBots() {
   const { tenant, key } = useTenant();
   return useQuery({
@@ -37,50 +38,20 @@ export function useRestaurantBots() {
   });
 }
 
-/** Up and Down move between the links of a list, as in a mail client. */
-export function arrowKeys(event: KeyboardEvent<HTMLElement>) {
-  if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
-  const links = Array.from(event.currentTarget.querySelectorAll<HTMLElement>('a[data-row]'));
-  const index = links.indexOf(document.activeElement as HTMLElement);
-  const next = links[index + (event.key === 'ArrowDown' ? 1 : -1)];
-  if (next) {
-    event.preventDefault();
-    next.focus();
-  }
-}
-
 export function displayName(c: { customerName: string | null; customerPhone: string | null }) {
   return c.customerName ?? formatPhone(c.customerPhone);
 }
 
 export function Inbox() {
   const { conversationId } = useParams();
-  const [params, setParams] = useSearchParams();
-  const [search, setSearch] = useState(params.get('q') ?? '');
+  const filters = useUrlFilters();
+  const [search, setSearch] = useState(filters.get('q'));
   const q = useDebounced(search.trim());
-  const status = params.get('status') ?? '';
-  const botId = params.get('bot') ?? '';
+  const status = filters.get('status');
+  const botId = filters.get('bot');
+  const setFilter = filters.set;
 
-  useEffect(() => {
-    setParams(
-      (current) => {
-        if (q) current.set('q', q);
-        else current.delete('q');
-        return current;
-      },
-      { replace: true },
-    );
-  }, [q, setParams]);
-
-  const setFilter = (name: string, value: string) =>
-    setParams(
-      (current) => {
-        if (value) current.set(name, value);
-        else current.delete(name);
-        return current;
-      },
-      { replace: true },
-    );
+  useEffect(() => setFilter('q', q), [q, setFilter]);
 
   const filter: ConversationFilter = {
     status: status || undefined,
@@ -94,36 +65,33 @@ export function Inbox() {
       <section className="inbox-list" aria-label="Conversations">
         <PageHeader title="Inbox" />
         <div className="filters">
-          <label className="field grow">
-            <span className="sr-only">Search conversations</span>
-            <input
-              type="search"
-              placeholder="Search name, phone or message"
-              value={search}
-              onChange={(e) => setSearch(e.target.value)}
-            />
-          </label>
-          <label className="field">
-            <span className="sr-only">Status</span>
-            <select value={status} onChange={(e) => setFilter('status', e.target.value)} aria-label="Status">
-              <option value="">All statuses</option>
-              <option value="active">Active</option>
-              <option value="closed">Closed</option>
-            </select>
-          </label>
-          <label className="field">
-            <span className="sr-only">Bot</span>
-            <select value={botId} onChange={(e) => setFilter('bot', e.target.value)} aria-label="Bot">
-              <option value="">All bots</option>
-              {(bots.data ?? []).map((bot) => (
-                <option key={bot.id} value={bot.id}>
-                  {bot.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SearchFilter
+            grow
+            label="Search conversations"
+            placeholder="Search name, phone or message"
+            value={search}
+            onChange={setSearch}
+          />
+          <SelectFilter
+            hideLabel
+            label="Status"
+            value={status}
+            onChange={(value) => setFilter('status', value)}
+            options={[
+              ['', 'All statuses'],
+              ['active', 'Active'],
+              ['closed', 'Closed'],
+            ]}
+          />
+          <SelectFilter
+            hideLabel
+            label="Bot"
+            value={botId}
+            onChange={(value) => setFilter('bot', value)}
+            options={[['', 'All bots'], ...(bots.data ?? []).map((bot) => [bot.id, bot.name] as const)]}
+          />
         </div>
-        <ConversationList filter={filter} selected={conversationId} search={params.toString()} />
+        <ConversationList filter={filter} selected={conversationId} search={filters.params.toString()} />
       </section>
       <section className="inbox-transcript" aria-label="Transcript">
         {conversationId ? (
@@ -145,31 +113,38 @@ function ConversationList({
   selected: string | undefined;
   search: string;
 }) {
-  const { tenant, key } = useTenant();
-  const list = useInfiniteQuery({
-    queryKey: [...key, 'conversations', filter],
-    queryFn: ({ pageParam, signal }) =>
-      getPage<Conversation>('/api/db/conversations', {
-        tenant: tenant.slug,
-        query: { ...filter, limit: 30, cursor: pageParam },
-        signal,
-      }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.next ?? undefined,
-  });
-  if (list.isPending) return <Skeleton rows={8} height={58} />;
-  if (list.isError && !list.data) return <ErrorState error={list.error} retry={() => list.refetch()} />;
-  const rows = list.data.pages.flatMap((page) => page.items);
-  if (rows.length === 0) {
-    return (
-      <Empty
-        title={filter.q || filter.status || filter.botId ? 'No conversation matches' : 'No conversations yet'}
-      >
-        {filter.q ? 'Try another search.' : 'They appear here as soon as a bot sends its first message.'}
-      </Empty>
-    );
-  }
+  const list = useTenantList<Conversation>('conversations', '/api/db/conversations', { filter, limit: 30 });
   const suffix = search ? `?${search}` : '';
+  return (
+    <ListStates
+      list={list}
+      skeleton={8}
+      skeletonHeight={58}
+      empty={
+        <Empty
+          title={
+            filter.q || filter.status || filter.botId ? 'No conversation matches' : 'No conversations yet'
+          }
+        >
+          {filter.q ? 'Try another search.' : 'They appear here as soon as a bot sends its first message.'}
+        </Empty>
+      }
+    >
+      <ConversationRows list={list} selected={selected} suffix={suffix} />
+    </ListStates>
+  );
+}
+
+function ConversationRows({
+  list: { query: list, rows },
+  selected,
+  suffix,
+}: {
+  list: TenantList<Conversation>;
+  selected: string | undefined;
+  suffix: string;
+}) {
+  const { tenant } = useTenant();
   return (
     <div className="scroll">
       <ul className="conversation-list" onKeyDown={arrowKeys} data-testid="conversation-list">

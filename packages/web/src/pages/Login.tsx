@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { ApiError, errorMessage, request } from '../api.ts';
 import { useMe } from '../session.tsx';
+import { FormError } from '../ui.tsx';
 
 export function Login() {
   const me = useMe();
@@ -71,11 +72,7 @@ export function Login() {
             onChange={(e) => setPassword(e.target.value)}
           />
         </label>
-        {error ? (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        ) : null}
+        <FormError error={error} />
         <button type="submit" className="button primary wide" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

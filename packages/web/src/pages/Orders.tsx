@@ -1,20 +1,10 @@
 import type { Order } from '@syncdeck/core';
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
-import { getPage } from '../api.ts';
+import { Link } from 'react-router';
 import { orderStatuses } from '../constants.ts';
+import { ListStates, PagedCardList, SelectFilter, useTenantList, useUrlFilters } from '../lists.tsx';
 import { useTenant } from '../session.tsx';
-import {
-  Empty,
-  ErrorState,
-  formatMoney,
-  formatTime,
-  LoadNextPage,
-  PageHeader,
-  Skeleton,
-  StatusBadge,
-} from '../ui.tsx';
+import { Empty, formatMoney, formatTime, PageHeader, StatusBadge } from '../ui.tsx';
 
 interface Item {
   name?: unknown;
@@ -85,79 +75,50 @@ export function OrderRow({ order, showCustomer }: { order: Order; showCustomer?:
 }
 
 export function Orders() {
-  const { tenant, key } = useTenant();
-  const [params, setParams] = useSearchParams();
-  const status = params.get('status') ?? '';
-  const from = params.get('from') ?? '';
-  const to = params.get('to') ?? '';
-  const set = (name: string, value: string) =>
-    setParams(
-      (current) => {
-        if (value) current.set(name, value);
-        else current.delete(name);
-        return current;
-      },
-      { replace: true },
-    );
+  const { tenant } = useTenant();
+  const filters = useUrlFilters();
+  const status = filters.get('status');
+  const from = filters.get('from');
+  const to = filters.get('to');
   // Dates are local days: from its midnight to the midnight after `to`.
   const instant = (day: string, plus = 0) =>
     day ? new Date(new Date(`${day}T00:00:00`).getTime() + plus * 86_400_000).toISOString() : undefined;
-  const filter = { status: status || undefined, from: instant(from), to: instant(to, 1) };
-  const list = useInfiniteQuery({
-    queryKey: [...key, 'orders', filter],
-    queryFn: ({ pageParam, signal }) =>
-      getPage<Order>('/api/orders', {
-        tenant: tenant.slug,
-        query: { ...filter, limit: 50, cursor: pageParam },
-        signal,
-      }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.next ?? undefined,
+  const list = useTenantList<Order>('orders', '/api/orders', {
+    filter: { status: status || undefined, from: instant(from), to: instant(to, 1) },
   });
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <div className="page">
       <PageHeader title="Orders">
-        <label className="field inline">
-          <span>Status</span>
-          <select value={status} onChange={(e) => set('status', e.target.value)}>
-            <option value="">All</option>
-            {orderStatuses.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectFilter
+          label="Status"
+          value={status}
+          onChange={(value) => filters.set('status', value)}
+          options={[['', 'All'], ...orderStatuses]}
+        />
         <label className="field inline">
           <span>From</span>
-          <input type="date" value={from} onChange={(e) => set('from', e.target.value)} />
+          <input type="date" value={from} onChange={(e) => filters.set('from', e.target.value)} />
         </label>
         <label className="field inline">
           <span>To</span>
-          <input type="date" value={to} onChange={(e) => set('to', e.target.value)} />
+          <input type="date" value={to} onChange={(e) => filters.set('to', e.target.value)} />
         </label>
       </PageHeader>
-      {list.isPending ? (
-        <Skeleton rows={8} />
-      ) : list.isError && !list.data ? (
-        <ErrorState error={list.error} retry={() => list.refetch()} />
-      ) : rows.length === 0 ? (
-        <Empty title={status || from || to ? 'No order matches these filters' : 'No orders yet'} />
-      ) : (
-        <div className="card">
-          <ul className="plain-list">
-            {rows.map((order) => (
-              <OrderRow
-                key={order.id}
-                order={order}
-                showCustomer={`/t/${tenant.slug}/customers/${order.customerId}`}
-              />
-            ))}
-          </ul>
-          <LoadNextPage query={list} />
-        </div>
-      )}
+      <ListStates
+        list={list}
+        skeleton={8}
+        empty={<Empty title={status || from || to ? 'No order matches these filters' : 'No orders yet'} />}
+      >
+        <PagedCardList list={list}>
+          {list.rows.map((order) => (
+            <OrderRow
+              key={order.id}
+              order={order}
+              showCustomer={`/t/${tenant.slug}/customers/${order.customerId}`}
+            />
+          ))}
+        </PagedCardList>
+      </ListStates>
     </div>
   );
 }

@@ -1,18 +1,10 @@
 import type { ApiKey, CreatedApiKey, Member, Role, Scope } from '@syncdeck/core';
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { errorMessage, getPage, request } from '../api.ts';
+import { request } from '../api.ts';
+import { ListStates, PagedTable, useTenantList } from '../lists.tsx';
 import { useMe, useTenant } from '../session.tsx';
-import {
-  Badge,
-  ConfirmDialog,
-  Empty,
-  ErrorState,
-  formatTime,
-  LoadNextPage,
-  PageHeader,
-  Skeleton,
-} from '../ui.tsx';
+import { Badge, ConfirmDialog, Empty, formatTime, PageHeader, FormError } from '../ui.tsx';
 
 const scopeList: Scope[] = ['read', 'operate', 'admin', 'ingest'];
 const roleList: Role[] = ['owner', 'admin', 'agent', 'viewer'];
@@ -36,17 +28,7 @@ function ApiKeys() {
   const [scopes, setScopes] = useState<Scope[]>(['read']);
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
-  const list = useInfiniteQuery({
-    queryKey: [...key, 'keys'],
-    queryFn: ({ pageParam, signal }) =>
-      getPage<ApiKey>('/api/admin/keys', {
-        tenant: tenant.slug,
-        query: { limit: 50, cursor: pageParam },
-        signal,
-      }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.next ?? undefined,
-  });
+  const list = useTenantList<ApiKey>('keys', '/api/admin/keys');
   const create = useMutation({
     mutationFn: async () =>
       (
@@ -74,7 +56,6 @@ function ApiKeys() {
     event.preventDefault();
     if (scopes.length > 0) create.mutate();
   };
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <section className="card" aria-labelledby="keys-title">
       <h2 id="keys-title">API keys</h2>
@@ -103,11 +84,7 @@ function ApiKeys() {
         </button>
       </form>
       {scopes.length === 0 ? <p className="field-error">Choose at least one scope.</p> : null}
-      {create.isError ? (
-        <p className="form-error" role="alert">
-          {errorMessage(create.error)}
-        </p>
-      ) : null}
+      <FormError error={create.error} />
       {created ? (
         <div className="secret" role="status">
           <p>
@@ -128,55 +105,33 @@ function ApiKeys() {
           </div>
         </div>
       ) : null}
-      {list.isPending ? (
-        <Skeleton rows={3} />
-      ) : list.isError && !list.data ? (
-        <ErrorState error={list.error} retry={() => list.refetch()} />
-      ) : rows.length === 0 ? (
-        <Empty title="No API keys" />
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Token</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((k) => (
-                <tr key={k.id} className={k.revokedAt ? 'revoked' : undefined}>
-                  <td>{k.name}</td>
-                  <td>
-                    <code>{k.prefix}…</code>
-                  </td>
-                  <td>{k.scopes.join(', ')}</td>
-                  <td className="nowrap">{formatTime(k.createdAt)}</td>
-                  <td className="actions">
-                    {k.revokedAt ? (
-                      <Badge>revoked {formatTime(k.revokedAt)}</Badge>
-                    ) : (
-                      <button
-                        type="button"
-                        className="button small ghost danger-text"
-                        onClick={() => setRevoking(k)}
-                      >
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <LoadNextPage query={list} />
-        </div>
-      )}
+      <ListStates list={list} skeleton={3} empty={<Empty title="No API keys" />}>
+        <PagedTable list={list} columns={['Name', 'Token', 'Scopes', 'Created']} actions>
+          {list.rows.map((k) => (
+            <tr key={k.id} className={k.revokedAt ? 'revoked' : undefined}>
+              <td>{k.name}</td>
+              <td>
+                <code>{k.prefix}…</code>
+              </td>
+              <td>{k.scopes.join(', ')}</td>
+              <td className="nowrap">{formatTime(k.createdAt)}</td>
+              <td className="actions">
+                {k.revokedAt ? (
+                  <Badge>revoked {formatTime(k.revokedAt)}</Badge>
+                ) : (
+                  <button
+                    type="button"
+                    className="button small ghost danger-text"
+                    onClick={() => setRevoking(k)}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </PagedTable>
+      </ListStates>
       <ConfirmDialog
         open={revoking !== null}
         title={`Revoke ${revoking?.name ?? ''}?`}
@@ -187,7 +142,7 @@ function ApiKeys() {
         onConfirm={() => revoking && revoke.mutate(revoking)}
       >
         <p>Whatever uses this key stops working at once.</p>
-        {revoke.isError ? <p className="form-error">{errorMessage(revoke.error)}</p> : null}
+        <FormError error={revoke.error} />
       </ConfirmDialog>
     </section>
   );
@@ -201,17 +156,7 @@ function Users() {
   const [role, setRole] = useState<Role>('agent');
   const [generated, setGenerated] = useState<{ email: string; password: string } | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
-  const list = useInfiniteQuery({
-    queryKey: [...key, 'users'],
-    queryFn: ({ pageParam, signal }) =>
-      getPage<Member>('/api/admin/users', {
-        tenant: tenant.slug,
-        query: { limit: 50, cursor: pageParam },
-        signal,
-      }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.next ?? undefined,
-  });
+  const list = useTenantList<Member>('users', '/api/admin/users');
   const refresh = () => client.invalidateQueries({ queryKey: [...key, 'users'] });
   const add = useMutation({
     mutationFn: async () =>
@@ -242,7 +187,6 @@ function Users() {
       refresh();
     },
   });
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <section className="card" aria-labelledby="users-title">
       <h2 id="users-title">Users</h2>
@@ -271,16 +215,8 @@ function Users() {
           Add user
         </button>
       </form>
-      {add.isError ? (
-        <p className="form-error" role="alert">
-          {errorMessage(add.error)}
-        </p>
-      ) : null}
-      {change.isError ? (
-        <p className="form-error" role="alert">
-          {errorMessage(change.error)}
-        </p>
-      ) : null}
+      <FormError error={add.error} />
+      <FormError error={change.error} />
       {generated ? (
         <div className="secret" role="status">
           <p>
@@ -294,66 +230,45 @@ function Users() {
           </div>
         </div>
       ) : null}
-      {list.isPending ? (
-        <Skeleton rows={3} />
-      ) : list.isError && !list.data ? (
-        <ErrorState error={list.error} retry={() => list.refetch()} />
-      ) : rows.length === 0 ? (
-        <Empty title="No users in this tenant" />
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Since</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((member) => (
-                <tr key={member.id}>
-                  <td>
-                    {member.email} {member.platformAdmin ? <Badge tone="violet">platform admin</Badge> : null}
-                  </td>
-                  <td>
-                    <select
-                      aria-label={`Role of ${member.email}`}
-                      value={member.role}
-                      disabled={member.id === me.data?.user?.id}
-                      onChange={(e) => change.mutate({ id: member.id, role: e.target.value as Role })}
-                    >
-                      {roleList.map((r) => (
-                        <option key={r} value={r}>
-                          {r}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td className="nowrap">{formatTime(member.createdAt)}</td>
-                  <td className="actions">
-                    {member.id === me.data?.user?.id ? (
-                      <span className="muted small">you</span>
-                    ) : (
-                      <button
-                        type="button"
-                        className="button small ghost danger-text"
-                        onClick={() => setRemoving(member)}
-                      >
-                        Remove
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <LoadNextPage query={list} />
-        </div>
-      )}
+      <ListStates list={list} skeleton={3} empty={<Empty title="No users in this tenant" />}>
+        <PagedTable list={list} columns={['Email', 'Role', 'Since']} actions>
+          {list.rows.map((member) => (
+            <tr key={member.id}>
+              <td>
+                {member.email} {member.platformAdmin ? <Badge tone="violet">platform admin</Badge> : null}
+              </td>
+              <td>
+                <select
+                  aria-label={`Role of ${member.email}`}
+                  value={member.role}
+                  disabled={member.id === me.data?.user?.id}
+                  onChange={(e) => change.mutate({ id: member.id, role: e.target.value as Role })}
+                >
+                  {roleList.map((r) => (
+                    <option key={r} value={r}>
+                      {r}
+                    </option>
+                  ))}
+                </select>
+              </td>
+              <td className="nowrap">{formatTime(member.createdAt)}</td>
+              <td className="actions">
+                {member.id === me.data?.user?.id ? (
+                  <span className="muted small">you</span>
+                ) : (
+                  <button
+                    type="button"
+                    className="button small ghost danger-text"
+                    onClick={() => setRemoving(member)}
+                  >
+                    Remove
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </PagedTable>
+      </ListStates>
       <ConfirmDialog
         open={removing !== null}
         title={`Remove ${removing?.email ?? ''}?`}
@@ -364,7 +279,7 @@ function Users() {
         onConfirm={() => removing && remove.mutate(removing)}
       >
         <p>Their access to this tenant ends at once.</p>
-        {remove.isError ? <p className="form-error">{errorMessage(remove.error)}</p> : null}
+        <FormError error={remove.error} />
       </ConfirmDialog>
     </section>
   );
