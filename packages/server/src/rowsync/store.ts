@@ -373,9 +373,9 @@ export async function applyChangeBatch(db: Db, changes: QueuedChange[]): Promise
   const outcomes: ChangeOutcome[] = changes.map(() => 'ignored');
   const run = async (q: Queryable) => {
     for (const round of rounds) {
-      const result = await q.query<{ k: number; result: ChangeOutcome }>(
-        ...roundStatement(changes, round, knownDuplicates),
-      );
+      const [sql, params] = roundStatement(changes, round, knownDuplicates);
+      // Its text depends only on which tables and kinds the round holds: planned once per connection.
+      const result = await q.query<{ k: number; result: ChangeOutcome }>(sql, params, { prepared: true });
       for (const row of result.rows) outcomes[row.k] = row.result;
     }
   };
@@ -623,7 +623,7 @@ export async function stageBatch(
       started_at: Date | null;
       already_complete: boolean;
       complete: boolean;
-    }>(sql, params)
+    }>(sql, params, { prepared: true })
   ).rows[0]!;
   return {
     claimed: row.claimed,
