@@ -1,7 +1,9 @@
 /**
  * The row-sync benchmark: a FULL_SYNC of 100,000 rows in batches of 500 and a stream of
  * single-row changes, against a real Syncdeck server on a fresh PostgreSQL database, and the
- * seed's way (clear the tenant's rows at offset 0, then one upsert per row) in the same run.
+ * seed's way (clear the tenant's rows at offset 0, then one upsert per row) and a bare node:http
+ * server that only parses the bodies (the ceiling of this machine and generator) in the same run.
+ * It checks that the stored rows are the full sync's records and every acknowledged change's row.
  * `npm run bench -- rowsync` runs it alone.
  */
 import { createHmac } from 'node:crypto';
@@ -81,9 +83,15 @@ async function fullSync(url: string, syncId: string, staged: boolean, rows = ROW
   return rows / ((performance.now() - started) / 1000);
 }
 
+/** A change the server acknowledged with a 2xx: the row it must now hold. */
+type Acknowledged = Map<string, { tenant: string; i: number; version: number }>;
+
 /** Many senders' single-row INSERT/UPDATEs at once, each signed. */
-async function changes(url: string): Promise<{ perSecond: number; errors: number }> {
+async function changes(
+  url: string,
+): Promise<{ perSecond: number; errors: number; acknowledged: Acknowledged }> {
   let n = 0;
+  const acknowledged: Acknowledged = new Map();
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -91,13 +99,16 @@ async function changes(url: string): Promise<{ perSecond: number; errors: number
     requests: [
       {
         method: 'POST',
-        setupRequest: (request) => {
+        setupRequest: (request, context) => {
           const i = n++;
+          const change = { tenant: `bench-${i % 8}`, i: i % 50_000, version: 2 + Math.floor(i / 50_000) };
+          // One request in flight per connection: its response is this one's.
+          (context as { change?: typeof change }).change = change;
           const body = JSON.stringify({
             type: i % 4 === 0 ? 'INSERT' : 'UPDATE',
             table: 'adhoc_work_orders',
-            tenant_id: `bench-${i % 8}`,
-            record: workOrder(i % 50_000, 2 + Math.floor(i / 50_000)),
+            tenant_id: change.tenant,
+            record: workOrder(change.i, change.version),
             old_record: null,
           });
           return {
@@ -106,13 +117,56 @@ async function changes(url: string): Promise<{ perSecond: number; errors: number
             body,
           };
         },
+        onResponse: (status, _body, context) => {
+          const change = (context as { change: { tenant: string; i: number; version: number } }).change;
+          if (status >= 200 && status < 300) {
+            const key = `${change.tenant}:${change.i}`;
+            const before = acknowledged.get(key);
+            if (!before || before.version <= change.version) acknowledged.set(key, change);
+          }
+        },
       },
     ],
   });
   return {
     perSecond: result['2xx'] / (result.duration || SECONDS),
     errors: result.non2xx + result.errors + result.timeouts,
+    acknowledged,
   };
+}
+
+/** Rows of the `bench` tenant that differ from the full sync's records (or are missing or extra). */
+async function fullSyncMismatches(pool: pg.Pool): Promise<number> {
+  let matching = 0;
+  for (let offset = 0; offset < ROWS; offset += BATCH) {
+    const expected = Array.from({ length: Math.min(BATCH, ROWS - offset) }, (_, i) =>
+      workOrder(offset + i, 1),
+    );
+    const result = await pool.query(
+      `SELECT count(*)::int AS n FROM jsonb_array_elements($1::jsonb) e
+       JOIN optiqo.work_orders w ON w.id = e->>'id' AND w.data = e
+       JOIN sync_source_tenants s ON s.tenant_id = w.tenant_id AND s.external_id = 'bench'`,
+      [JSON.stringify(expected)],
+    );
+    matching += result.rows[0].n as number;
+  }
+  const stored = await pool.query(
+    `SELECT count(*)::int AS n FROM optiqo.work_orders w
+     JOIN sync_source_tenants s ON s.tenant_id = w.tenant_id AND s.external_id = 'bench'`,
+  );
+  return ROWS - matching + ((stored.rows[0].n as number) - matching);
+}
+
+/** Acknowledged single changes whose row is not stored exactly as acknowledged. */
+async function changeMismatches(pool: pg.Pool, acknowledged: Acknowledged): Promise<number> {
+  const expected = [...acknowledged.values()].map((c) => ({ t: c.tenant, d: workOrder(c.i, c.version) }));
+  const result = await pool.query(
+    `SELECT count(*)::int AS n FROM jsonb_to_recordset($1::jsonb) AS e(t text, d jsonb)
+     JOIN sync_source_tenants s ON s.external_id = e.t
+     JOIN optiqo.work_orders w ON w.tenant_id = s.tenant_id AND w.id = e.d->>'id' AND w.data = e.d`,
+    [JSON.stringify(expected)],
+  );
+  return expected.length - (result.rows[0].n as number);
 }
 
 export async function runRowSyncBench(log: (line: string) => void = () => {}): Promise<ReportRow[]> {
@@ -134,12 +188,27 @@ export async function runRowSyncBench(log: (line: string) => void = () => {}): P
     await seedDb.drop();
   }
 
+  // The bound of this machine and generator: a bare node:http server that parses each body and
+  // answers 202, storing nothing.
+  const ceiling = await startBaseline('ceiling.ts', []);
+  let ceilingFull: number;
+  let ceilingChanges: number;
+  try {
+    ceilingFull = await fullSync(ceiling.url, 'ceiling', true);
+    log(`  ceiling (node:http, parse, 202), full sync: ${fmt(ceilingFull)} rows/s`);
+    ceilingChanges = (await changes(ceiling.url)).perSecond;
+    log(`  ceiling, single changes: ${fmt(ceilingChanges)} changes/s`);
+  } finally {
+    ceiling.child.kill();
+  }
+
   const database = await createDatabase();
   const server = await startServerProcess({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
   let full: number;
   let again: number;
-  let single: { perSecond: number; errors: number };
-  let stored: number;
+  let single: { perSecond: number; errors: number; acknowledged: Acknowledged };
+  let fullWrong: number;
+  let changesWrong: number;
   try {
     const adminKey = /Admin API key: (sdk_live_\S+)/.exec(server.output())![1]!;
     const created = await fetch(`${server.url}/api/admin/sources`, {
@@ -161,10 +230,14 @@ export async function runRowSyncBench(log: (line: string) => void = () => {}): P
     again = await fullSync(url, `again-${Date.now()}`, true);
     log(`  Syncdeck, staged full sync over existing rows: ${fmt(again)} rows/s`);
     const pool = new pg.Pool({ connectionString: database.url, max: 1 });
-    stored = (await pool.query('SELECT count(*)::int AS n FROM optiqo.work_orders')).rows[0].n as number;
-    await pool.end();
-    single = await changes(url);
-    log(`  Syncdeck, single changes: ${fmt(single.perSecond)} changes/s (${single.errors} errors)`);
+    try {
+      fullWrong = await fullSyncMismatches(pool);
+      single = await changes(url);
+      log(`  Syncdeck, single changes: ${fmt(single.perSecond)} changes/s (${single.errors} errors)`);
+      changesWrong = await changeMismatches(pool, single.acknowledged);
+    } finally {
+      await pool.end();
+    }
   } finally {
     await server.kill('SIGTERM');
     await database.drop();
@@ -196,12 +269,20 @@ export async function runRowSyncBench(log: (line: string) => void = () => {}): P
       met: again >= 10 * seedFull,
     },
     {
-      figure: 'Row sync: rows after full syncs',
-      measured: fmt(stored),
-      against: `expected ${fmt(ROWS)}`,
-      ratio: stored / ROWS,
-      target: '= 1×',
-      met: stored === ROWS,
+      figure: 'Row sync: full sync vs ceiling',
+      measured: fmt(full),
+      against: `ceiling ${fmt(ceilingFull)}`,
+      ratio: full / ceilingFull,
+      target: 'for reference',
+      met: true,
+    },
+    {
+      figure: 'Row sync: rows ≠ full sync records',
+      measured: fmt(fullWrong),
+      against: `of ${fmt(ROWS)}`,
+      ratio: fullWrong / ROWS,
+      target: '= 0',
+      met: fullWrong === 0,
     },
     {
       figure: 'Row sync: single changes/s',
@@ -210,6 +291,22 @@ export async function runRowSyncBench(log: (line: string) => void = () => {}): P
       ratio: single.perSecond / 5_000,
       target: '≥ 1×',
       met: single.perSecond >= 5_000 && single.errors === 0,
+    },
+    {
+      figure: 'Row sync: acked changes not stored',
+      measured: fmt(changesWrong),
+      against: `of ${fmt(single.acknowledged.size)} rows`,
+      ratio: changesWrong / Math.max(1, single.acknowledged.size),
+      target: '= 0',
+      met: changesWrong === 0,
+    },
+    {
+      figure: 'Row sync: single changes vs ceiling',
+      measured: fmt(single.perSecond),
+      against: `ceiling ${fmt(ceilingChanges)}`,
+      ratio: single.perSecond / ceilingChanges,
+      target: 'for reference',
+      met: true,
     },
     {
       figure: 'Row sync: single changes vs seed way',

@@ -6,7 +6,15 @@ export interface QueryResult<Row> {
 
 /** Something SQL can be sent to: the database itself or an open transaction. */
 export interface Queryable {
-  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>>;
+  /**
+   * `prepared`: a statement sent again and again (a hot path's), parsed and planned once per
+   * connection instead of on every call. Engines without a plan cache ignore it.
+   */
+  query<Row = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+    options?: { prepared?: boolean },
+  ): Promise<QueryResult<Row>>;
   /** Runs one or more statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Db, Queryable, QueryResult } from './db.ts';
 
@@ -15,10 +16,32 @@ const types = {
     parsers[oid] ?? pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
+const statementNames = new Map<string, string>();
+
+/** A prepared statement's name: the same text gets the same name on every connection. */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `s_${createHash('sha1').update(sql).digest('hex')}`;
+    // Bounded: texts built from many table names must not grow this without end.
+    if (statementNames.size >= 1000) statementNames.clear();
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
-      const result = await client.query(sql, params);
+    async query<Row>(
+      sql: string,
+      params?: unknown[],
+      options?: { prepared?: boolean },
+    ): Promise<QueryResult<Row>> {
+      const result = await client.query(
+        options?.prepared
+          ? { name: statementName(sql), text: sql, values: params }
+          : { text: sql, values: params },
+      );
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
     async exec(sql: string): Promise<void> {

@@ -56,6 +56,46 @@ export function columnsOf(records: readonly Record<string, unknown>[]): Map<stri
   return new Map([...seen].filter((entry): entry is [string, ColumnType] => entry[1] !== null));
 }
 
+/**
+ * Whether these records add a column to `known` or widen one's type — what `columnsOf` would
+ * find new, without building it: most pushes carry no new column, and this costs a `typeof`
+ * per value (a pattern match only for values of timestamp columns).
+ */
+export function addsColumns(
+  known: ReadonlyMap<string, ColumnType>,
+  records: readonly Record<string, unknown>[],
+): boolean {
+  if (!known.has('id')) return true;
+  for (const record of records) {
+    for (const key in record) {
+      const value = record[key];
+      if (value === null || value === undefined) continue;
+      const type = known.get(key);
+      if (type === undefined) {
+        if (isColumnName(key)) return true;
+        continue;
+      }
+      switch (type) {
+        case 'text':
+          if (typeof value === 'object') return true;
+          break;
+        case 'numeric':
+          if (typeof value !== 'number') return true;
+          break;
+        case 'boolean':
+          if (typeof value !== 'boolean') return true;
+          break;
+        case 'timestamptz':
+          if (typeof value !== 'string' || !isTimestamp(value)) return true;
+          break;
+        case 'jsonb':
+          break;
+      }
+    }
+  }
+  return false;
+}
+
 /** The view's expression for a column; a value of another JSON type reads as NULL, never an error. */
 export function columnExpression(name: string, type: ColumnType, quotedName: string): string {
   if (name === 'id') return 'id';

@@ -30,11 +30,6 @@ export function dataTable(schema: string, table: string): string {
   return `${schemaIdent(schema)}.${quoteIdent(checked(table, TABLE, 'table'))}`;
 }
 
-/** Where one full sync run's batches wait until its last one commits. */
-export function stagingTable(schema: string, table: string, runKey: string): string {
-  return `${schemaIdent(schema)}.${quoteIdent(`${checked(table, TABLE, 'table')}__run_${checked(runKey, /^[0-9a-f]{24}$/, 'run key')}`)}`;
-}
-
 /** `tenants."<tenant uuid>_<table>"`: a tenant's rows and columns of one table. */
 export function tenantView(tenantId: string, table: string): string {
   return `tenants.${quoteIdent(`${checked(tenantId, UUID, 'tenant id')}_${checked(table, TABLE, 'table')}`)}`;

@@ -444,6 +444,26 @@ describe('full sync', () => {
     expect(await ids(acmeRead, 'zones')).toEqual(['z20', 'z21', 'z22', 'z23', 'z24', 'z25']);
   });
 
+  it('counts row positions, not deliveries: a retried batch counts once, a key sent twice keeps its later row', async () => {
+    await ok(batch('run-6', 0, zones(40, 42, 'first'), { total: 4 }));
+    const retried = await ok(batch('run-6', 0, zones(40, 42, 'retry'), { total: 4 }));
+    expect(retried.fullSync).toMatchObject({ received: 2, complete: false });
+    const last = await ok(
+      batch('run-6', 2, [{ id: 'z41', label: 'moved' }, ...zones(43, 44, 'last')], { total: 4 }),
+    );
+    expect(last.fullSync).toMatchObject({ received: 4, complete: true });
+    const stored = await rows(acmeRead, 'zones');
+    expect(stored.map((r) => `${r.id}:${r.label}`).sort()).toEqual([
+      'z40:retry40',
+      'z41:moved',
+      'z43:last43',
+    ]);
+    const staged = await t.db.query(
+      "SELECT count(*)::int AS n FROM full_sync_batches WHERE sync_id = 'run-6'",
+    );
+    expect(staged.rows).toEqual([{ n: 0 }]);
+  });
+
   it("keeps a row written live during the run, and a newer row's value over the run's older one", async () => {
     await ok(
       batch('run-5', 0, [{ id: 'a', label: 'snap', updated_at: '2024-01-01T00:00:00Z' }], { total: 2 }),
@@ -730,9 +750,8 @@ describe('webhook logs', () => {
     await t.db.query(
       "UPDATE full_sync_runs SET updated_at = now() - interval '8 days' WHERE sync_id = 'run-3'",
     );
-    const staging =
-      "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'optiqo' AND tablename LIKE 'zones__run_%'";
-    expect((await t.db.query<{ n: number }>(staging)).rows[0]!.n).toBe(1);
+    const staging = "SELECT count(*)::int AS n FROM full_sync_batches WHERE sync_id = 'run-3'";
+    expect((await t.db.query<{ n: number }>(staging)).rows[0]!.n).toBe(2);
     const pruned = await pruneExpired(t.db, 7);
     expect(pruned.rowSync.webhookLogs).toBeGreaterThan(0);
     expect(pruned.rowSync.abandonedRuns).toBe(1);

@@ -14,13 +14,14 @@ import type { SecretBox } from '../bots/secret-box.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { AppError, detailsFromZod } from '../http/errors.ts';
 import { insertTenant } from '../tenants/store.ts';
-import { type ColumnType, columnsOf, isTimestamp, widen } from './columns.ts';
+import { addsColumns, type ColumnType, columnsOf, isTimestamp } from './columns.ts';
 import { type SignatureHeaders, verifySignature } from './signature.ts';
 import { RowChangeWriter } from './writer.ts';
 import {
   addSourceSecret,
   applyUnstagedBatch,
   claimDelivery,
+  completeRun,
   findSourceByName,
   findSourceTenant,
   insertSource,
@@ -140,10 +141,10 @@ function prepareRow(record: Record<string, unknown>, path: string): PreparedRow 
   if (
     !(
       (typeof id === 'string' && id.length > 0 && id.length <= 200) ||
-      (typeof id === 'number' && Number.isInteger(id))
+      (typeof id === 'number' && Number.isSafeInteger(id))
     )
   )
-    throw rejected(`${path}.id`, 'a string or integer primary key is required');
+    throw rejected(`${path}.id`, 'a string or integer (within ±2^53) primary key is required');
   const updatedAt = record.updated_at;
   if (
     updatedAt !== undefined &&
@@ -155,9 +156,12 @@ function prepareRow(record: Record<string, unknown>, path: string): PreparedRow 
 }
 
 /** The batch as `jsonb_to_recordset` reads it; a key repeated within a batch keeps its last row. */
-function recordSet(rows: PreparedRow[]): string {
+function recordSet(rows: PreparedRow[]): { json: string; count: number } {
   const byId = new Map(rows.map((row) => [row.id, row]));
-  return JSON.stringify([...byId.values()].map((row) => ({ id: row.id, u: row.updatedAt, d: row.record })));
+  return {
+    json: JSON.stringify([...byId.values()].map((row) => ({ id: row.id, u: row.updatedAt, d: row.record }))),
+    count: byId.size,
+  };
 }
 
 /** PostgreSQL's data exceptions (a NUL in a string, a number out of range): the sender's fault. */
@@ -233,19 +237,22 @@ export class RowSyncService {
     return tenantId;
   }
 
-  /** Whether these columns add to (or widen) what is known to be tracked. */
-  private async hasNewColumns(tenantId: string, table: string, columns: Map<string, ColumnType>) {
+  /**
+   * The columns of these records when they add to (or widen) what is known to be tracked;
+   * null when they do not, which is nearly always.
+   */
+  private async newColumns(
+    tenantId: string,
+    table: string,
+    records: readonly Record<string, unknown>[],
+  ): Promise<Map<string, ColumnType> | null> {
     const key = `${tenantId}:${table}`;
     let known = this.columns.get(key);
     if (!known) {
       known = await loadColumns(this.db, tenantId, table);
       this.columns.set(key, known);
     }
-    for (const [name, type] of columns) {
-      const before = known.get(name);
-      if (before === undefined || widen(before, type) !== before) return true;
-    }
-    return false;
+    return addsColumns(known, records) ? columnsOf(records) : null;
   }
 
   private remember(tenantId: string, table: string, columns: Map<string, ColumnType>): void {
@@ -349,7 +356,8 @@ export class RowSyncService {
         externalTenantId: payload.tenant_id,
         table,
       };
-      if (payload.type === 'FULL_SYNC') return await this.fullSync(target, payload, prepared, entry, elapsed);
+      if (payload.type === 'FULL_SYNC')
+        return await this.fullSync(target, payload, body, prepared, entry, elapsed);
       return await this.rowChange(target, payload, prepared[0]!, entry, startedAt);
     } catch (error) {
       if (error instanceof AppError) throw await refuse(error);
@@ -380,8 +388,9 @@ export class RowSyncService {
     startedAt: number,
   ): Promise<WebhookResult> {
     const kind = payload.type === 'DELETE' ? ('delete' as const) : ('upsert' as const);
-    const columns = kind === 'upsert' ? columnsOf([row.record]) : null;
-    if (columns && (await this.hasNewColumns(target.tenantId, target.table, columns))) {
+    const columns =
+      kind === 'upsert' ? await this.newColumns(target.tenantId, target.table, [row.record]) : null;
+    if (columns) {
       // Committed ahead of the change: a column known without rows yet is harmless, and the
       // view is then in place before the group commit writes the row.
       const tracked = await this.db.transaction((tx) => trackColumns(tx, target, columns));
@@ -410,83 +419,23 @@ export class RowSyncService {
   private async fullSync(
     target: PushTarget,
     payload: FullSyncBatch,
+    body: Buffer,
     rows: PreparedRow[],
     entry: Omit<WebhookLogEntry, 'result' | 'status' | 'durationMs' | 'error'>,
     elapsed: () => number,
   ): Promise<WebhookResult> {
     entry.syncId = payload.sync_id;
+    const newColumns = await this.newColumns(
+      target.tenantId,
+      target.table,
+      rows.map((row) => row.record),
+    );
     const staged = payload.total !== undefined || payload.is_last !== undefined;
-    const set = recordSet(rows);
-    const columns = columnsOf(rows.map((row) => row.record));
-    const newColumns = await this.hasNewColumns(target.tenantId, target.table, columns);
-    const outcome = await this.db.transaction(async (tx) => {
-      const finish = async (
-        result: WebhookResult['result'],
-        count: number,
-        fullSync: NonNullable<WebhookResult['fullSync']>,
-        error: string | null = null,
-      ) => {
-        await insertWebhookLog(tx, {
-          ...entry,
-          rows: count,
-          result,
-          status: 200,
-          durationMs: elapsed(),
-          error,
-        });
-        return { result, count, fullSync };
-      };
-      if (!(await claimDelivery(tx, target.sourceId, entry.webhookId)))
-        return {
-          tracked: null,
-          ...(await finish('duplicate', 0, {
-            syncId: payload.sync_id,
-            received: 0,
-            total: payload.total ?? null,
-            complete: false,
-            removed: 0,
-          })),
-        };
-      const tracked = newColumns ? await trackColumns(tx, target, columns) : null;
-      if (!staged) {
-        const done = await applyUnstagedBatch(tx, target, payload.offset, set);
-        await recordPush(tx, target, 'FULL_SYNC', done.applied + done.removed);
-        return {
-          tracked,
-          ...(await finish('applied', done.applied, {
-            syncId: payload.sync_id,
-            received: rows.length,
-            total: null,
-            complete: false,
-            removed: done.removed,
-          })),
-        };
-      }
-      const run = await stageBatch(tx, target, {
-        syncId: payload.sync_id,
-        total: payload.total ?? null,
-        isLast: payload.is_last === true,
-        rows: set,
-      });
-      const fullSync = {
-        syncId: payload.sync_id,
-        received: run.received,
-        total: run.total,
-        complete: run.complete,
-        removed: run.removed,
-      };
-      if (run.alreadyComplete)
-        return { tracked, ...(await finish('duplicate', 0, fullSync, 'the run is already complete')) };
-      if (!run.complete) {
-        const waiting =
-          payload.is_last && run.total !== null
-            ? `is_last, but ${run.received} of ${run.total} rows have arrived: waiting for the rest`
-            : null;
-        return { tracked, ...(await finish('staged', rows.length, fullSync, waiting)) };
-      }
-      await recordPush(tx, target, 'FULL_SYNC', run.applied + run.removed);
-      return { tracked, ...(await finish('applied', rows.length, fullSync)) };
-    });
+    const outcome = await this.db.transaction((tx) =>
+      staged
+        ? this.stagedBatch(tx, target, payload, body, rows, newColumns, entry, elapsed)
+        : this.unstagedBatch(tx, target, payload, recordSet(rows), newColumns, entry, elapsed),
+    );
     if (outcome.tracked) this.remember(target.tenantId, target.table, outcome.tracked);
     return {
       success: true,
@@ -498,6 +447,106 @@ export class RowSyncService {
       fullSync: outcome.fullSync,
     };
   }
+
+  /** A batch of a run with `total` or `is_last`: staged, and applied whole with the last one. */
+  private async stagedBatch(
+    tx: Queryable,
+    target: PushTarget,
+    payload: FullSyncBatch,
+    body: Buffer,
+    rows: PreparedRow[],
+    newColumns: Map<string, ColumnType> | null,
+    entry: Omit<WebhookLogEntry, 'result' | 'status' | 'durationMs' | 'error'>,
+    elapsed: () => number,
+  ): Promise<BatchOutcome> {
+    const distinct = new Set(rows.map((row) => row.id)).size;
+    const log = () => ({
+      sourceName: target.sourceName,
+      externalTenantId: target.externalTenantId,
+      webhookId: entry.webhookId,
+      elapsedMs: elapsed(),
+    });
+    const run = await stageBatch(
+      tx,
+      target,
+      {
+        syncId: payload.sync_id,
+        offset: payload.offset,
+        size: payload.records.length,
+        total: payload.total ?? null,
+        isLast: payload.is_last === true,
+        body,
+        distinct,
+      },
+      log(),
+    );
+    const fullSync = {
+      syncId: payload.sync_id,
+      received: run.received,
+      total: run.total ?? payload.total ?? null,
+      complete: run.complete || run.alreadyComplete,
+      removed: 0,
+    };
+    if (!run.claimed)
+      return { tracked: null, result: 'duplicate', count: 0, fullSync: { ...fullSync, complete: false } };
+    if (run.alreadyComplete) return { tracked: null, result: 'duplicate', count: 0, fullSync };
+    const tracked = newColumns ? await trackColumns(tx, target, newColumns) : null;
+    if (!run.complete) return { tracked, result: 'staged', count: distinct, fullSync };
+    const done = await completeRun(
+      tx,
+      target,
+      { syncId: payload.sync_id, startedAt: run.startedAt!, distinct },
+      log(),
+    );
+    return { tracked, result: 'applied', count: distinct, fullSync: { ...fullSync, removed: done.removed } };
+  }
+
+  /** The seed's full sync (neither `total` nor `is_last`): offset 0 clears the tenant's table. */
+  private async unstagedBatch(
+    tx: Queryable,
+    target: PushTarget,
+    payload: FullSyncBatch,
+    set: { json: string; count: number },
+    newColumns: Map<string, ColumnType> | null,
+    entry: Omit<WebhookLogEntry, 'result' | 'status' | 'durationMs' | 'error'>,
+    elapsed: () => number,
+  ): Promise<BatchOutcome> {
+    const finish = async (
+      result: WebhookResult['result'],
+      count: number,
+      fullSync: NonNullable<WebhookResult['fullSync']>,
+      tracked: Map<string, ColumnType> | null,
+    ): Promise<BatchOutcome> => {
+      await insertWebhookLog(tx, {
+        ...entry,
+        rows: count,
+        result,
+        status: 200,
+        durationMs: elapsed(),
+        error: null,
+      });
+      return { tracked, result, count, fullSync };
+    };
+    const fullSync = { syncId: payload.sync_id, received: 0, total: null, complete: false, removed: 0 };
+    if (!(await claimDelivery(tx, target.sourceId, entry.webhookId)))
+      return finish('duplicate', 0, fullSync, null);
+    const tracked = newColumns ? await trackColumns(tx, target, newColumns) : null;
+    const done = await applyUnstagedBatch(tx, target, payload.offset, set.json);
+    await recordPush(tx, target, 'FULL_SYNC', done.applied + done.removed);
+    return finish(
+      'applied',
+      done.applied,
+      { ...fullSync, received: set.count, removed: done.removed },
+      tracked,
+    );
+  }
+}
+
+interface BatchOutcome {
+  tracked: Map<string, ColumnType> | null;
+  result: WebhookResult['result'];
+  count: number;
+  fullSync: NonNullable<WebhookResult['fullSync']>;
 }
 
 /** A new tenant for a source's tenant id: slug `<source>-<id>` when free, else with a hash. */

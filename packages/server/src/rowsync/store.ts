@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Source, SyncedColumn, SyncedTable, TableMapping, WebhookLog } from '@syncdeck/core';
 import { z } from 'zod';
 import type { Db, Queryable } from '../db/index.ts';
@@ -6,7 +5,8 @@ import { AppError } from '../http/errors.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import { iso } from '../http/time.ts';
 import { type ColumnType, columnExpression } from './columns.ts';
-import { columnIdent, dataTable, quoteLiteral, schemaIdent, stagingTable, tenantView } from './names.ts';
+import { sqlParams } from '../db/params.ts';
+import { columnIdent, dataTable, quoteLiteral, schemaIdent, tenantView } from './names.ts';
 
 /** Serialises DDL on the sources' schemas, so two processes never create one table at once. */
 const DDL_LOCK = 7_301_101;
@@ -373,9 +373,9 @@ export async function applyChangeBatch(db: Db, changes: QueuedChange[]): Promise
   const outcomes: ChangeOutcome[] = changes.map(() => 'ignored');
   const run = async (q: Queryable) => {
     for (const round of rounds) {
-      const result = await q.query<{ k: number; result: ChangeOutcome }>(
-        ...roundStatement(changes, round, knownDuplicates),
-      );
+      const [sql, params] = roundStatement(changes, round, knownDuplicates);
+      // Its text depends only on which tables and kinds the round holds: planned once per connection.
+      const result = await q.query<{ k: number; result: ChangeOutcome }>(sql, params, { prepared: true });
       for (const row of result.rows) outcomes[row.k] = row.result;
     }
   };
@@ -510,105 +510,225 @@ export async function applyUnstagedBatch(
   return { applied: upserted.rowCount, removed };
 }
 
-interface RunRow {
+/** What a full-sync batch's log line says of the attempt, besides its outcome. */
+export interface BatchLog {
+  sourceName: string;
+  externalTenantId: string;
+  webhookId: string | null;
+  /** Milliseconds from the request's arrival to the statement's start. */
+  elapsedMs: number;
+}
+
+/** The log line's duration: until the statement that writes it ends, not until it starts. */
+const DURATION = '$ms::float8 + 1000 * extract(epoch FROM clock_timestamp() - statement_timestamp())';
+
+export interface StagedBatch {
+  /** False when the batch's `webhook-id` was delivered before. */
+  claimed: boolean;
   received: number;
   total: number | null;
-  started_at: Date;
-  completed_at: Date | null;
+  startedAt: Date | null;
+  alreadyComplete: boolean;
+  /** The run has all its rows with this batch: `completeRun` must follow in this transaction. */
+  complete: boolean;
 }
 
 /**
- * A run's staging table: `<table>__run_<first 24 hex digits of md5(tenant:sync id)>`, within
- * 63 bytes. One table per run, dropped whole when the run completes instead of deleting rows.
- */
-export function stagingKey(tenantId: string, syncId: string): string {
-  return createHash('md5').update(`${tenantId}:${syncId}`).digest('hex').slice(0, 24);
-}
-
-/**
- * Stages one batch of a full sync. When the run has all its rows (`total` reached, or the
- * batch says `is_last`), the live rows are replaced in this same transaction: the rows the
- * run carried are upserted (an older `updated_at` still loses), and the tenant's rows the run
- * did not carry are removed — except ones written after the run began, which are newer than
- * its snapshot. Until then readers see the previous rows, untouched.
+ * Stages one batch of a full sync, in one statement: claims the webhook id, records the row
+ * positions it covers on the run (under the run row's lock, so concurrent batches all count),
+ * keeps its records as one row, and logs the attempt unless the run is now complete, in which
+ * case the caller completes it in the same transaction. Readers still see the previous rows.
  */
 export async function stageBatch(
   tx: Queryable,
   target: PushTarget,
-  batch: { syncId: string; total: number | null; isLast: boolean; rows: RecordSet },
-): Promise<{
-  received: number;
-  total: number | null;
-  complete: boolean;
-  alreadyComplete: boolean;
-  removed: number;
-  applied: number;
-}> {
-  const run = await tx.query<RunRow & { fresh: boolean }>(
-    `INSERT INTO full_sync_runs AS r (tenant_id, source_id, table_name, sync_id, total)
-     VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (tenant_id, table_name, sync_id) DO UPDATE
-       SET total = COALESCE(EXCLUDED.total, r.total), updated_at = now()
-     RETURNING received, total, started_at, completed_at, (xmax = 0) AS fresh`,
-    [target.tenantId, target.sourceId, target.table, batch.syncId, batch.total],
-  );
-  const state = run.rows[0]!;
-  if (state.completed_at) {
-    return {
-      received: state.received,
-      total: state.total,
-      complete: true,
-      alreadyComplete: true,
-      removed: 0,
-      applied: 0,
-    };
-  }
-  const staging = stagingTable(target.schema, target.table, stagingKey(target.tenantId, batch.syncId));
-  // Created with the run's row, which the upsert above locks: batches of one run create it once.
-  if (state.fresh)
-    await tx.exec(
-      `CREATE TABLE ${staging} (id text PRIMARY KEY, data jsonb NOT NULL, updated_at timestamptz)`,
-    );
-  const counted = await tx.query<{ received: number }>(
-    `WITH ins AS (
-       INSERT INTO ${staging} AS s (id, data, updated_at) SELECT x.id, x.d, x.u FROM ${recordset('$4')}
-       ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at
-       RETURNING (xmax = 0) AS inserted)
-     UPDATE full_sync_runs SET received = received + (SELECT count(*) FROM ins WHERE inserted)
-     WHERE tenant_id = $1 AND table_name = $2 AND sync_id = $3 RETURNING received`,
-    [target.tenantId, target.table, batch.syncId, batch.rows],
-  );
-  const received = counted.rows[0]!.received;
-  const total = state.total;
-  const complete = total !== null ? received >= total : batch.isLast;
-  if (!complete) return { received, total, complete: false, alreadyComplete: false, removed: 0, applied: 0 };
-
-  const live = dataTable(target.schema, target.table);
-  const removed = await tx.query(
-    `DELETE FROM ${live} l WHERE l.tenant_id = $1 AND l.synced_at < $2
-       AND NOT EXISTS (SELECT 1 FROM ${staging} s WHERE s.id = l.id)`,
-    [target.tenantId, state.started_at],
-  );
-  const applied = await tx.query(
-    `INSERT INTO ${live} AS t (tenant_id, id, data, updated_at) SELECT $1, s.id, s.data, s.updated_at FROM ${staging} s
-     ON CONFLICT (tenant_id, id) DO UPDATE SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at, synced_at = now()
-     WHERE (t.updated_at IS NULL OR EXCLUDED.updated_at IS NULL OR EXCLUDED.updated_at >= t.updated_at)
-       AND (t.data <> EXCLUDED.data OR t.updated_at IS DISTINCT FROM EXCLUDED.updated_at)`,
-    [target.tenantId],
-  );
-  await tx.exec(`DROP TABLE ${staging}`);
-  await tx.query(
-    'UPDATE full_sync_runs SET completed_at = now() WHERE tenant_id = $1 AND table_name = $2 AND sync_id = $3',
-    [target.tenantId, target.table, batch.syncId],
-  );
-  return {
-    received,
-    total,
-    complete: true,
-    alreadyComplete: false,
-    removed: removed.rowCount,
-    applied: applied.rowCount,
+  batch: {
+    syncId: string;
+    offset: number;
+    /** Records as sent: the positions `offset` … `offset + size` are covered. */
+    size: number;
+    total: number | null;
+    isLast: boolean;
+    /** The webhook's body as received: its `records` are staged as they are, not re-serialised. */
+    body: Uint8Array;
+    /** Distinct records, for the log. */
+    distinct: number;
+  },
+  log: BatchLog,
+): Promise<StagedBatch> {
+  const values = {
+    t: target.tenantId,
+    s: target.sourceId,
+    tb: target.table,
+    sync: batch.syncId,
+    total: batch.total,
+    off: batch.offset,
+    n: batch.size,
+    last: batch.isLast,
+    body: batch.body,
+    h: log.webhookId?.slice(0, 200) ?? null,
+    sn: log.sourceName.slice(0, 100),
+    ext: log.externalTenantId.slice(0, 100),
+    distinct: batch.distinct,
+    ms: log.elapsedMs,
   };
+  const { sql, params } = named(
+    `WITH claim AS (
+       INSERT INTO webhook_deliveries (source_id, webhook_id) SELECT $s, $h WHERE $h::text IS NOT NULL
+       ON CONFLICT DO NOTHING RETURNING 1),
+     claimed AS (SELECT $h::text IS NULL OR EXISTS (SELECT 1 FROM claim) AS ok),
+     run AS (
+       INSERT INTO full_sync_runs AS r (tenant_id, source_id, table_name, sync_id, total, covered, received)
+       SELECT $t, $s, $tb, $sync, $total::int, int4multirange(int4range($off::int, $off::int + $n::int)), $n::int
+       FROM claimed WHERE ok
+       ON CONFLICT (tenant_id, table_name, sync_id) DO UPDATE SET
+         total = COALESCE(EXCLUDED.total, r.total),
+         covered = CASE WHEN r.completed_at IS NULL THEN r.covered + EXCLUDED.covered ELSE r.covered END,
+         received = CASE WHEN r.completed_at IS NULL THEN (SELECT COALESCE(sum(upper(c) - lower(c)), 0)
+           FROM unnest(r.covered + EXCLUDED.covered) AS c) ELSE r.received END,
+         updated_at = now()
+       RETURNING received, total, started_at, completed_at IS NOT NULL AS already_complete,
+         completed_at IS NULL AND CASE WHEN total IS NOT NULL THEN received >= total ELSE $last::boolean END
+           AS complete),
+     stored AS (
+       INSERT INTO full_sync_batches (tenant_id, table_name, sync_id, batch_offset, rows, records)
+       SELECT $t, $tb, $sync, $off, $n, convert_from($body::bytea, 'UTF8')::jsonb -> 'records'
+       FROM run WHERE NOT already_complete
+       ON CONFLICT (tenant_id, table_name, sync_id, batch_offset)
+         DO UPDATE SET rows = EXCLUDED.rows, records = EXCLUDED.records
+       RETURNING 1),
+     state AS (SELECT c.ok AS claimed, r.* FROM claimed c LEFT JOIN run r ON true),
+     logged AS (
+       INSERT INTO webhook_logs (source_name, source_id, tenant_id, external_tenant_id, event_type, table_name,
+         sync_id, rows, result, status, duration_ms, error, webhook_id)
+       SELECT $sn, $s, $t, $ext, 'FULL_SYNC', $tb, $sync,
+         CASE WHEN claimed AND NOT already_complete THEN $distinct::int ELSE 0 END,
+         CASE WHEN claimed AND NOT already_complete THEN 'staged' ELSE 'duplicate' END, 200, ${DURATION},
+         CASE WHEN already_complete THEN 'the run is already complete'
+           WHEN claimed AND $last::boolean AND total IS NOT NULL
+             THEN format('is_last, but %s of %s rows have arrived: waiting for the rest', received, total) END,
+         $h
+       FROM state WHERE NOT COALESCE(complete, false)
+       RETURNING 1)
+     SELECT claimed, received, total, started_at, COALESCE(already_complete, false) AS already_complete,
+       COALESCE(complete, false) AS complete
+     FROM state`,
+    values,
+  );
+  const row = (
+    await tx.query<{
+      claimed: boolean;
+      received: number | null;
+      total: number | null;
+      started_at: Date | null;
+      already_complete: boolean;
+      complete: boolean;
+    }>(sql, params, { prepared: true })
+  ).rows[0]!;
+  return {
+    claimed: row.claimed,
+    received: row.received ?? 0,
+    total: row.total,
+    startedAt: row.started_at,
+    alreadyComplete: row.already_complete,
+    complete: row.complete,
+  };
+}
+
+/**
+ * A record's key as text, as the service reads it: a string as it is, an integer (a safe one,
+ * the service refuses others) in plain digits.
+ */
+function recordKey(record: string): string {
+  return `CASE WHEN jsonb_typeof(${record} -> 'id') = 'number' THEN (${record} ->> 'id')::numeric::bigint::text
+    ELSE ${record} ->> 'id' END`;
+}
+
+/**
+ * The run's last batch has been staged: in one statement, the tenant's rows the run did not
+ * carry are removed (except ones written after the run began, which are newer than its
+ * snapshot), the rows it carried are upserted (an older `updated_at` still loses, an identical
+ * row is left alone), its batches are cleared, the run is closed, the push is logged, the
+ * charts over the table go stale and the attempt is logged.
+ */
+export async function completeRun(
+  tx: Queryable,
+  target: PushTarget,
+  run: { syncId: string; startedAt: Date; distinct: number },
+  log: BatchLog,
+): Promise<{ applied: number; removed: number }> {
+  const live = dataTable(target.schema, target.table);
+  // A run's staged rows are sorted and hashed once, in memory rather than in temporary files.
+  await tx.exec("SET LOCAL work_mem = '64MB'");
+  const { sql, params } = named(
+    `WITH staged AS MATERIALIZED (
+       SELECT DISTINCT ON (k.id) k.id, e.d, (e.d ->> 'updated_at')::timestamptz AS u
+       FROM full_sync_batches b
+         CROSS JOIN LATERAL jsonb_array_elements(b.records) WITH ORDINALITY AS e(d, n)
+         CROSS JOIN LATERAL (SELECT ${recordKey('e.d')} AS id) k
+       WHERE b.tenant_id = $t AND b.table_name = $tb AND b.sync_id = $sync
+       ORDER BY k.id, b.batch_offset DESC, e.n DESC),
+     removed AS (
+       DELETE FROM ${live} l WHERE l.tenant_id = $t AND l.synced_at < $started
+         AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.id = l.id)
+       RETURNING 1),
+     applied AS (
+       INSERT INTO ${live} AS t (tenant_id, id, data, updated_at) SELECT $t, s.id, s.d, s.u FROM staged s
+       ON CONFLICT (tenant_id, id) DO UPDATE
+         SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at, synced_at = now()
+         WHERE (t.updated_at IS NULL OR EXCLUDED.updated_at IS NULL OR EXCLUDED.updated_at >= t.updated_at)
+           AND (t.data <> EXCLUDED.data OR t.updated_at IS DISTINCT FROM EXCLUDED.updated_at)
+       RETURNING 1),
+     cleared AS (
+       DELETE FROM full_sync_batches WHERE tenant_id = $t AND table_name = $tb AND sync_id = $sync RETURNING 1),
+     closed AS (
+       UPDATE full_sync_runs SET completed_at = now()
+       WHERE tenant_id = $t AND table_name = $tb AND sync_id = $sync RETURNING 1),
+     counts AS (SELECT (SELECT count(*) FROM applied)::int AS applied, (SELECT count(*) FROM removed)::int AS removed),
+     pushed AS (
+       INSERT INTO tenant_data_push_log (tenant_id, source_id, table_name, event_type, rows)
+       SELECT $t, $s, $tb, 'FULL_SYNC', applied + removed FROM counts RETURNING 1),
+     stale AS (${staleChartsSql('$t', '$tb')} RETURNING 1),
+     logged AS (
+       INSERT INTO webhook_logs (source_name, source_id, tenant_id, external_tenant_id, event_type, table_name,
+         sync_id, rows, result, status, duration_ms, webhook_id)
+       SELECT $sn, $s, $t, $ext, 'FULL_SYNC', $tb, $sync, $distinct::int, 'applied', 200, ${DURATION}, $h
+       FROM counts RETURNING 1)
+     SELECT applied, removed FROM counts`,
+    {
+      t: target.tenantId,
+      s: target.sourceId,
+      tb: target.table,
+      sync: run.syncId,
+      started: run.startedAt,
+      distinct: run.distinct,
+      h: log.webhookId?.slice(0, 200) ?? null,
+      sn: log.sourceName.slice(0, 100),
+      ext: log.externalTenantId.slice(0, 100),
+      ms: log.elapsedMs,
+    },
+  );
+  const counts = (await tx.query<{ applied: number; removed: number }>(sql, params)).rows[0]!;
+  return { applied: counts.applied, removed: counts.removed };
+}
+
+/**
+ * SQL with `$name` placeholders turned positional, each name one parameter however often it
+ * appears: a statement that reads a value in several places stays readable.
+ */
+function named(text: string, values: Record<string, unknown>): { sql: string; params: unknown[] } {
+  const { params, param } = sqlParams();
+  const index = new Map<string, string>();
+  const sql = text.replace(/\$([a-z][a-z0-9_]*)/gi, (_, name: string) => {
+    if (!(name in values)) throw new Error(`no value for $${name}`);
+    let ref = index.get(name);
+    if (!ref) {
+      ref = param(values[name]);
+      index.set(name, ref);
+    }
+    return ref;
+  });
+  return { sql, params };
 }
 
 /** After a change that readers can see: the push log and the charts over the table go stale. */
@@ -825,27 +945,21 @@ export async function pruneRowSync(
     'DELETE FROM webhook_deliveries WHERE created_at < now() - make_interval(days => $1)',
     args,
   );
-  const abandoned = await q.query<{
-    schema_name: string;
-    table_name: string;
-    tenant_id: string;
-    sync_id: string;
-  }>(
-    `DELETE FROM full_sync_runs r USING sync_sources s
-     WHERE s.id = r.source_id AND r.completed_at IS NULL AND r.updated_at < now() - make_interval(days => $1)
-     RETURNING s.schema_name, r.table_name, r.tenant_id, r.sync_id`,
+  const abandoned = await q.query<{ n: number }>(
+    `WITH gone AS (
+       DELETE FROM full_sync_runs WHERE completed_at IS NULL AND updated_at < now() - make_interval(days => $1)
+       RETURNING tenant_id, table_name, sync_id),
+     batches AS (
+       DELETE FROM full_sync_batches b USING gone g
+       WHERE b.tenant_id = g.tenant_id AND b.table_name = g.table_name AND b.sync_id = g.sync_id RETURNING 1)
+     SELECT count(*)::int AS n FROM gone`,
     args,
   );
-  for (const run of abandoned.rows) {
-    await q.exec(
-      `DROP TABLE IF EXISTS ${stagingTable(run.schema_name, run.table_name, stagingKey(run.tenant_id, run.sync_id))}`,
-    );
-  }
   await q.query('DELETE FROM full_sync_runs WHERE completed_at < now() - make_interval(days => $1)', args);
   return {
     webhookLogs: logs.rowCount,
     pushLog: pushes.rowCount,
     deliveries: deliveries.rowCount,
-    abandonedRuns: abandoned.rowCount,
+    abandonedRuns: abandoned.rows[0]!.n,
   };
 }
