@@ -58,7 +58,8 @@ export async function applyEscalations(
     const customer = `${events[index]!.tenantId}\u0000${customerOf.get(index)}`;
     const round = eventsOf.get(customer) ?? 0;
     eventsOf.set(customer, round + 1);
-    (rounds[round] ??= []).push(index);
+    if (!rounds[round]) rounds[round] = [];
+    rounds[round].push(index);
   }
   for (const round of rounds) {
     const opened = round.filter((i) => events[i]!.name === 'escalation.created');

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/index.ts';
 import { type BotRef, EventRejected, type PreparedEvent } from './prepare.ts';
-import { type ConversationRow, conversationObject, type EscalationRow, escalationObject } from './shapes.ts';
+import { type ConversationRow, conversationObject } from './shapes.ts';
 
 /** One change to append to the feed when the transaction commits. */
 export interface FeedEntry {
