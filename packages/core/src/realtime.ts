@@ -11,6 +11,7 @@ export const feedEventTypes = [
   'escalation.resolved',
   'bot.updated',
   'bot.deleted',
+  'table.synced',
 ] as const;
 export type FeedEventType = (typeof feedEventTypes)[number];
 

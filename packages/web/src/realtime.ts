@@ -294,6 +294,16 @@ export function createFrameApplier(client: QueryClient, tenant: string): (frame:
         client.invalidateQueries({ queryKey: [...t, 'bots'] });
         client.invalidateQueries({ queryKey: [...t, 'restaurant-bots'] });
         break;
+      case 'table.synced':
+        // A push changed a synced table: the Sync screen's tables, rows, log and charts ask again.
+        client.invalidateQueries({
+          predicate: ({ queryKey }) =>
+            queryKey[0] === t[0] &&
+            queryKey[1] === t[1] &&
+            typeof queryKey[2] === 'string' &&
+            queryKey[2].startsWith('sync-'),
+        });
+        break;
     }
   };
 }

@@ -194,6 +194,9 @@ describe('the Sync screen', () => {
 
     await tables.getByRole('link', { name: /zones/ }).click();
     await rows.getByText('Kitchen').waitFor();
+    // A push shows without a reload or a refresh: the page follows the feed's table.synced.
+    await push(change('alpha', 'zone_categories', { id: 'z-2', name: 'Terrace' }));
+    await rows.getByText('Terrace').waitFor({ timeout: 5000 });
 
     // Beta's screen and API answer as if it did not exist.
     const status = await page.evaluate(
@@ -208,7 +211,7 @@ describe('the Sync screen', () => {
   it("lists the tenant's webhook attempts, filtered, with one attempt's detail", async () => {
     await page.goto(`${base}/t/optiqo-alpha/sync/log`);
     const log = page.getByTestId('webhook-log');
-    await expect.poll(() => log.locator('tbody tr').count()).toBe(5);
+    await expect.poll(() => log.locator('tbody tr').count()).toBe(6);
     await expectNoBeta(page);
     await page.getByLabel('Result').selectOption('ignored');
     await expect.poll(() => log.locator('tbody tr').count()).toBe(1);
@@ -225,9 +228,9 @@ describe('the Sync screen', () => {
     await expect.poll(() => entry.count()).toBe(0);
     await page.getByLabel('Result').selectOption('');
     await page.getByLabel('Table').selectOption('zones');
-    await expect.poll(() => log.locator('tbody tr').count()).toBe(1);
+    await expect.poll(() => log.locator('tbody tr').count()).toBe(2);
     await page.getByLabel('Table').selectOption('');
-    await expect.poll(() => log.locator('tbody tr').count()).toBe(5);
+    await expect.poll(() => log.locator('tbody tr').count()).toBe(6);
     await screenshot(page, 'sync-log');
   });
 
@@ -278,8 +281,8 @@ describe('the Sync screen', () => {
     await push(
       change('alpha', 'adhoc_work_orders', { id: 'wo-4', title: 'Fourth', status: 'open', amount: 5 }),
     );
-    await page.getByRole('button', { name: 'Refresh' }).click();
-    await expect.poll(() => card.getByTestId('cache-status').innerText()).toBe('stale');
+    // Stale without a refresh: the push reached the page over the socket.
+    await expect.poll(() => card.getByTestId('cache-status').innerText(), { timeout: 5000 }).toBe('stale');
     await screenshot(page, 'sync-charts-stale');
 
     await card.getByRole('link', { name: 'Work orders by status' }).click();

@@ -416,6 +416,41 @@ describe('full sync', () => {
     expect((await ok(batch('run-1', 4, zones(6, 8), { total: 6 }))).result).toBe('duplicate');
   });
 
+  it('tells the feed each committed push, once per tenant and table, and nothing for a staged batch', async () => {
+    const feedAfter = async (seq: number) =>
+      (
+        await t.db.query<{ seq: number; tenant_id: string; type: string; payload: Record<string, unknown> }>(
+          "SELECT seq, tenant_id, type, payload FROM events WHERE seq > $1 AND type = 'table.synced' ORDER BY seq",
+          [seq],
+        )
+      ).rows;
+    const start = (await t.db.query<{ seq: number }>('SELECT seq FROM feed_counter')).rows[0]!.seq;
+    await ok(change('INSERT', { id: 'feed-1', title: 'told', updated_at: '2024-07-01T00:00:00Z' }));
+    let told = await feedAfter(start);
+    expect(told).toHaveLength(1);
+    expect(told[0]!.tenant_id).toBe(acme);
+    expect(told[0]!.payload).toMatchObject({
+      restaurantId: acme,
+      table: 'work_orders',
+      type: 'INSERT',
+      rows: 1,
+    });
+    expect(Date.parse(String(told[0]!.payload.syncedAt))).toBeGreaterThan(Date.now() - 60_000);
+
+    const staged = (await t.db.query<{ seq: number }>('SELECT seq FROM feed_counter')).rows[0]!.seq;
+    await ok(batch('feed-run', 0, zones(0, 2), { total: 4 }));
+    expect(await feedAfter(staged)).toEqual([]);
+    await ok(batch('feed-run', 2, zones(2, 4), { total: 4 }));
+    told = await feedAfter(staged);
+    expect(told.map((e) => [e.tenant_id, e.payload.table, e.payload.type])).toEqual([
+      [acme, 'zones', 'FULL_SYNC'],
+    ]);
+    // The same table keeps one id in the feed, whichever push told it.
+    const again = (await t.db.query<{ seq: number }>('SELECT seq FROM feed_counter')).rows[0]!.seq;
+    await ok(batch('feed-run-2', 0, zones(0, 1), { total: 1 }));
+    expect((await feedAfter(again))[0]!.payload.id).toBe(told[0]!.payload.id);
+  });
+
   it('ends on is_last when no total is given', async () => {
     await ok(batch('run-2', 0, zones(0, 2, 'w'), { is_last: false }));
     await ok(batch('run-2', 2, zones(2, 3, 'w'), { is_last: true }));

@@ -15,7 +15,13 @@ import {
 import { useMe, useTenant } from '../session.tsx';
 import { Badge, Empty, ErrorState, formatAgo, formatTime, PageHeader, Skeleton } from '../ui.tsx';
 import { ChartDetail, Charts } from './SyncCharts.tsx';
-import { FilterEditor, filterParam, parseFilterParam, SYNC_POLL_MS, useSyncedTables } from './syncCommon.tsx';
+import {
+  FilterEditor,
+  filterParam,
+  parseFilterParam,
+  SYNC_LOG_POLL_MS,
+  useSyncedTables,
+} from './syncCommon.tsx';
 
 /*
  * Row sync as an operator sees it: the tables pushed for the tenant and their rows, every
@@ -226,7 +232,7 @@ function Log() {
   const tables = useSyncedTables();
   const list = useTenantList<WebhookLog>('sync-log', '/api/webhook-logs', {
     filter: { result: result || undefined, table: table || undefined },
-    refetchInterval: SYNC_POLL_MS,
+    refetchInterval: SYNC_LOG_POLL_MS,
   });
   const suffix = location.search;
   const base = `/t/${tenant.slug}/sync/log`;

@@ -7,7 +7,7 @@ import { ApiError, get, request } from '../api.ts';
 import { ListStates, SelectFilter, useTenantList } from '../lists.tsx';
 import { useTenant } from '../session.tsx';
 import { Badge, Empty, ErrorState, FormError, formatAgo, formatTime, Skeleton } from '../ui.tsx';
-import { FilterEditor, SYNC_POLL_MS, useSyncedTables } from './syncCommon.tsx';
+import { FilterEditor, useSyncedTables } from './syncCommon.tsx';
 
 export function CacheBadge({ status }: { status: Chart['cacheStatus'] }) {
   return (
@@ -42,7 +42,7 @@ function describeSpec(spec: ChartSpec): string {
 export function Charts() {
   const { tenant, can } = useTenant();
   const [creating, setCreating] = useState(false);
-  const list = useTenantList<Chart>('sync-charts', '/api/charts', { refetchInterval: SYNC_POLL_MS });
+  const list = useTenantList<Chart>('sync-charts', '/api/charts');
   return (
     <>
       <div className="section-head">

@@ -8,8 +8,11 @@ import { useTenant } from '../session.tsx';
 
 /* What the Sync screen's sections share: the tenant's tables, and the row filters. */
 
-/** How often the open lists of this screen ask again; the feed does not announce pushes. */
-export const SYNC_POLL_MS = 10_000;
+/**
+ * How often the webhook log asks again. Pushes reach the screen over the socket
+ * (`table.synced`), but a refused attempt changes no data and is not in the feed.
+ */
+export const SYNC_LOG_POLL_MS = 10_000;
 
 /** The tenant's synced tables with their columns, shared by the browser, the log and the chart form. */
 export function useSyncedTables() {
@@ -17,7 +20,6 @@ export function useSyncedTables() {
   return useQuery({
     queryKey: [...key, 'sync-tables'],
     queryFn: async () => (await get<{ data: SyncedTable[] }>('/api/synced', { tenant: tenant.slug })).data,
-    refetchInterval: SYNC_POLL_MS,
   });
 }
 
