@@ -1,6 +1,10 @@
+import type { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Receiver } from 'ws';
+import * as ws from 'ws';
 import { FrameRun, textFrame } from './frames.ts';
+
+// ws's own frame parser, which its clients use: exported at runtime, not declared by @types/ws.
+const { Receiver } = ws as unknown as { Receiver: new (options: { isServer: boolean }) => Writable };
 
 /** What a real WebSocket client makes of `bytes`: the text messages, in order. */
 function receive(bytes: Buffer): Promise<string[]> {
