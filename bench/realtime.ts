@@ -181,12 +181,23 @@ export async function runRealtimeBench(): Promise<ReportRow[]> {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const cpuAfter = await cpuUse(pids, databaseName);
     const child = clients;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     const { deliveries, p50, p99, max, beforeAck, missed, duplicates } = await new Promise<ClientsResult>(
       (resolve) => {
-        child.once('message', (message: { result: ClientsResult }) => resolve(message.result));
+        // NaN (no deliveries) crosses IPC as null.
+        child.once('message', ({ result }: { result: ClientsResult }) =>
+          resolve({
+            ...result,
+            p50: result.p50 ?? Number.NaN,
+            p99: result.p99 ?? Number.NaN,
+            max: result.max ?? Number.NaN,
+          }),
+        );
         child.send({ acks, lastTag: n } satisfies ClientsRequest);
       },
     );
+    // It exits by itself once it has answered.
+    await exited;
     const ingested = (n - failed) / elapsed;
     requestTimes.sort((a, b) => a - b);
     say(
