@@ -1,7 +1,9 @@
 import { type RealtimeFrame, realtimeCloseCodes } from '@syncdeck/core';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Db } from '../db/index.ts';
 import type { FeedTail } from './feed-tail.ts';
+import { type FrameRun, frameOf } from './frames.ts';
 import { oldestRetainedSeq, type StoredFeedEvent, tenantFeedAfter } from './store.ts';
 
 const REPLAY_PAGE = 500;
@@ -26,6 +28,15 @@ export class RealtimeClient {
   /** Counts how often `held` overflowed and was dropped: the replay must then read on. */
   private drops = 0;
   private unsubscribe: (() => void) | null = null;
+  /**
+   * The connection under the WebSocket. Changes are written to it as ready-made frames (see
+   * frames.ts) so that one buffer serves every client of a tenant, in one system call each:
+   * a write per change per client costs more than the machine has at a few thousand changes a
+   * second. ws writes each of its own frames whole and at once (no permessage-deflate here),
+   * so its control frames and ours interleave only between frames; its `bufferedAmount`
+   * counts what waits here too.
+   */
+  private readonly wire: Duplex;
   alive = true;
 
   constructor(
@@ -35,6 +46,7 @@ export class RealtimeClient {
     private readonly db: Db,
     private readonly options: RealtimeClientOptions,
   ) {
+    this.wire = (socket as unknown as { _socket: Duplex })._socket;
     socket.on('pong', () => {
       this.alive = true;
     });
@@ -42,8 +54,8 @@ export class RealtimeClient {
   }
 
   async start(since: number | null): Promise<void> {
-    this.unsubscribe = this.tail.subscribe(this.tenantId, (event) => this.onChange(event));
-    this.send({ type: 'hello', seq: this.tail.lastSeq });
+    this.unsubscribe = this.tail.subscribe(this.tenantId, (changes) => this.onChanges(changes));
+    this.sendControl({ type: 'hello', seq: this.tail.lastSeq });
     if (since === null) {
       this.sentSeq = this.tail.lastSeq;
       this.live = true;
@@ -55,7 +67,7 @@ export class RealtimeClient {
       // Changes the client missed were pruned: it must reload, then follow from here.
       this.sentSeq = this.tail.lastSeq;
       this.held = [];
-      this.send({ type: 'reset', seq: this.sentSeq });
+      this.sendControl({ type: 'reset', seq: this.sentSeq });
       this.goLive();
       return;
     }
@@ -67,7 +79,7 @@ export class RealtimeClient {
     if (!this.alive) return false;
     this.alive = false;
     this.socket.ping();
-    this.send({ type: 'heartbeat', seq: this.sentSeq });
+    this.sendControl({ type: 'heartbeat', seq: this.sentSeq });
     return true;
   }
 
@@ -88,12 +100,7 @@ export class RealtimeClient {
       const dropsBefore = this.drops;
       const page = await tenantFeedAfter(this.db, this.tenantId, this.sentSeq, REPLAY_PAGE);
       // The next page is read once this one has left for the network: no faster than the client reads.
-      await new Promise<void>((resolve) => {
-        for (const [i, event] of page.entries()) {
-          this.sendChange(event, i === page.length - 1 ? resolve : undefined);
-        }
-        if (page.length === 0 || this.isClosed()) resolve();
-      });
+      await new Promise<void>((resolve) => this.sendEach(page, resolve));
       // A short page read after the subscription began covers everything the tail had read
       // before it; what came later is held, unless the hold overflowed during this read.
       if (page.length < REPLAY_PAGE && this.drops === dropsBefore) break;
@@ -102,48 +109,70 @@ export class RealtimeClient {
   }
 
   private goLive() {
-    for (const event of this.held) this.sendChange(event);
+    this.sendEach(this.held);
     this.held = [];
     this.live = true;
   }
 
-  private onChange(event: StoredFeedEvent) {
+  private onChanges(changes: FrameRun) {
     if (this.live) {
-      this.sendChange(event);
+      const fresh = changes.after(this.sentSeq);
+      if (!fresh) return;
+      this.sentSeq = fresh.lastSeq;
+      this.write(fresh.wire);
       return;
     }
-    if (this.held.length >= MAX_HELD) {
+    if (this.held.length + changes.events.length > MAX_HELD) {
       this.held = [];
       this.drops += 1;
     }
-    this.held.push(event);
+    this.held.push(...changes.events);
   }
 
-  private sendChange(event: StoredFeedEvent, onWritten?: () => void) {
-    if (event.seq <= this.sentSeq) {
+  /**
+   * Sends the changes after `sentSeq` frame by frame, so that a backlog past the limit stops
+   * them at once, but corked: they still leave in one system call. `onWritten` runs once the
+   * last has been handed to the network (or at once, if there is nothing to send).
+   */
+  private sendEach(events: readonly StoredFeedEvent[], onWritten?: () => void) {
+    const fresh = events.filter((event) => event.seq > this.sentSeq);
+    if (fresh.length === 0 || this.isClosed()) {
       onWritten?.();
       return;
     }
-    this.sentSeq = event.seq;
-    // Serialised once, however many clients of the tenant it goes to.
-    event.frame ??= JSON.stringify({ seq: event.seq, type: event.type, data: event.data });
-    this.send(event.frame, onWritten);
+    this.wire.cork();
+    for (const [i, event] of fresh.entries()) {
+      this.sentSeq = event.seq;
+      const afterLast = i === fresh.length - 1 ? onWritten : undefined;
+      if (afterLast) onWritten = undefined;
+      if (!this.write(frameOf(event), afterLast)) break;
+    }
+    this.wire.uncork();
+    onWritten?.();
   }
 
-  private send(frame: RealtimeFrame | string, onWritten?: () => void) {
+  /** Writes ready-made frames; false if the client is (now) closed. */
+  private write(frames: Buffer, onWritten?: () => void): boolean {
     if (this.isClosed()) {
       onWritten?.();
-      return;
+      return false;
     }
-    this.socket.send(
-      typeof frame === 'string' ? frame : JSON.stringify(frame),
-      onWritten && (() => onWritten()),
-    );
-    if (this.socket.bufferedAmount > this.options.maxBufferedBytes) {
-      // Its backlog would grow without bound: the client resumes from its last seq instead.
-      this.stop();
-      this.socket.close(realtimeCloseCodes.tooSlow, 'too slow: reconnect with since=<last seq>');
-    }
+    this.wire.write(frames, onWritten && (() => onWritten()));
+    return this.checkBacklog();
+  }
+
+  private sendControl(frame: RealtimeFrame) {
+    if (this.isClosed()) return;
+    this.socket.send(JSON.stringify(frame));
+    this.checkBacklog();
+  }
+
+  private checkBacklog(): boolean {
+    if (this.socket.bufferedAmount <= this.options.maxBufferedBytes) return true;
+    // Its backlog would grow without bound: the client resumes from its last seq instead.
+    this.stop();
+    this.socket.close(realtimeCloseCodes.tooSlow, 'too slow: reconnect with since=<last seq>');
+    return false;
   }
 
   private isClosed() {

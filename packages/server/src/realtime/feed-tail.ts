@@ -1,17 +1,20 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/index.ts';
 import { FEED_CHANNEL } from '../sync/store.ts';
+import { FrameRun } from './frames.ts';
 import { currentSeq, feedAfter, type StoredFeedEvent } from './store.ts';
 
-export type FeedListener = (event: StoredFeedEvent) => void;
+/** Told each read's changes of its tenant at once, so it can send them in one write. */
+export type FeedListener = (changes: FrameRun) => void;
 
 const PAGE = 1_000;
 
 /**
  * This process's reader of the change feed. Whichever process committed a change, its NOTIFY
- * wakes every process's tail, which reads what is new once and hands each change to the
- * listeners of its tenant. A timer reads too, so a notification lost while the listening
- * connection was down delays a change by at most `pollMs`, and never loses it.
+ * wakes every process's tail, which reads what is new once and hands each tenant's listeners
+ * that tenant's part of it, encoded once for all of them. A timer reads too, so a notification
+ * lost while the listening connection was down delays a change by at most `pollMs`, and never
+ * loses it.
  */
 export class FeedTail {
   /** Every change up to here has been read (and handed to the listeners of that moment). */
@@ -85,10 +88,21 @@ export class FeedTail {
       let page: StoredFeedEvent[];
       do {
         page = await feedAfter(this.db, this.lastSeq, PAGE);
+        if (page.length === 0) break;
+        this.lastSeq = page.at(-1)!.seq;
+        const byTenant = new Map<string, StoredFeedEvent[]>();
         for (const event of page) {
-          this.lastSeq = event.seq;
-          const set = this.listeners.get(event.tenantId);
-          if (set) for (const listener of set) listener(event);
+          if (!this.listeners.has(event.tenantId)) continue;
+          let events = byTenant.get(event.tenantId);
+          if (!events) {
+            events = [];
+            byTenant.set(event.tenantId, events);
+          }
+          events.push(event);
+        }
+        for (const [tenantId, events] of byTenant) {
+          const changes = new FrameRun(events);
+          for (const listener of this.listeners.get(tenantId) ?? []) listener(changes);
         }
       } while (page.length === PAGE);
     } while (this.readAgain);

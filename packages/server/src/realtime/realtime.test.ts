@@ -167,6 +167,38 @@ describe('GET /api/realtime', () => {
     await theirs.close();
   });
 
+  it('gives every client of the tenant a whole commit of changes, once each and in order', async () => {
+    const followers = await Promise.all([follow(readKey), follow(readKey), follow(readKey)]);
+    for (const follower of followers) await follower.waitFor((f) => f.frames.length >= 1);
+    const from = Math.min(...followers.map((f) => f.frames[0]!.seq));
+    const events = Array.from({ length: 40 }, (_, i) => ({
+      event: 'message.created',
+      data: {
+        customer_identifier: { whatsapp_phone: `+96650${String(2_000_000 + i)}` },
+        bot: { whatsapp_number: '+966110000001' },
+        direction: 'IN',
+        message_type: 'text',
+        content: `together ${i}`,
+      },
+    }));
+    const pushed = await t.app.inject({
+      method: 'POST',
+      url: '/api/sync/events',
+      headers: bearer(ingestKey),
+      payload: { events },
+    });
+    expect(pushed.statusCode).toBe(200);
+    const committed = await tenantSeqs(tenant.id, from);
+    for (const follower of followers) {
+      await follower.waitFor((f) => f.changes().some((c) => c.data.content === 'together 39'));
+      await follower.waitFor((f) => (f.changes().at(-1)?.seq ?? 0) >= committed.at(-1)!);
+      expect(follower.changes().map((c) => c.seq)).toEqual(
+        await tenantSeqs(tenant.id, follower.frames[0]!.seq),
+      );
+      await follower.close();
+    }
+  });
+
   it('resumes with since: exactly the missed changes, in order, then live ones', async () => {
     const first = await follow(readKey);
     await message('before the drop');

@@ -3,8 +3,8 @@ import type { Queryable } from '../db/index.ts';
 
 export interface StoredFeedEvent extends FeedFrame {
   tenantId: string;
-  /** The frame as sent, serialised by the first client that sends it. */
-  frame?: string;
+  /** The WebSocket frame as sent, encoded by the first client that sends it (see frames.ts). */
+  frame?: Buffer;
 }
 
 const FEED_COLUMNS = 'seq, tenant_id AS "tenantId", type, payload AS data';

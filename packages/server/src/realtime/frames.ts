@@ -1,0 +1,57 @@
+import type { StoredFeedEvent } from './store.ts';
+
+/**
+ * A WebSocket text frame as a server sends it (RFC 6455 §5.2: final, unmasked), ready to be
+ * written to any number of sockets. Encoding it here rather than through `ws.send` lets one
+ * change be encoded once for all the clients of its tenant, and a run of changes go to each
+ * client in a single write.
+ */
+export function textFrame(payload: string): Buffer {
+  const length = Buffer.byteLength(payload);
+  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  frame[0] = 0x81; // FIN + opcode 1 (text)
+  if (length < 126) {
+    frame[1] = length;
+  } else if (length < 65_536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  frame.write(payload, headerLength, 'utf8');
+  return frame;
+}
+
+/** The change's frame, encoded the first time any client needs it. */
+export function frameOf(event: StoredFeedEvent): Buffer {
+  event.frame ??= textFrame(JSON.stringify({ seq: event.seq, type: event.type, data: event.data }));
+  return event.frame;
+}
+
+/**
+ * Consecutive changes of one tenant, in seq order: what one read of the feed brought, or one
+ * replay page. `wire` is all their frames back to back, built once however many clients it goes to.
+ */
+export class FrameRun {
+  private encoded: Buffer | null = null;
+
+  constructor(readonly events: readonly StoredFeedEvent[]) {}
+
+  get lastSeq(): number {
+    return this.events.at(-1)?.seq ?? 0;
+  }
+
+  get wire(): Buffer {
+    this.encoded ??= Buffer.concat(this.events.map(frameOf));
+    return this.encoded;
+  }
+
+  /** The changes after `seq`: this run itself when all are, null when none is. */
+  after(seq: number): FrameRun | null {
+    if (this.events.length === 0 || this.lastSeq <= seq) return null;
+    if (this.events[0]!.seq > seq) return this;
+    return new FrameRun(this.events.filter((event) => event.seq > seq));
+  }
+}
