@@ -37,7 +37,7 @@ const envSchema = z.object({
     .default('SA'),
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
-  INGEST_WRITER_LANES: z.coerce.number().int().min(1).max(64).default(4),
+  INGEST_CONCURRENT_TRANSACTIONS: z.coerce.number().int().min(1).max(64).default(4),
   ROWSYNC_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -99,8 +99,8 @@ export interface Config {
   retentionDays: number;
   /** Most events the group-commit writer puts in one transaction. */
   ingestMaxBatch: number;
-  /** Group-commit lanes; a tenant always writes through the same one. */
-  ingestWriterLanes: number;
+  /** Group-commit transactions that may run at once, each over tenants the others do not hold. */
+  ingestConcurrentTransactions: number;
   realtime: {
     /** How often sockets are pinged; one that missed the last ping is closed. */
     heartbeatMs: number;
@@ -149,7 +149,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
     ingestMaxBatch: e.INGEST_MAX_BATCH,
-    ingestWriterLanes: e.INGEST_WRITER_LANES,
+    ingestConcurrentTransactions: e.INGEST_CONCURRENT_TRANSACTIONS,
     retentionDays: e.RETENTION_DAYS,
     realtime: {
       heartbeatMs: e.REALTIME_HEARTBEAT_MS,

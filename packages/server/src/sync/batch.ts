@@ -17,6 +17,7 @@ import {
   CONVERSATION_COLUMNS,
   type FeedEntry,
   type OneByOneEvent,
+  PREPARED,
   pushConversation,
   recordChange,
 } from './store.ts';
@@ -163,6 +164,7 @@ async function recordIdsAndLookUp(
       identities.map((i) => i.identity.kind),
       identities.map((i) => i.identity.value),
     ],
+    PREPARED,
   );
   const found = result.rows[0]!;
   const isFresh = new Set(found.fresh.map((row) => key(row.tenant_id, row.a)));
@@ -436,6 +438,7 @@ async function resolveCustomers(
         claims.map(([id]) => id),
         claims.map(([, p]) => p.at),
       ],
+      PREPARED,
     );
     for (const row of claimed.rows) created.add(row.customer_id);
     const lost = claims.filter(([id]) => !created.has(id));
@@ -516,6 +519,7 @@ async function resolveCustomers(
       ...identityParams,
       list.map((i) => owner.get(identityKey(i.tenantId, i.identity))),
     ],
+    PREPARED,
   );
   for (const { changed, ...customer } of result.rows) {
     if (changed || created.has(customer.id)) {
@@ -568,6 +572,7 @@ async function insertMessages(
          RETURNING tenant_id, bot_id, customer_id, id)
        SELECT * FROM active UNION ALL SELECT * FROM opened`,
       [wanted.map((p) => p.tenantId), wanted.map((p) => p.botId), wanted.map((p) => p.customerId)],
+      PREPARED,
     );
     for (const row of found.rows) conversationOf.set(key(row.tenant_id, row.bot_id, row.customer_id), row.id);
   }
@@ -635,6 +640,7 @@ async function insertMessages(
       rows.map((r) => JSON.stringify(r.event.data.metadata ?? {})),
       rows.map((r) => r.event.occurredAt),
     ],
+    PREPARED,
   );
   const stored = new Map<string, MessageRow>();
   const conversations: ConversationRow[] = [];

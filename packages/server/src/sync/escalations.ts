@@ -2,7 +2,7 @@ import type { Queryable } from '../db/index.ts';
 import type { BatchOutcome } from './batch.ts';
 import type { PreparedEvent } from './prepare.ts';
 import { type ConversationRow, type EscalationRow, escalationObject } from './shapes.ts';
-import { CONVERSATION_COLUMNS, type FeedEntry, pushConversation, recordChange } from './store.ts';
+import { PREPARED, CONVERSATION_COLUMNS, type FeedEntry, pushConversation, recordChange } from './store.ts';
 
 type Opened = Extract<PreparedEvent, { name: 'escalation.created' }>;
 type Resolved = Extract<PreparedEvent, { name: 'escalation.resolved' }>;
@@ -154,6 +154,7 @@ async function switchBotAnd(tx: Queryable, ctes: string, params: unknown[]) {
      SELECT s.*, ${ESCALATION_FIELDS.map((f) => `e.${f} AS e_${f}`).join(', ')}
      FROM bot_switch s FULL JOIN escalation e ON false`,
     params,
+    PREPARED,
   );
   const conversations: ConversationRow[] = [];
   const escalations: EscalationRow[] = [];

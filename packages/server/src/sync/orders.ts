@@ -2,7 +2,7 @@ import type { Queryable } from '../db/index.ts';
 import type { BatchOutcome } from './batch.ts';
 import type { PreparedEvent } from './prepare.ts';
 import { type OrderRow, orderObject } from './shapes.ts';
-import { type FeedEntry, recordChange } from './store.ts';
+import { type FeedEntry, PREPARED, recordChange } from './store.ts';
 
 type OrderCreated = Extract<PreparedEvent, { name: 'order.created' }>;
 type OrderStatus = Extract<PreparedEvent, { name: 'order.status' }>;
@@ -77,6 +77,7 @@ export async function createOrders(
       list.map(({ event }) => event.data.channel ?? null),
       list.map(({ event }) => event.occurredAt),
     ],
+    PREPARED,
   );
   const created = new Map(result.rows.map((row) => [orderKey(row.tenant_id, row.syrve_order_id), row]));
   for (const [key, index] of firstOf) {
@@ -122,6 +123,7 @@ export async function applyOrderStatuses(
       list.map((event) => event.data.status),
       list.map((event) => event.occurredAt),
     ],
+    PREPARED,
   );
   for (const index of indexes) outcomes[index] = { status: 'accepted' };
   for (const order of result.rows) recordChange(feed, 'order.updated', orderObject(order));

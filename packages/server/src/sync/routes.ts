@@ -27,7 +27,12 @@ event is applied whole or not at all, and answered by index.`;
 
 export const syncRoutes: FastifyPluginAsyncZod = async (app) => {
   const { config, db } = app;
-  const writer = new GroupCommitWriter(db, app.log, config.ingestMaxBatch, config.ingestWriterLanes);
+  const writer = new GroupCommitWriter(
+    db,
+    app.log,
+    config.ingestMaxBatch,
+    config.ingestConcurrentTransactions,
+  );
   app.addHook('onClose', () => writer.flush());
 
   const ingest = async (request: FastifyRequest, body: Record<string, unknown>) => {

@@ -139,6 +139,12 @@ export async function applyEventBody(
   }
 }
 
+/**
+ * Options for the group-commit writer's statements: the same texts on every batch, so each
+ * connection parses and plans them once. Planning these CTEs cost more than running them.
+ */
+export const PREPARED = { prepared: true } as const;
+
 /** Told the new last seq at each COMMIT that appended to the feed, in every process (LISTEN). */
 export const FEED_CHANNEL = 'syncdeck_feed';
 
@@ -173,6 +179,7 @@ export async function appendFeed(tx: Queryable, entries: FeedEntry[]): Promise<n
       ),
       entries.length,
     ],
+    PREPARED,
   );
   return result.rows[0]!.seq;
 }

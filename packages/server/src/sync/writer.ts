@@ -20,89 +20,109 @@ const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
 /**
- * Group commit, in a few lanes that commit independently: one tenant's events always take the
- * same lane, so they are written in the order they arrived, while another tenant's transaction
- * overlaps its round trips. Tenants share no rows, so lanes never wait on each other's locks;
- * only the feed counter, taken last, orders their COMMITs.
+ * Group commit: events from concurrent requests queue here per tenant, and each transaction
+ * writes everything queued (up to `maxBatch`) for the tenants it takes. Each request's promise
+ * resolves only after the COMMIT that made its events durable. While transactions run, the
+ * next batches gather, so an idle server adds no delay and a busy one amortises each COMMIT
+ * over many events.
+ *
+ * Up to `maxTransactions` run at once, each over tenants no other running one holds: a tenant's
+ * events are written one transaction after another, in the order they arrived, while other
+ * tenants' transactions overlap their round trips. Tenants share no rows, so concurrent
+ * transactions never wait on each other's locks; only the feed counter, taken last, orders
+ * their COMMITs.
  */
 export class GroupCommitWriter {
-  private readonly lanes: Lane[];
-
-  constructor(db: Db, logger: FastifyBaseLogger, maxBatch: number, lanes: number) {
-    this.lanes = Array.from({ length: Math.max(1, lanes) }, () => new Lane(db, logger, maxBatch));
-  }
-
-  /** Writes one request's events, which all belong to one tenant. */
-  write(events: PreparedEvent[]): Promise<WriteOutcome[]> {
-    const tenantId = events[0]?.tenantId ?? '';
-    // FNV-1a: cheap, and spreads similar ids.
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < tenantId.length; i++) hash = Math.imul(hash ^ tenantId.charCodeAt(i), 0x01000193);
-    return this.lanes[(hash >>> 0) % this.lanes.length]!.write(events);
-  }
-
-  /** Resolves when everything queued so far is committed (or failed). */
-  async flush(): Promise<void> {
-    await Promise.all(this.lanes.map((lane) => lane.flush()));
-  }
-}
-
-/**
- * One lane: events from concurrent requests queue here, and one transaction at a time writes
- * everything queued (up to `maxBatch`). Each request's promise resolves only after the COMMIT
- * that made its events durable. While a transaction runs, the next batch gathers, so an idle
- * server adds no delay and a busy one amortises each COMMIT over many events.
- */
-class Lane {
-  private queue: Pending[] = [];
-  private draining: Promise<void> | null = null;
+  /** Queued events by tenant, tenants in the order they started waiting. */
+  private readonly waiting = new Map<string, Pending[]>();
+  /** Tenants a running transaction is writing. */
+  private readonly busy = new Set<string>();
+  private running = 0;
+  private pumpScheduled = false;
+  private drained: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
     private readonly logger: FastifyBaseLogger,
     private readonly maxBatch: number,
+    private readonly maxTransactions: number,
   ) {}
 
+  /** Writes one request's events, which all belong to one tenant. */
   write(events: PreparedEvent[]): Promise<WriteOutcome[]> {
     const outcomes = events.map(
-      (event) => new Promise<WriteOutcome>((resolve) => this.queue.push({ event, resolve })),
+      (event) =>
+        new Promise<WriteOutcome>((resolve) => {
+          const queue = this.waiting.get(event.tenantId);
+          if (queue) queue.push({ event, resolve });
+          else this.waiting.set(event.tenantId, [{ event, resolve }]);
+        }),
     );
-    // The first transaction starts on the next turn of the event loop, not at once: every
-    // request that became ready in this turn (e.g. all those one key lookup answered) joins it.
-    this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+    // Transactions start on the next turn of the event loop, not at once: every request that
+    // became ready in this turn (e.g. all those one key lookup answered) joins them.
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
+    }
     return Promise.all(outcomes);
   }
 
   /** Resolves when everything queued so far is committed (or failed). */
-  async flush(): Promise<void> {
-    while (this.draining) await this.draining;
+  flush(): Promise<void> {
+    if (this.running === 0 && this.waiting.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
   }
 
-  private async drain(): Promise<void> {
+  /** Starts transactions while there are free ones and tenants waiting that none holds. */
+  private pump(): void {
+    while (this.running < this.maxTransactions) {
+      const free = [...this.waiting.keys()].filter((tenant) => !this.busy.has(tenant));
+      if (free.length === 0) break;
+      // Spread the waiting tenants over the transactions that may start now.
+      const share = Math.ceil(free.length / (this.maxTransactions - this.running));
+      const tenants: string[] = [];
+      const batch: Pending[] = [];
+      for (const tenant of free.slice(0, share)) {
+        const queue = this.waiting.get(tenant)!;
+        batch.push(...queue.splice(0, this.maxBatch - batch.length));
+        if (queue.length === 0) this.waiting.delete(tenant);
+        tenants.push(tenant);
+        if (batch.length >= this.maxBatch) break;
+      }
+      for (const tenant of tenants) this.busy.add(tenant);
+      this.running += 1;
+      void this.writeBatch(batch).finally(() => {
+        this.running -= 1;
+        for (const tenant of tenants) this.busy.delete(tenant);
+        this.pump();
+        if (this.running === 0 && this.waiting.size === 0) {
+          for (const resolve of this.drained.splice(0)) resolve();
+        }
+      });
+    }
+  }
+
+  /** Commits one batch; a batch that fails is applied one event at a time, so only the culprit fails. */
+  private async writeBatch(batch: Pending[]): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
+      this.settle(batch, await this.commit(batch));
+    } catch (error) {
+      if (batch.length === 1) {
+        this.logger.error({ err: error }, 'sync event could not be stored');
+        batch[0]!.resolve({ status: 'failed', error });
+        return;
+      }
+      for (const item of batch) {
         try {
-          this.settle(batch, await this.commit(batch));
-        } catch (error) {
-          if (batch.length === 1) {
-            this.logger.error({ err: error }, 'sync event could not be stored');
-            batch[0]!.resolve({ status: 'failed', error });
-            continue;
-          }
-          // Something in the batch breaks it: apply each event alone so only the culprit fails.
-          for (const item of batch) {
-            try {
-              this.settle([item], await this.commit([item]));
-            } catch (itemError) {
-              this.logger.error({ err: itemError }, 'sync event could not be stored');
-              item.resolve({ status: 'failed', error: itemError });
-            }
-          }
+          this.settle([item], await this.commit([item]));
+        } catch (itemError) {
+          this.logger.error({ err: itemError }, 'sync event could not be stored');
+          item.resolve({ status: 'failed', error: itemError });
         }
       }
-    } finally {
-      this.draining = null;
     }
   }
 
