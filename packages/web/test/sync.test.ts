@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signSeed } from '../../server/src/rowsync/signature.ts';
 import { createTestDatabase, type TestDatabase } from '../../server/src/testing/harness.ts';
 import { type ServerProcess, startServerProcess } from '../../server/src/testing/process.ts';
+import { rowChange } from '../../server/src/testing/rowsync.ts';
 import { ensureBuilt } from '../scripts/ensure-built.ts';
 import {
   type Api,
@@ -50,13 +51,8 @@ async function push(payload: object): Promise<{ result: string; tenantId: string
   return answer;
 }
 
-const change = (tenant: string, table: string, record: Record<string, unknown>, type = 'INSERT') => ({
-  type,
-  table,
-  tenant_id: tenant,
-  record,
-  old_record: null,
-});
+const change = (tenant: string, table: string, record: Record<string, unknown>, type = 'INSERT') =>
+  rowChange(type, table, tenant, record);
 
 beforeAll(async () => {
   await ensureBuilt({ quiet: true });

@@ -1,7 +1,7 @@
 import type { Tenant } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
-import { ingest, message, newPhone } from '../testing/ingest.ts';
+import { ingest, message, newPhone, orderCreated, orderStatus } from '../testing/ingest.ts';
 import { todayIn } from './routes.ts';
 
 let t: TestApp;
@@ -9,18 +9,8 @@ let tenant: Tenant;
 let readKey: string;
 let ingestKey: string;
 
-function order(phone: string, id: string, at: string, total: number) {
-  return {
-    event: 'order.created',
-    occurred_at: at,
-    data: { customer_identifier: { whatsapp_phone: phone }, syrve_order_id: id, items: [], total },
-  };
-}
-const status = (id: string, value: string, at: string) => ({
-  event: 'order.status',
-  occurred_at: at,
-  data: { syrve_order_id: id, status: value },
-});
+const order = orderCreated;
+const status = orderStatus;
 
 function get(url: string, token = readKey) {
   return t.app.inject({ method: 'GET', url, headers: bearer(token) });

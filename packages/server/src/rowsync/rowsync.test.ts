@@ -2,6 +2,7 @@ import type { Source, WebhookResult } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneExpired } from '../sync/retention.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
+import { rowChange } from '../testing/rowsync.ts';
 import { signSeed, signStandard } from './signature.ts';
 import { applyChangeBatch, type PushTarget, type QueuedChange } from './store.ts';
 
@@ -67,13 +68,7 @@ const change = (
   record: Record<string, unknown>,
   tenant = 'acme',
   table = 'adhoc_work_orders',
-) => ({
-  type,
-  table,
-  tenant_id: tenant,
-  record,
-  old_record: null,
-});
+) => rowChange(type, table, tenant, record);
 
 beforeAll(async () => {
   t = await createTestApp();

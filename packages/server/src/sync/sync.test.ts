@@ -1,6 +1,7 @@
 import type { Tenant } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
+import { orderCreated, orderStatus } from '../testing/ingest.ts';
 import { pruneExpired } from './retention.ts';
 
 let t: TestApp;
@@ -419,16 +420,8 @@ describe('POST /functions/v1/sync', () => {
   it('resolves orders and their statuses by event time within one batch, as one by one', async () => {
     const phone = newPhone();
     const [first, second] = [`batch-a-${phone}`, `batch-b-${phone}`];
-    const order = (id: string, at: string, total: number) => ({
-      event: 'order.created',
-      occurred_at: at,
-      data: { customer_identifier: { whatsapp_phone: phone }, syrve_order_id: id, items: [], total },
-    });
-    const status = (id: string, value: string, at: string) => ({
-      event: 'order.status',
-      occurred_at: at,
-      data: { syrve_order_id: id, status: value },
-    });
+    const order = (id: string, at: string, total: number) => orderCreated(phone, id, at, total);
+    const status = orderStatus;
     const response = await post({
       events: [
         status(first, 'confirmed', '2026-03-02T10:01:00Z'), // before its order, in the same batch

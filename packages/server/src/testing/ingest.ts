@@ -48,3 +48,17 @@ export function message(
     },
   };
 }
+
+/** An `order.created` event for the customer with this phone, with no items. */
+export function orderCreated(phone: string, id: string, at: string, total: number): object {
+  return {
+    event: 'order.created',
+    occurred_at: at,
+    data: { customer_identifier: { whatsapp_phone: phone }, syrve_order_id: id, items: [], total },
+  };
+}
+
+/** An `order.status` event. */
+export function orderStatus(id: string, status: string, at: string): object {
+  return { event: 'order.status', occurred_at: at, data: { syrve_order_id: id, status } };
+}
