@@ -1,5 +1,5 @@
 import type { Role, Scope } from '@syncdeck/core';
-import type { Queryable } from '../db/index.ts';
+import { PREPARED, type Queryable } from '../db/index.ts';
 import type { TenantRow } from '../tenants/store.ts';
 
 export interface KeyCredential {
@@ -30,6 +30,8 @@ export async function findActiveKeysByHash(
      FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
      WHERE k.token_hash = ANY($1::text[]) AND k.revoked_at IS NULL`,
     [tokenHashes],
+    // Every request with an API key runs it.
+    PREPARED,
   );
   const keys = new Map<string, KeyCredential>();
   for (const row of result.rows) {

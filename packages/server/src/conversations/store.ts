@@ -1,5 +1,5 @@
 import type { Conversation, ConversationStats, Message } from '@syncdeck/core';
-import type { Queryable } from '../db/index.ts';
+import { PREPARED, type Queryable } from '../db/index.ts';
 import { sqlParams } from '../db/params.ts';
 import { decodeCursor, encodeCursor, sqlFromMicros, sqlMicros, timeKeySchema } from '../http/pagination.ts';
 import { customerSearchText, type SearchPatterns } from '../customers/search.ts';
@@ -56,6 +56,8 @@ export async function listConversations(
      ORDER BY ${SORT_AT} DESC, c.id DESC
      LIMIT ${param(filter.limit + 1)} OFFSET ${param(filter.offset ?? 0)}`,
     params,
+    // A search's plan depends on its pattern: planned each time.
+    filter.search ? undefined : PREPARED,
   );
   return toArrayPage(result.rows, filter.limit, conversationObject, (row) => [row.sort_us, row.id]);
 }
@@ -137,6 +139,7 @@ export async function listMessages(
      ORDER BY created_at ${direction}, id ${direction}
      LIMIT ${param(page.limit + 1)} OFFSET ${param(page.offset ?? 0)}`,
     params,
+    PREPARED,
   );
   const pageOf = toArrayPage(
     result.rows,
@@ -156,6 +159,7 @@ export async function conversationStats(q: Queryable, tenantId: string): Promise
             COALESCE(sum(total_unread), 0)::bigint AS unread
      FROM conversation_stats WHERE tenant_id = $1`,
     [tenantId],
+    PREPARED,
   );
   const row = result.rows[0]!;
   return { totalConversations: row.total, activeConversations: row.active, totalUnread: row.unread };

@@ -41,3 +41,9 @@ export const advisoryLocks = {
   migrate: 7_301_001,
   initialise: 7_301_002,
 } as const;
+
+/**
+ * Query options for a hot path's statement: the same text on every call, so each connection
+ * parses and plans it once. Planning a CTE or a join often costs more than running it.
+ */
+export const PREPARED = { prepared: true } as const;

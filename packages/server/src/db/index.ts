@@ -5,7 +5,7 @@ import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
 
 export type { Db, Queryable, QueryResult } from './db.ts';
-export { advisoryLocks } from './db.ts';
+export { advisoryLocks, PREPARED } from './db.ts';
 export { MigrationError, migrate } from './migrate.ts';
 
 /** Opens the database the configuration names: a PostgreSQL server, or PGlite in `dataDir`. */

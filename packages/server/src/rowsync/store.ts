@@ -1,6 +1,6 @@
 import type { Source, SyncedColumn, SyncedTable, TableMapping, WebhookLog } from '@syncdeck/core';
 import { z } from 'zod';
-import type { Db, Queryable } from '../db/index.ts';
+import { type Db, PREPARED, type Queryable } from '../db/index.ts';
 import { AppError } from '../http/errors.ts';
 import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
 import { iso } from '../http/time.ts';
@@ -375,7 +375,7 @@ export async function applyChangeBatch(db: Db, changes: QueuedChange[]): Promise
     for (const round of rounds) {
       const [sql, params] = roundStatement(changes, round, knownDuplicates);
       // Its text depends only on which tables and kinds the round holds: planned once per connection.
-      const result = await q.query<{ k: number; result: ChangeOutcome }>(sql, params, { prepared: true });
+      const result = await q.query<{ k: number; result: ChangeOutcome }>(sql, params, PREPARED);
       for (const row of result.rows) outcomes[row.k] = row.result;
     }
   };
@@ -623,7 +623,7 @@ export async function stageBatch(
       started_at: Date | null;
       already_complete: boolean;
       complete: boolean;
-    }>(sql, params, { prepared: true })
+    }>(sql, params, PREPARED)
   ).rows[0]!;
   return {
     claimed: row.claimed,

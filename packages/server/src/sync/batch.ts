@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorDetail } from '@syncdeck/core';
-import type { Queryable } from '../db/index.ts';
+import { PREPARED, type Queryable } from '../db/index.ts';
 import { applyEscalations } from './escalations.ts';
 import { applyOrderStatuses, createOrders } from './orders.ts';
 import { type CustomerRef, EventRejected, type Identity, type PreparedEvent } from './prepare.ts';
@@ -17,7 +17,6 @@ import {
   CONVERSATION_COLUMNS,
   type FeedEntry,
   type OneByOneEvent,
-  PREPARED,
   pushConversation,
   recordChange,
 } from './store.ts';

@@ -1,8 +1,8 @@
-import type { Queryable } from '../db/index.ts';
+import { PREPARED, type Queryable } from '../db/index.ts';
 import type { BatchOutcome } from './batch.ts';
 import type { PreparedEvent } from './prepare.ts';
 import { type ConversationRow, type EscalationRow, escalationObject } from './shapes.ts';
-import { PREPARED, CONVERSATION_COLUMNS, type FeedEntry, pushConversation, recordChange } from './store.ts';
+import { CONVERSATION_COLUMNS, type FeedEntry, pushConversation, recordChange } from './store.ts';
 
 type Opened = Extract<PreparedEvent, { name: 'escalation.created' }>;
 type Resolved = Extract<PreparedEvent, { name: 'escalation.resolved' }>;

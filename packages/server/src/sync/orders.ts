@@ -1,8 +1,8 @@
-import type { Queryable } from '../db/index.ts';
+import { PREPARED, type Queryable } from '../db/index.ts';
 import type { BatchOutcome } from './batch.ts';
 import type { PreparedEvent } from './prepare.ts';
 import { type OrderRow, orderObject } from './shapes.ts';
-import { type FeedEntry, PREPARED, recordChange } from './store.ts';
+import { type FeedEntry, recordChange } from './store.ts';
 
 type OrderCreated = Extract<PreparedEvent, { name: 'order.created' }>;
 type OrderStatus = Extract<PreparedEvent, { name: 'order.status' }>;

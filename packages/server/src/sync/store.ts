@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/index.ts';
+import { PREPARED, type Queryable } from '../db/index.ts';
 import { type BotRef, EventRejected, type PreparedEvent } from './prepare.ts';
 import { type ConversationRow, conversationObject } from './shapes.ts';
 
@@ -138,12 +138,6 @@ export async function applyEventBody(
     throw error;
   }
 }
-
-/**
- * Options for the group-commit writer's statements: the same texts on every batch, so each
- * connection parses and plans them once. Planning these CTEs cost more than running them.
- */
-export const PREPARED = { prepared: true } as const;
 
 /** Told the new last seq at each COMMIT that appended to the feed, in every process (LISTEN). */
 export const FEED_CHANNEL = 'syncdeck_feed';
