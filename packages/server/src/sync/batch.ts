@@ -3,7 +3,13 @@ import type { ErrorDetail } from '@syncdeck/core';
 import { PREPARED, type Queryable } from '../db/index.ts';
 import { applyEscalations } from './escalations.ts';
 import { applyOrderStatuses, createOrders } from './orders.ts';
-import { type CustomerRef, EventRejected, type Identity, type PreparedEvent } from './prepare.ts';
+import {
+  type BotRef,
+  type CustomerRef,
+  EventRejected,
+  type Identity,
+  type PreparedEvent,
+} from './prepare.ts';
 import {
   type ConversationRow,
   type CustomerRow,
@@ -24,6 +30,8 @@ import {
 export type BatchOutcome = { status: ApplyOutcome } | { status: 'rejected'; details: ErrorDetail[] };
 
 type MessageEvent = Extract<PreparedEvent, { name: 'message.created' }>;
+/** Events that name a bot: messages, and a conversation.closed that names its conversation by bot. */
+type WithBot = { tenantId: string; eventId: string | null; bot: BotRef };
 /** The events whose customer is resolved set-based (a conversation.closed only when it names one). */
 type WithCustomer = Extract<PreparedEvent, { customer: CustomerRef }>;
 /** The customer columns events fill; the set-based merge updates them all in one statement. */
@@ -71,7 +79,12 @@ export async function applyBatch(
       const customerOf = event.customer
         ? await resolveCustomers(tx, events, [index], feed, lookup.take())
         : new Map<number, string>();
-      outcomes[index] = await applyOne(tx, event, feed, customerOf.get(index));
+      let botId: string | undefined;
+      if (!event.data.conversation_id && event.bot) {
+        botId = (await resolveBots(tx, events, [index], outcomes, null)).get(index);
+        if (outcomes[index]) continue; // an unknown bot id: rejected, its event id freed
+      }
+      outcomes[index] = await applyOne(tx, event, feed, customerOf.get(index), botId);
     } else {
       segment.push(index);
     }
@@ -183,9 +196,10 @@ async function applyOne(
   event: OneByOneEvent,
   feed: FeedEntry[],
   customerId: string | undefined,
+  botId: string | undefined,
 ): Promise<BatchOutcome> {
   try {
-    return { status: await applyEventBody(tx, event, feed, customerId) };
+    return { status: await applyEventBody(tx, event, feed, customerId, botId) };
   } catch (error) {
     if (error instanceof EventRejected) return { status: 'rejected', details: error.details };
     throw error;
@@ -222,16 +236,19 @@ async function applySegment(
   await applyEscalations(tx, events, escalations, customerOf, outcomes, feed);
 }
 
-/** Bots by id must exist; bots by address are registered on first sight, all in three statements. */
+/**
+ * The bots events name: by id they must exist (else the event is rejected and its id freed);
+ * by address they are registered on first sight. At most three statements for all of them.
+ */
 async function resolveBots(
   tx: Queryable,
   events: PreparedEvent[],
-  messages: number[],
+  withBot: number[],
   outcomes: (BatchOutcome | undefined)[],
   found: Found | null,
 ): Promise<Map<number, string>> {
   const botOf = new Map<number, string>();
-  const byId = messages.filter((i) => (events[i] as MessageEvent).bot.id);
+  const byId = withBot.filter((i) => (events[i] as WithBot).bot.id);
   if (byId.length > 0) {
     const known =
       found?.botIds ??
@@ -240,13 +257,13 @@ async function resolveBots(
           await tx.query<{ tenant_id: string; id: string }>(
             `SELECT b.tenant_id, b.id FROM bots b JOIN unnest($1::uuid[], $2::uuid[]) AS w(tenant_id, id)
              ON b.tenant_id = w.tenant_id AND b.id = w.id`,
-            [byId.map((i) => events[i]!.tenantId), byId.map((i) => (events[i] as MessageEvent).bot.id)],
+            [byId.map((i) => events[i]!.tenantId), byId.map((i) => (events[i] as WithBot).bot.id)],
           )
         ).rows.map((row) => key(row.tenant_id, row.id)),
       );
     const refused: number[] = [];
     for (const index of byId) {
-      const event = events[index] as MessageEvent;
+      const event = events[index] as WithBot;
       if (known.has(key(event.tenantId, event.bot.id!))) botOf.set(index, event.bot.id!);
       else {
         outcomes[index] = {
@@ -261,11 +278,11 @@ async function resolveBots(
       refused.map((i) => events[i]!),
     );
   }
-  const byAddress = messages.filter((i) => !(events[i] as MessageEvent).bot.id);
+  const byAddress = withBot.filter((i) => !(events[i] as WithBot).bot.id);
   if (byAddress.length === 0) return botOf;
   const wanted = new Map<string, { tenantId: string; channel: string; address: string }>();
   for (const index of byAddress) {
-    const { tenantId, bot } = events[index] as MessageEvent;
+    const { tenantId, bot } = events[index] as WithBot;
     wanted.set(key(tenantId, bot.channel!, bot.address!), {
       tenantId,
       channel: bot.channel!,
@@ -309,7 +326,7 @@ async function resolveBots(
     if (missing().length > 0) await find(missing());
   }
   for (const index of byAddress) {
-    const { tenantId, bot } = events[index] as MessageEvent;
+    const { tenantId, bot } = events[index] as WithBot;
     botOf.set(index, idOf.get(key(tenantId, bot.channel!, bot.address!))!);
   }
   return botOf;

@@ -1,5 +1,5 @@
 import { PREPARED, type Queryable } from '../db/index.ts';
-import { type BotRef, EventRejected, type PreparedEvent } from './prepare.ts';
+import { EventRejected, type PreparedEvent } from './prepare.ts';
 import { type ConversationRow, conversationObject } from './shapes.ts';
 
 /** One change to append to the feed when the transaction commits. */
@@ -32,30 +32,6 @@ export const CONVERSATION_COLUMNS = `c.tenant_id, c.id, c.bot_id, c.customer_id,
   c.message_count, c.last_message_at, c.last_message_preview, c.created_at, c.updated_at, c.closed_at,
   cu.whatsapp_phone AS customer_phone, cu.display_name AS customer_name`;
 
-async function resolveBot(tx: Queryable, tenantId: string, ref: BotRef, path: string): Promise<string> {
-  if (ref.id) {
-    const bot = await tx.query<{ id: string }>('SELECT id FROM bots WHERE tenant_id = $1 AND id = $2', [
-      tenantId,
-      ref.id,
-    ]);
-    if (!bot.rows[0])
-      throw new EventRejected([{ path: `${path}.id`, message: 'no such bot in this tenant' }]);
-    return bot.rows[0].id;
-  }
-  // A sender that pushes before an admin registered it is registered on the spot.
-  const inserted = await tx.query<{ id: string }>(
-    `INSERT INTO bots (tenant_id, channel, address, name) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (tenant_id, channel, address) DO NOTHING RETURNING id`,
-    [tenantId, ref.channel, ref.address, `${ref.channel} ${ref.address}`],
-  );
-  if (inserted.rows[0]) return inserted.rows[0].id;
-  const existing = await tx.query<{ id: string }>(
-    'SELECT id FROM bots WHERE tenant_id = $1 AND channel = $2 AND address = $3',
-    [tenantId, ref.channel, ref.address],
-  );
-  return existing.rows[0]!.id;
-}
-
 async function conversationById(
   tx: Queryable,
   tenantId: string,
@@ -79,6 +55,7 @@ async function applyConversationClosed(
   event: Extract<PreparedEvent, { name: 'conversation.closed' }>,
   feed: FeedEntry[],
   customerId: string | undefined,
+  botId: string | undefined,
 ) {
   const { tenantId, data } = event;
   let conversationId = data.conversation_id ?? null;
@@ -89,10 +66,9 @@ async function applyConversationClosed(
       ]);
     }
   } else {
-    const botId = await resolveBot(tx, tenantId, event.bot!, 'data.bot');
     const active = await tx.query<{ id: string }>(
       `SELECT id FROM conversations WHERE tenant_id = $1 AND bot_id = $2 AND customer_id = $3 AND status = 'active'`,
-      [tenantId, botId, requireCustomer(customerId)],
+      [tenantId, requireBot(botId), requireCustomer(customerId)],
     );
     conversationId = active.rows[0]?.id ?? null;
   }
@@ -113,6 +89,11 @@ function requireCustomer(customerId: string | undefined): string {
   return customerId;
 }
 
+function requireBot(botId: string | undefined): string {
+  if (!botId) throw new Error('the event names a bot the batch did not resolve');
+  return botId;
+}
+
 /**
  * Applies one event, whose id the caller has already recorded, inside the caller's transaction.
  * Validation against the database (an unknown bot or conversation) throws EventRejected before
@@ -122,11 +103,12 @@ export async function applyEventBody(
   tx: Queryable,
   event: OneByOneEvent,
   feed: FeedEntry[],
-  /** The event's customer, which the caller resolves set-based (batch.ts) for every event naming one. */
+  /** The event's customer and bot, which the caller resolves set-based (batch.ts). */
   customerId: string | undefined,
+  botId: string | undefined,
 ): Promise<ApplyOutcome> {
   try {
-    return await applyConversationClosed(tx, event, feed, customerId);
+    return await applyConversationClosed(tx, event, feed, customerId, botId);
   } catch (error) {
     // The event is refused whole: its id stays free for a corrected retry.
     if (error instanceof EventRejected && event.eventId) {

@@ -375,6 +375,33 @@ describe('POST /functions/v1/sync', () => {
     });
     expect(missing.statusCode).toBe(400);
     expect(missing.json().error.details[0].path).toBe('data.conversation_id');
+
+    // A bot named by an id this tenant does not have: refused, and the event id stays free.
+    const eventId = `close-${phone}`;
+    const unknownBot = await post({
+      event: 'conversation.closed',
+      event_id: eventId,
+      data: {
+        customer_identifier: { whatsapp_phone: phone },
+        bot: { id: '00000000-0000-4000-8000-000000000001' },
+      },
+    });
+    expect(unknownBot.statusCode).toBe(400);
+    expect(unknownBot.json().error.details).toEqual([
+      { path: 'data.bot.id', message: 'no such bot in this tenant' },
+    ]);
+    const retried = await post({
+      event: 'conversation.closed',
+      event_id: eventId,
+      data: { customer_identifier: { whatsapp_phone: phone }, bot: BOT },
+    });
+    expect(retried.json().status).toBe('accepted');
+    const after = await t.db.query<{ status: string }>(
+      `SELECT c.status FROM conversations c JOIN customers cu ON cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
+       WHERE cu.whatsapp_phone = $1 ORDER BY c.created_at`,
+      [phone],
+    );
+    expect(after.rows.map((r) => r.status)).toEqual(['closed', 'closed']);
   });
 
   it('keeps one order per syrve_order_id and resolves statuses by event time', async () => {
