@@ -137,7 +137,6 @@ export const rowSyncRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       await requirePlatformAdmin(request);
       const source = await createSource(db, box, request.body);
-      service.forget(source.name);
       return reply.code(201).send(source);
     },
   );
@@ -172,7 +171,6 @@ export const rowSyncRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       await requirePlatformAdmin(request);
       const source = await addSecret(db, box, request.params.name, request.body.secret);
-      service.forget(source.name);
       return source;
     },
   );
@@ -190,7 +188,6 @@ export const rowSyncRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       await requirePlatformAdmin(request);
       const source = await removeSecret(db, request.params.name, request.params.fingerprint);
-      service.forget(source.name);
       return source;
     },
   );
@@ -213,7 +210,6 @@ export const rowSyncRoutes: FastifyPluginAsyncZod = async (app) => {
         sourceTable: request.params.sourceTable,
         targetTable: request.body.targetTable,
       });
-      service.forget(source.name);
       return source;
     },
   );

@@ -1,8 +1,10 @@
 import type { Source, WebhookResult } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneExpired } from '../sync/retention.ts';
-import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
+import { bearer, createTestApp, type TestApp, testSettings } from '../testing/harness.ts';
 import { rowChange } from '../testing/rowsync.ts';
+import { buildApp } from '../app.ts';
+import { secretFingerprint } from './service.ts';
 import { signSeed, signStandard } from './signature.ts';
 import { applyChangeBatch, type PushTarget, type QueuedChange } from './store.ts';
 
@@ -234,6 +236,34 @@ describe('signatures', () => {
     const otherId = { ...headers, 'webhook-id': 'msg_std_4' };
     expect((await send(null, { raw: body, headers: otherId })).statusCode).toBe(401);
   });
+
+  // PGlite is one process's database: a second server cannot share it.
+  it.runIf(testSettings.db === 'postgres')(
+    'refuses a secret removed through another server on the very next request',
+    async () => {
+      // Another server process on the same database, with its own loaded sources.
+      const otherDb = await t.openDb();
+      const other = await buildApp({ config: t.config, db: otherDb });
+      await other.ready();
+      try {
+        const added = await admin('POST', '/api/admin/sources/optiqo/secrets', { secret: NEXT_SECRET });
+        expect(added.statusCode, added.body).toBe(200);
+        // Both servers have the source loaded with both secrets.
+        expect((await send(change('INSERT', { id: 'xp-1' }), { secret: NEXT_SECRET })).statusCode).toBe(200);
+        const removed = await other.inject({
+          method: 'DELETE',
+          url: `/api/admin/sources/optiqo/secrets/${secretFingerprint(NEXT_SECRET)}`,
+          headers: bearer(t.adminToken),
+        });
+        expect(removed.statusCode, removed.body).toBe(200);
+        expect((await send(change('INSERT', { id: 'xp-2' }), { secret: NEXT_SECRET })).statusCode).toBe(401);
+        expect((await send(change('INSERT', { id: 'xp-3' }))).statusCode).toBe(200);
+      } finally {
+        await other.close();
+        await otherDb.close();
+      }
+    },
+  );
 
   it('rotates: both secrets work while two are active, the removed one stops', async () => {
     const added = await admin('POST', '/api/admin/sources/optiqo/secrets', { secret: NEXT_SECRET });

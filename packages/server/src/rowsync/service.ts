@@ -11,6 +11,7 @@ import {
 } from '@syncdeck/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from '../bots/secret-box.ts';
+import { BatchedLookup } from '../db/batched-lookup.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { AppError, detailsFromZod } from '../http/errors.ts';
 import { insertTenant } from '../tenants/store.ts';
@@ -24,6 +25,7 @@ import {
   completeRun,
   findSourceByName,
   findSourceTenant,
+  findSourceVersions,
   insertSource,
   insertSourceTenant,
   insertWebhookLog,
@@ -120,12 +122,6 @@ interface LoadedSource {
   tables: Map<string, string>;
 }
 
-/**
- * How long this process trusts what it loaded of a source. Changes made here take effect at
- * once; a secret removed through another process is refused here within this long.
- */
-const SOURCE_CACHE_MS = 1_000;
-
 interface PreparedRow {
   id: string;
   updatedAt: string | null;
@@ -171,7 +167,9 @@ function isDataException(error: unknown): boolean {
 }
 
 export class RowSyncService {
-  private readonly sources = new Map<string, { source: LoadedSource; expires: number }>();
+  /** Sources as loaded (secrets opened), with the version they were loaded at. */
+  private readonly sources = new Map<string, { source: LoadedSource; version: string }>();
+  private readonly versions: BatchedLookup<string>;
   private readonly tenants = new Map<string, string>();
   /** Columns known to be tracked, per tenant and table: only ever a subset of the database's. */
   private readonly columns = new Map<string, Map<string, ColumnType>>();
@@ -186,15 +184,22 @@ export class RowSyncService {
     lanes: number,
   ) {
     this.writer = new RowChangeWriter(db, logger, maxBatch, lanes);
+    this.versions = new BatchedLookup((names) => findSourceVersions(db, names));
   }
 
-  forget(name: string): void {
-    this.sources.delete(name);
-  }
-
+  /**
+   * The source as it is now. Its version is read for every webhook (one query for all those
+   * arriving together), so a secret removed or a table remapped through any process applies
+   * to the very next request; the secrets are opened again only when the version moved.
+   */
   private async source(name: string): Promise<LoadedSource | null> {
+    const version = await this.versions.find(name);
+    if (!version) {
+      this.sources.delete(name);
+      return null;
+    }
     const cached = this.sources.get(name);
-    if (cached && cached.expires > Date.now()) return cached.source;
+    if (cached?.version === version) return cached.source;
     const record = await findSourceByName(this.db, name);
     if (!record) {
       this.sources.delete(name);
@@ -207,7 +212,8 @@ export class RowSyncService {
       secrets: record.secrets.map((s) => this.box.open(s.sealed, secretContext(record.name))),
       tables: new Map(record.tables.map((t) => [t.sourceTable, t.targetTable])),
     };
-    this.sources.set(name, { source, expires: Date.now() + SOURCE_CACHE_MS });
+    // Loaded at this version or a later one: a later one only means one more load next time.
+    this.sources.set(name, { source, version });
     return source;
   }
 

@@ -84,6 +84,20 @@ export async function findSourceByName(q: Queryable, name: string): Promise<Sour
   return result.rows[0] ? toSourceRecord(result.rows[0]) : null;
 }
 
+/**
+ * Each named source's version: its `updated_at` in microseconds, which every change to its
+ * secrets or mapping moves (touchSource). Sources that do not exist are left out.
+ */
+export async function findSourceVersions(q: Queryable, names: string[]): Promise<Map<string, string>> {
+  const result = await q.query<{ name: string; version: string }>(
+    `SELECT name, (extract(epoch FROM updated_at) * 1000000)::bigint::text AS version
+     FROM sync_sources WHERE name = ANY($1::text[])`,
+    [names],
+    PREPARED,
+  );
+  return new Map(result.rows.map((row) => [row.name, row.version]));
+}
+
 export async function listSources(q: Queryable): Promise<SourceRecord[]> {
   const result = await q.query<SourceRow>(`${SOURCE_SELECT} ORDER BY s.name`);
   return result.rows.map(toSourceRecord);
