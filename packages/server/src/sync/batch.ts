@@ -25,6 +25,7 @@ import {
   type OneByOneEvent,
   pushConversation,
   recordChange,
+  selectBoth,
 } from './store.ts';
 
 export type BatchOutcome = { status: ApplyOutcome } | { status: 'rejected'; details: ErrorDetail[] };
@@ -51,6 +52,20 @@ const CUSTOMER_FIELDS = [
 type CustomerField = (typeof CUSTOMER_FIELDS)[number];
 
 const key = (...parts: string[]) => parts.join('\u0000');
+
+/** A message row's columns, as MessageRow has them. */
+const MESSAGE_FIELDS = [
+  'tenant_id',
+  'id',
+  'conversation_id',
+  'direction',
+  'message_type',
+  'content',
+  'media_url',
+  'wa_sid',
+  'metadata',
+  'created_at',
+] as const;
 
 /**
  * Applies a batch in one transaction with set-based SQL: the event ids, bots, customers,
@@ -612,10 +627,11 @@ async function insertMessages(
     rows.push({ index, id: randomUUID(), conversationId, event });
   }
   // The messages and their conversations' counters and previews in one statement. The
-  // conversations come back as the feed shows them (with the customer's name and phone), as
-  // JSON rows after the message rows; a message already stored (same wa_sid) counts nothing.
-  const result = await tx.query<MessageRow & { conversation: Record<string, unknown> | null }>(
-    `WITH batch AS (
+  // conversations come back as the feed shows them (with the customer's name and phone); a
+  // message already stored (same wa_sid) counts nothing.
+  const { first: conversations, second: inserted } = await selectBoth<ConversationRow, MessageRow>(
+    tx,
+    `batch AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                             $9::jsonb[], $10::timestamptz[]) WITH ORDINALITY
          AS b(tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at, n)),
@@ -623,7 +639,7 @@ async function insertMessages(
        INSERT INTO messages (tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at)
        SELECT tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at FROM batch
        ON CONFLICT (tenant_id, wa_sid) WHERE wa_sid IS NOT NULL DO NOTHING
-       RETURNING tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at),
+       RETURNING ${MESSAGE_FIELDS.join(', ')}),
      touched AS (
        SELECT i.tenant_id, i.conversation_id AS id, max(i.created_at) AS last_at,
          (array_agg(i.content ORDER BY i.created_at DESC, b.n DESC))[1] AS preview,
@@ -640,10 +656,10 @@ async function insertMessages(
          updated_at = now()
        FROM touched u, customers cu
        WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
-       RETURNING ${CONVERSATION_COLUMNS})
-     SELECT *, NULL::json AS conversation FROM inserted
-     UNION ALL
-     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, row_to_json(updated) FROM updated`,
+       RETURNING ${CONVERSATION_COLUMNS})`,
+    'updated',
+    'inserted',
+    MESSAGE_FIELDS,
     [
       rows.map((r) => r.event.tenantId),
       rows.map((r) => r.id),
@@ -656,14 +672,8 @@ async function insertMessages(
       rows.map((r) => JSON.stringify(r.event.data.metadata ?? {})),
       rows.map((r) => r.event.occurredAt),
     ],
-    PREPARED,
   );
-  const stored = new Map<string, MessageRow>();
-  const conversations: ConversationRow[] = [];
-  for (const { conversation, ...message } of result.rows) {
-    if (conversation) conversations.push(conversationFromJson(conversation));
-    else stored.set(message.id, message);
-  }
+  const stored = new Map(inserted.map((message) => [message.id, message]));
   for (const row of rows) {
     const message = stored.get(row.id);
     if (!message) {
@@ -674,17 +684,4 @@ async function insertMessages(
     recordChange(feed, 'message.created', messageObject(message));
   }
   for (const row of conversations) pushConversation(feed, row);
-}
-
-/** A conversation row that came back as JSON: its times are strings there. */
-function conversationFromJson(json: Record<string, unknown>): ConversationRow {
-  const time = (value: unknown) => (typeof value === 'string' ? new Date(value) : null);
-  const row = json as unknown as ConversationRow;
-  return {
-    ...row,
-    last_message_at: time(json.last_message_at),
-    created_at: time(json.created_at)!,
-    updated_at: time(json.updated_at)!,
-    closed_at: time(json.closed_at),
-  };
 }

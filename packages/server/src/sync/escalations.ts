@@ -1,8 +1,8 @@
-import { PREPARED, type Queryable } from '../db/index.ts';
+import type { Queryable } from '../db/index.ts';
 import type { BatchOutcome } from './batch.ts';
 import type { PreparedEvent } from './prepare.ts';
 import { type ConversationRow, type EscalationRow, escalationObject } from './shapes.ts';
-import { CONVERSATION_COLUMNS, type FeedEntry, pushConversation, recordChange } from './store.ts';
+import { CONVERSATION_COLUMNS, type FeedEntry, pushConversation, recordChange, selectBoth } from './store.ts';
 
 type Opened = Extract<PreparedEvent, { name: 'escalation.created' }>;
 type Resolved = Extract<PreparedEvent, { name: 'escalation.resolved' }>;
@@ -144,28 +144,15 @@ async function resolveEscalations(
   for (const conversation of rows.conversations) pushConversation(feed, conversation);
 }
 
-/**
- * Runs CTEs ending in `bot_switch` and `escalation` as one statement and returns both:
- * FULL JOIN ON false gives each of their rows a row of its own, with the database's types.
- */
+/** Runs CTEs ending in `bot_switch` and `escalation` as one statement and returns both. */
 async function switchBotAnd(tx: Queryable, ctes: string, params: unknown[]) {
-  const result = await tx.query<Record<string, unknown>>(
-    `WITH ${ctes}
-     SELECT s.*, ${ESCALATION_FIELDS.map((f) => `e.${f} AS e_${f}`).join(', ')}
-     FROM bot_switch s FULL JOIN escalation e ON false`,
+  const { first, second } = await selectBoth<ConversationRow, EscalationRow>(
+    tx,
+    ctes,
+    'bot_switch',
+    'escalation',
+    ESCALATION_FIELDS,
     params,
-    PREPARED,
   );
-  const conversations: ConversationRow[] = [];
-  const escalations: EscalationRow[] = [];
-  for (const row of result.rows) {
-    if (row.e_id) {
-      escalations.push(
-        Object.fromEntries(ESCALATION_FIELDS.map((f) => [f, row[`e_${f}`]])) as unknown as EscalationRow,
-      );
-    } else {
-      conversations.push(row as unknown as ConversationRow);
-    }
-  }
-  return { conversations, escalations };
+  return { conversations: first, escalations: second };
 }

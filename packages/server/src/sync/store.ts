@@ -46,6 +46,35 @@ async function conversationById(
   return result.rows[0] ?? null;
 }
 
+/**
+ * Runs `WITH ${ctes}` as one statement and returns the rows of two of its CTEs, `first` and
+ * `second`, with the database's types: FULL JOIN ON false gives each row of either a row of its
+ * own, the second's columns (`secondFields`, which must include `id`) renamed apart. Two result
+ * sets for one round trip.
+ */
+export async function selectBoth<First, Second>(
+  tx: Queryable,
+  ctes: string,
+  first: string,
+  second: string,
+  secondFields: readonly string[],
+  params: unknown[],
+): Promise<{ first: First[]; second: Second[] }> {
+  const result = await tx.query<Record<string, unknown>>(
+    `WITH ${ctes}
+     SELECT a.*, ${secondFields.map((f) => `b.${f} AS b_${f}`).join(', ')}
+     FROM ${first} a FULL JOIN ${second} b ON false`,
+    params,
+    PREPARED,
+  );
+  const rows = { first: [] as First[], second: [] as Second[] };
+  for (const row of result.rows) {
+    if (row.b_id === null) rows.first.push(row as First);
+    else rows.second.push(Object.fromEntries(secondFields.map((f) => [f, row[`b_${f}`]])) as Second);
+  }
+  return rows;
+}
+
 export function pushConversation(feed: FeedEntry[], row: ConversationRow) {
   recordChange(feed, 'conversation.updated', conversationObject(row));
 }
