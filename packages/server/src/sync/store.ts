@@ -154,23 +154,16 @@ export async function applyEventBody(
 export const FEED_CHANNEL = 'syncdeck_feed';
 
 /**
- * Appends the transaction's changes to the feed, notifies FEED_CHANNEL (delivered at COMMIT),
- * and returns the last seq. Taking the numbers
- * locks the counter row until COMMIT, so sequence numbers become visible in order, across
- * processes. One statement: every round trip inside the writer's transaction costs latency.
+ * Appends the transaction's changes to the feed and returns the last seq, in one statement:
+ * the database's feed_append (migration 0008), which the row-sync push trigger uses too. It
+ * locks the counter row until COMMIT, so sequence numbers become visible in order across
+ * processes, and notifies FEED_CHANNEL at COMMIT.
  */
 export async function appendFeed(tx: Queryable, entries: FeedEntry[]): Promise<number | null> {
   if (entries.length === 0) return null;
   // One JSON document rather than six arrays: serialising it is far cheaper than escaping array literals.
   const result = await tx.query<{ seq: number }>(
-    `WITH counter AS (UPDATE feed_counter SET seq = seq + $2 WHERE id = 1 RETURNING seq),
-     appended AS (
-       INSERT INTO events (tenant_id, seq, type, entity, entity_id, payload)
-       SELECT e.tenant_id, counter.seq - $2 + e.n, e.type, e.entity, e.entity_id, e.payload
-       FROM counter,
-         jsonb_to_recordset($1::jsonb) AS e(n bigint, tenant_id uuid, type text, entity text, entity_id uuid, payload jsonb)
-       RETURNING seq)
-     SELECT max(seq) AS seq, pg_notify('${FEED_CHANNEL}', max(seq)::text) FROM appended`,
+    'SELECT feed_append($1::jsonb) AS seq',
     [
       JSON.stringify(
         entries.map((e, i) => ({
@@ -182,7 +175,6 @@ export async function appendFeed(tx: Queryable, entries: FeedEntry[]): Promise<n
           payload: e.payload,
         })),
       ),
-      entries.length,
     ],
     PREPARED,
   );
