@@ -3,12 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ApiKeyLookup } from './auth/key-lookup.ts';
 import { authRoutes } from './auth/routes.ts';
 import { botSessionRoutes } from './bot-sessions/routes.ts';
@@ -19,6 +14,7 @@ import { conversationRoutes } from './conversations/routes.ts';
 import { customerRoutes } from './customers/routes.ts';
 import type { Db } from './db/index.ts';
 import { healthRoutes } from './health/routes.ts';
+import { serializerCompiler } from './http/serializer.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
 import { rowSyncRoutes } from './rowsync/routes.ts';

@@ -13,6 +13,24 @@ beforeAll(async () => {
     app.get('/test/teapot', async () => {
       throw new AppError(418, 'teapot', 'I am a teapot', [{ path: 'kettle', message: 'too hot' }]);
     });
+    const shown = z.object({
+      id: z.string(),
+      note: z.string().nullable(),
+      tags: z.array(z.object({ name: z.string() })),
+      metadata: z.record(z.string(), z.unknown()),
+    });
+    app.get('/test/shown', { schema: { response: { 200: shown } } }, async () => ({
+      id: 'a',
+      note: null,
+      tags: [{ name: 'x', hidden: 1 }],
+      metadata: { nested: { deep: [1, 'two'] } },
+      tokenHash: 'must never leave the server',
+    }));
+    app.get(
+      '/test/missing',
+      { schema: { response: { 200: shown } } },
+      async () => ({ note: 'no id' }) as never,
+    );
     app.post(
       '/test/echo',
       { schema: { body: z.object({ n: z.number().int() }) } },
@@ -25,6 +43,26 @@ afterAll(() => t.close());
 const errorShape = {
   error: { code: expect.any(String), message: expect.any(String), requestId: expect.any(String) },
 };
+
+describe('responses', () => {
+  it('carry only the fields their schema declares, nested ones too', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/test/shown' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      id: 'a',
+      note: null,
+      tags: [{ name: 'x' }],
+      metadata: { nested: { deep: [1, 'two'] } },
+    });
+  });
+
+  it('that miss a required field answer a generic 500, not a partial object', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/test/missing' });
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('no id');
+    expect(response.json()).toMatchObject({ error: { code: 'internal_error' } });
+  });
+});
 
 describe('one error shape for every failure', () => {
   it('answers an unknown route with a JSON 404', async () => {
