@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Db, Queryable, QueryResult } from './db.ts';
+import { parseTimestamptz, TIMESTAMPTZ_OID } from './timestamps.ts';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -9,6 +10,7 @@ const parsers: Record<number, (value: string) => unknown> = {
   // Counts and sequence numbers stay far below 2^53; numbers serialise to JSON, bigints do not.
   [INT8_OID]: (value) => Number(value),
   [NUMERIC_OID]: (value) => Number(value),
+  [TIMESTAMPTZ_OID]: parseTimestamptz,
 };
 
 const types = {
