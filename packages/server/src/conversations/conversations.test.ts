@@ -151,6 +151,50 @@ describe('the seed routes and shapes', () => {
     expect(response.headers[NEXT_CURSOR_HEADER]).toBeUndefined();
   });
 
+  it('writes list objects exactly as the single route and the change feed do', async () => {
+    // A closed conversation, a customer known only by Telegram (no phone), a media message.
+    const closedPhone = newPhone();
+    await ingest(t, ingestKey, [
+      message(closedPhone, 'see photo', '2025-10-16T11:00:00.123Z'),
+      {
+        event: 'message.created',
+        occurred_at: '2025-10-16T11:00:01.999Z',
+        data: {
+          customer_identifier: { telegram_chat_id: `tg-${closedPhone}` },
+          bot: { whatsapp_number: BOT_NUMBER },
+          direction: 'IN',
+          message_type: 'image',
+          content: '',
+          media_url: 'https://example.com/a.jpg',
+        },
+      },
+      {
+        event: 'conversation.closed',
+        occurred_at: '2025-10-16T11:05:00.000Z',
+        data: { customer_identifier: { whatsapp_phone: closedPhone }, bot: { whatsapp_number: BOT_NUMBER } },
+      },
+    ]);
+    const list = (await get('/api/db/conversations?limit=200')).json() as {
+      id: string;
+      closedAt: string | null;
+    }[];
+    expect(list.some((c) => c.closedAt !== null)).toBe(true);
+    for (const conversation of list) {
+      expect((await get(`/api/db/conversations/${conversation.id}`)).json()).toEqual(conversation);
+    }
+    for (const conversation of list) {
+      const messages = (await get(`/api/db/conversations/${conversation.id}/messages`)).json() as {
+        id: string;
+      }[];
+      const fed = await t.db.query<{ payload: unknown }>(
+        `SELECT payload FROM events WHERE tenant_id = $1 AND type = 'message.created' AND entity_id = ANY($2::uuid[])
+         ORDER BY seq`,
+        [tenant.id, messages.map((m) => m.id)],
+      );
+      expect(fed.rows.map((row) => row.payload)).toEqual(messages);
+    }
+  });
+
   it('answers stats with exactly the seed fields', async () => {
     const response = await get('/api/db/conversations/stats');
     expect(response.statusCode).toBe(200);

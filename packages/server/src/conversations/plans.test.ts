@@ -39,7 +39,7 @@ beforeAll(async () => {
     { event: 'escalation.created', data: { customer_identifier: { whatsapp_phone: phone } } },
   ]);
   const page = await listConversations(t.db, tenant.id, { limit: 1 });
-  conversationId = page.data[0]!.id;
+  conversationId = (JSON.parse(page.json) as { id: string }[])[0]!.id;
   cursor = page.nextCursor!;
   messageCursor = (await listMessages(t.db, tenant.id, conversationId, { limit: 1 }))!.nextCursor!;
 });

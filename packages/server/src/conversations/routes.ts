@@ -16,6 +16,7 @@ import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
 import {
   conversationStats,
   getConversation,
+  type JsonArrayPage,
   listConversations,
   listMessages,
   markConversationRead,
@@ -64,9 +65,13 @@ const messagesQuery = z
 const arrayListDescription = (what: string) =>
   `Answers a JSON array (the seed's shape). When more ${what} follow, the \`${NEXT_CURSOR_HEADER}\` response header holds the cursor of the next page.`;
 
-function sendPage<T>(reply: FastifyReply, page: { data: T[]; nextCursor: string | null }): T[] {
+/**
+ * Sends a page the database wrote as JSON (its text goes out as it is; the response schema
+ * documents it), the next cursor in its header.
+ */
+function sendJsonPage(reply: FastifyReply, page: JsonArrayPage): FastifyReply {
   if (page.nextCursor) reply.header(NEXT_CURSOR_HEADER, page.nextCursor);
-  return page.data;
+  return reply.type('application/json').send(page.json);
 }
 
 export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -88,7 +93,7 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
       const { tenant } = await requireTenant(request, 'read');
       const { q, ...filter } = request.query;
       const search = q ? searchPatterns(q, config.phoneDefaultRegion) : undefined;
-      return sendPage(reply, await listConversations(db, tenant.id, { ...filter, search }));
+      return sendJsonPage(reply, await listConversations(db, tenant.id, { ...filter, search }));
     },
   );
 
@@ -142,7 +147,7 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
       const { tenant } = await requireTenant(request, 'read');
       const page = await listMessages(db, tenant.id, request.params.id, request.query);
       if (!page) throw AppError.notFound('Conversation');
-      return sendPage(reply, page);
+      return sendJsonPage(reply, page);
     },
   );
 

@@ -1,21 +1,30 @@
-import type { Conversation, ConversationStats, Message } from '@syncdeck/core';
+import type { Conversation, ConversationStats } from '@syncdeck/core';
 import { PREPARED, type Queryable } from '../db/index.ts';
 import { sqlParams } from '../db/params.ts';
 import { decodeCursor, encodeCursor, sqlFromMicros, sqlMicros, timeKeySchema } from '../http/pagination.ts';
 import { customerSearchText, type SearchPatterns } from '../customers/search.ts';
-import { type ConversationRow, conversationObject, type MessageRow, messageObject } from '../sync/shapes.ts';
+import {
+  CONVERSATION_JSON_COLUMNS,
+  type ConversationRow,
+  conversationObject,
+  MESSAGE_JSON_COLUMNS,
+} from '../sync/shapes.ts';
 import { appendFeed, CONVERSATION_COLUMNS, type FeedEntry, pushConversation } from '../sync/store.ts';
 
-/** A page of a list the seed answers as a bare array: the cursor travels in a header. */
-export interface ArrayPage<T> {
-  data: T[];
+/**
+ * A page of a list the seed answers as a bare array, written by the database: `json` is the
+ * array's JSON text, sent as it is; the cursor travels in a header.
+ */
+export interface JsonArrayPage {
+  json: string;
   nextCursor: string | null;
 }
 
 /** The conversations list's sort key; the same expression as conversations_recent_idx. */
 const SORT_AT = 'COALESCE(c.last_message_at, c.created_at)';
 
-type SortedConversationRow = ConversationRow & { sort_us: number };
+/** A list row: the object's JSON text and its sort key. */
+type JsonRow = { json: string; sort_us: number; id: string };
 
 const FROM_CONVERSATIONS = `FROM conversations c JOIN customers cu ON cu.tenant_id = c.tenant_id AND cu.id = c.customer_id`;
 
@@ -33,7 +42,7 @@ export async function listConversations(
   q: Queryable,
   tenantId: string,
   filter: ConversationFilter,
-): Promise<ArrayPage<Conversation>> {
+): Promise<JsonArrayPage> {
   const { params, param } = sqlParams(tenantId);
   const where = ['c.tenant_id = $1'];
   if (filter.status) where.push(`c.status = ${param(filter.status)}`);
@@ -50,8 +59,9 @@ export async function listConversations(
                   AND (${matches} ILIKE ${text} OR ${matches} ILIKE ${phone}))
                OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.tenant_id = $1 AND m.content ILIKE ${text}))`);
   }
-  const result = await q.query<SortedConversationRow>(
-    `SELECT ${CONVERSATION_COLUMNS}, ${sqlMicros(SORT_AT)} AS sort_us ${FROM_CONVERSATIONS}
+  const result = await q.query<JsonRow>(
+    `SELECT row_to_json(o)::text AS json, ${sqlMicros(SORT_AT)} AS sort_us, c.id
+     ${FROM_CONVERSATIONS}, LATERAL (SELECT ${CONVERSATION_JSON_COLUMNS}) o
      WHERE ${where.join(' AND ')}
      ORDER BY ${SORT_AT} DESC, c.id DESC
      LIMIT ${param(filter.limit + 1)} OFFSET ${param(filter.offset ?? 0)}`,
@@ -59,18 +69,16 @@ export async function listConversations(
     // A search's plan depends on its pattern: planned each time.
     filter.search ? undefined : PREPARED,
   );
-  return toArrayPage(result.rows, filter.limit, conversationObject, (row) => [row.sort_us, row.id]);
+  return toJsonArrayPage(result.rows, filter.limit, false);
 }
 
-function toArrayPage<Row, T>(
-  rows: Row[],
-  limit: number,
-  map: (row: Row) => T,
-  key: (row: Row) => unknown[],
-): ArrayPage<T> {
+/** Trims the extra row fetched past `limit`, joins the rest's JSON (reversed first when fetched newest first), and keys the next cursor on the last one fetched before the extra. */
+function toJsonArrayPage(rows: JsonRow[], limit: number, reverse: boolean): JsonArrayPage {
   const kept = rows.slice(0, limit);
   const last = kept[kept.length - 1];
-  return { data: kept.map(map), nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
+  const nextCursor = rows.length > limit && last ? encodeCursor([last.sort_us, last.id]) : null;
+  if (reverse) kept.reverse();
+  return { json: `[${kept.map((row) => row.json).join(',')}]`, nextCursor };
 }
 
 async function conversationRow(q: Queryable, tenantId: string, id: string): Promise<ConversationRow | null> {
@@ -101,11 +109,6 @@ export interface MessagePageQuery {
   latest?: boolean | undefined;
 }
 
-type SortedMessageRow = MessageRow & { sort_us: number };
-
-const MESSAGE_COLUMNS = `tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata,
-  created_at, ${sqlMicros('created_at')} AS sort_us`;
-
 /**
  * A conversation's messages, always answered oldest first. Going forward (no cursor, or
  * `after`) the next cursor is an `after` cursor; going back (`before`, `latest`) it is a
@@ -116,39 +119,34 @@ export async function listMessages(
   tenantId: string,
   conversationId: string,
   page: MessagePageQuery,
-): Promise<ArrayPage<Message> | null> {
+): Promise<JsonArrayPage | null> {
   const exists = await q.query('SELECT 1 FROM conversations WHERE tenant_id = $1 AND id = $2', [
     tenantId,
     conversationId,
   ]);
   if (exists.rowCount === 0) return null;
   const { params, param } = sqlParams(tenantId, conversationId);
-  const where = ['tenant_id = $1', 'conversation_id = $2'];
+  const where = ['m.tenant_id = $1', 'm.conversation_id = $2'];
   const backwards = Boolean(page.before || page.latest);
   if (page.after) {
     const [micros, id] = decodeCursor(page.after, timeKeySchema, 'after');
-    where.push(`(created_at, id) > (${sqlFromMicros(param(micros))}, ${param(id)}::uuid)`);
+    where.push(`(m.created_at, m.id) > (${sqlFromMicros(param(micros))}, ${param(id)}::uuid)`);
   }
   if (page.before) {
     const [micros, id] = decodeCursor(page.before, timeKeySchema, 'before');
-    where.push(`(created_at, id) < (${sqlFromMicros(param(micros))}, ${param(id)}::uuid)`);
+    where.push(`(m.created_at, m.id) < (${sqlFromMicros(param(micros))}, ${param(id)}::uuid)`);
   }
   const direction = backwards ? 'DESC' : 'ASC';
-  const result = await q.query<SortedMessageRow>(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${where.join(' AND ')}
-     ORDER BY created_at ${direction}, id ${direction}
+  const result = await q.query<JsonRow>(
+    `SELECT row_to_json(o)::text AS json, ${sqlMicros('m.created_at')} AS sort_us, m.id
+     FROM messages m, LATERAL (SELECT ${MESSAGE_JSON_COLUMNS}) o
+     WHERE ${where.join(' AND ')}
+     ORDER BY m.created_at ${direction}, m.id ${direction}
      LIMIT ${param(page.limit + 1)} OFFSET ${param(page.offset ?? 0)}`,
     params,
     PREPARED,
   );
-  const pageOf = toArrayPage(
-    result.rows,
-    page.limit,
-    (row) => row,
-    (row) => [row.sort_us, row.id],
-  );
-  const rows = backwards ? pageOf.data.reverse() : pageOf.data;
-  return { data: rows.map(messageObject), nextCursor: pageOf.nextCursor };
+  return toJsonArrayPage(result.rows, page.limit, backwards);
 }
 
 /** The tenant's counters, kept by triggers on conversations (migration 0004): a sum over at most 8 rows. */

@@ -48,6 +48,14 @@ export function customerObject(row: CustomerRow) {
   };
 }
 
+/**
+ * SQL writing a timestamptz as `iso()` does (UTC, milliseconds cut, `Z`), for objects the
+ * database builds as JSON itself.
+ */
+export function sqlIso(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
 export interface ConversationRow {
   tenant_id: string;
   id: string;
@@ -86,6 +94,18 @@ export function conversationObject(row: ConversationRow) {
   };
 }
 
+/**
+ * conversationObject as the database writes it, for lists: `row_to_json` over these columns of
+ * conversation `c` and its customer `cu`, selected in a LATERAL subquery (JSON keeps their
+ * order). Fifty conversations then never become rows, Dates and objects in the server only to
+ * be written out again. The tests hold both builders to the same output.
+ */
+export const CONVERSATION_JSON_COLUMNS = `c.id, c.tenant_id AS "restaurantId", c.bot_id AS "botId",
+  c.customer_id AS "customerId", 'whatsapp:' || cu.whatsapp_phone AS "customerPhone", cu.display_name AS "customerName",
+  c.status, ${sqlIso('c.last_message_at')} AS "lastMessageAt", c.last_message_preview AS "lastMessagePreview",
+  c.unread_count AS "unreadCount", c.message_count AS "messageCount", c.is_bot_active AS "isBotActive",
+  ${sqlIso('c.created_at')} AS "createdAt", ${sqlIso('c.updated_at')} AS "updatedAt", ${sqlIso('c.closed_at')} AS "closedAt"`;
+
 export interface MessageRow {
   tenant_id: string;
   id: string;
@@ -113,6 +133,11 @@ export function messageObject(row: MessageRow) {
     metadata: row.metadata,
   };
 }
+
+/** messageObject as the database writes it, over message `m`; see CONVERSATION_JSON_COLUMNS. */
+export const MESSAGE_JSON_COLUMNS = `m.id, m.conversation_id AS "conversationId", m.tenant_id AS "restaurantId",
+  m.direction, m.message_type AS "messageType", m.content, m.media_url AS "mediaUrl", m.wa_sid AS "waSid",
+  ${sqlIso('m.created_at')} AS "createdAt", m.metadata`;
 
 export interface OrderRow {
   tenant_id: string;
