@@ -88,17 +88,23 @@ export interface LoadResult {
   errors: number;
 }
 
-/** Drives `url` from this process over keep-alive connections; `next` builds each request. */
+/**
+ * Drives `url` from this process over keep-alive connections; `next` builds each request. As
+ * fast as the server answers, or at `rate` requests a second in all, to see latency at a load
+ * below saturation.
+ */
 export async function load(
   url: string,
   next: () => { method?: 'GET' | 'POST'; path?: string; headers: Record<string, string>; body?: string },
   connections = 64,
   seconds = SECONDS,
+  rate?: number,
 ): Promise<LoadResult> {
   const result = await autocannon({
     url,
     connections,
     duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
     requests: [
       {
         setupRequest: (request) => {
