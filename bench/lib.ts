@@ -88,23 +88,24 @@ export interface LoadResult {
   errors: number;
 }
 
-/**
- * Drives `url` from this process over keep-alive connections; `next` builds each request. As
- * fast as the server answers, or at `rate` requests a second in all, to see latency at a load
- * below saturation.
- */
+type RequestBuilder = () => {
+  method?: 'GET' | 'POST';
+  path?: string;
+  headers: Record<string, string>;
+  body?: string;
+};
+
+/** Drives `url` from this process over keep-alive connections, as fast as the server answers; `next` builds each request. */
 export async function load(
   url: string,
-  next: () => { method?: 'GET' | 'POST'; path?: string; headers: Record<string, string>; body?: string },
+  next: RequestBuilder,
   connections = 64,
   seconds = SECONDS,
-  rate?: number,
 ): Promise<LoadResult> {
   const result = await autocannon({
     url,
     connections,
     duration: seconds,
-    ...(rate ? { overallRate: rate } : {}),
     requests: [
       {
         setupRequest: (request) => {
@@ -126,6 +127,55 @@ export async function load(
     p99: result.latency.p99,
     ok: result['2xx'],
     errors: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/**
+ * Sends `rate` requests a second at even intervals, whatever the answers (an open loop), to see
+ * latency at a steady load below saturation. Each latency counts from when its request was due,
+ * so a server that falls behind is not hidden by requests that were sent late.
+ */
+export async function paced(
+  url: string,
+  next: RequestBuilder,
+  rate: number,
+  seconds = SECONDS,
+): Promise<LoadResult> {
+  const interval = 1000 / rate;
+  const total = Math.round(rate * seconds);
+  const started = performance.now();
+  const latencies: number[] = [];
+  let errors = 0;
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const request = next();
+    inFlight.push(
+      fetch(new URL(request.path ?? '/', url), {
+        method: request.method ?? 'GET',
+        headers: request.headers,
+        ...(request.body !== undefined ? { body: request.body } : {}),
+      })
+        .then(async (response) => {
+          await response.arrayBuffer();
+          if (response.ok) latencies.push(performance.now() - due);
+          else errors += 1;
+        })
+        .catch(() => {
+          errors += 1;
+        }),
+    );
+  }
+  await Promise.all(inFlight);
+  latencies.sort((a, b) => a - b);
+  return {
+    requestsPerSecond: latencies.length / ((performance.now() - started) / 1000),
+    p50: Math.round(percentile(latencies, 0.5) * 10) / 10,
+    p99: Math.round(percentile(latencies, 0.99) * 10) / 10,
+    ok: latencies.length,
+    errors,
   };
 }
 

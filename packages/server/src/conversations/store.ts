@@ -64,12 +64,23 @@ export async function listConversations(
      ${FROM_CONVERSATIONS}, LATERAL (SELECT ${CONVERSATION_JSON_COLUMNS}) o
      WHERE ${where.join(' AND ')}
      ORDER BY ${SORT_AT} DESC, c.id DESC
-     LIMIT ${param(filter.limit + 1)} OFFSET ${param(filter.offset ?? 0)}`,
+     ${limitOffset(filter.limit + 1, filter.offset, param)}`,
     params,
     // A search's plan depends on its pattern: planned each time.
     filter.search ? undefined : PREPARED,
   );
   return toJsonArrayPage(result.rows, filter.limit, false);
+}
+
+/**
+ * The limit is written into the statement, not passed: with `LIMIT $n` PostgreSQL costs its
+ * cached plan for an unknown share of the table, and plans every page again (a third of a
+ * millisecond, and now and then a different plan). One prepared statement per page size, and
+ * another for the seed's offset paging.
+ */
+function limitOffset(limit: number, offset: number | undefined, param: (value: unknown) => string): string {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`not a page size: ${limit}`);
+  return offset ? `LIMIT ${limit} OFFSET ${param(offset)}` : `LIMIT ${limit}`;
 }
 
 /** Trims the extra row fetched past `limit`, joins the rest's JSON (reversed first when fetched newest first), and keys the next cursor on the last one fetched before the extra. */
@@ -142,7 +153,7 @@ export async function listMessages(
      FROM messages m, LATERAL (SELECT ${MESSAGE_JSON_COLUMNS}) o
      WHERE ${where.join(' AND ')}
      ORDER BY m.created_at ${direction}, m.id ${direction}
-     LIMIT ${param(page.limit + 1)} OFFSET ${param(page.offset ?? 0)}`,
+     ${limitOffset(page.limit + 1, page.offset, param)}`,
     params,
     PREPARED,
   );
