@@ -53,7 +53,15 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
 }
 
 export function openPostgres(url: string, poolSize: number): Db {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    types,
+    // Statements are prepared only where they are written for index access (db/index.ts's
+    // PREPARED): planning them again for each call's values cost a third of a page's time and
+    // now and then picked another plan.
+    options: '-c plan_cache_mode=force_generic_plan',
+  });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const base = wrap(pool);
