@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { openPglite } from '../packages/server/src/db/pglite.ts';
-import { startServerProcess } from '../packages/server/src/testing/process.ts';
 import {
   createDatabase,
   fmt,
@@ -18,6 +17,7 @@ import {
   type ReportRow,
   say,
   startBaseline,
+  startSyncdeck,
 } from './lib.ts';
 import { createWorkload } from './workload.ts';
 
@@ -71,7 +71,7 @@ export async function runIngestBench(): Promise<ReportRow[]> {
   say(`seed's way (one INSERT per request): ${fmt(seedRun.eventsPerSecond)} events/s`);
 
   const database = await createDatabase();
-  const server = await startServerProcess({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
+  const server = await startSyncdeck({ DATABASE_URL: database.url });
   const tokens = await provision(server, ['bench-a', 'bench-b'], ['ingest']);
   const single = await ingestLoad(`${server.url}/functions/v1/sync`, tokens, 1, `pg1-${Date.now()}`);
   say(`Syncdeck, PostgreSQL, single events: ${fmt(single.eventsPerSecond)} events/s, p99 ${single.p99} ms`);
@@ -84,7 +84,7 @@ export async function runIngestBench(): Promise<ReportRow[]> {
   await database.drop();
 
   const dataDir = await mkdtemp(path.join(tmpdir(), 'syncdeck-bench-'));
-  const embedded = await startServerProcess({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+  const embedded = await startSyncdeck({ DATA_DIR: dataDir });
   const embeddedTokens = await provision(embedded, ['bench-a', 'bench-b'], ['ingest']);
   const pglite = await ingestLoad(
     `${embedded.url}/functions/v1/sync`,

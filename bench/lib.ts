@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import type { ServerProcess } from '../packages/server/src/testing/process.ts';
+import { type ServerProcess, startServerProcess } from '../packages/server/src/testing/process.ts';
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -41,6 +41,11 @@ export async function createDatabase(): Promise<{ url: string; drop: () => Promi
       await client.end();
     },
   };
+}
+
+/** Syncdeck as a deployment runs it (the tests' response checks off), in a process of its own. */
+export function startSyncdeck(env: Record<string, string>): Promise<ServerProcess> {
+  return startServerProcess({ LOG_LEVEL: 'warn', ...env, VALIDATE_RESPONSES: 'false' });
 }
 
 export function adminKeyOf(server: ServerProcess): string {

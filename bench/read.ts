@@ -7,7 +7,6 @@
 import { conversationStats } from '../packages/server/src/conversations/store.ts';
 import type { Queryable } from '../packages/server/src/db/index.ts';
 import { openPostgres } from '../packages/server/src/db/postgres.ts';
-import { startServerProcess } from '../packages/server/src/testing/process.ts';
 import {
   createDatabase,
   fmt,
@@ -18,6 +17,7 @@ import {
   type ReportRow,
   say,
   startBaseline,
+  startSyncdeck,
 } from './lib.ts';
 
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 100_000);
@@ -78,7 +78,7 @@ export async function runReadBench(): Promise<ReportRow[]> {
     `Read: ${TENANTS} tenants, ${fmt(perTenant * TENANTS)} conversations, ${fmt(perTenant * TENANTS * MESSAGES_PER_CONVERSATION)} messages, ${CONNECTIONS} connections\n`,
   );
   const database = await createDatabase();
-  const server = await startServerProcess({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
+  const server = await startSyncdeck({ DATABASE_URL: database.url });
   const pool = openPostgres(database.url, 4);
   try {
     const slugs = Array.from({ length: TENANTS }, (_, i) => `read-${i}`);

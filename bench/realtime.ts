@@ -12,8 +12,16 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServerProcess } from '../packages/server/src/testing/process.ts';
-import { createDatabase, fmt, percentile, provision, type ReportRow, SECONDS, say } from './lib.ts';
+import {
+  createDatabase,
+  fmt,
+  percentile,
+  provision,
+  type ReportRow,
+  SECONDS,
+  say,
+  startSyncdeck,
+} from './lib.ts';
 
 const CLIENTS = Number(process.env.BENCH_WS_CLIENTS ?? 1000);
 const TENANTS = 10;
@@ -117,7 +125,7 @@ export async function runRealtimeBench(): Promise<ReportRow[]> {
   );
   const database = await createDatabase();
   const databaseName = new URL(database.url).pathname.slice(1);
-  const server = await startServerProcess({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
+  const server = await startSyncdeck({ DATABASE_URL: database.url });
   let clients: ChildProcess | undefined;
   try {
     const slugs = Array.from({ length: TENANTS }, (_, i) => `live-${i}`);

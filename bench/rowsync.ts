@@ -9,8 +9,7 @@
 import { createHmac } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { startServerProcess } from '../packages/server/src/testing/process.ts';
-import { createDatabase, fmt, type ReportRow, startBaseline } from './lib.ts';
+import { createDatabase, fmt, type ReportRow, startBaseline, startSyncdeck } from './lib.ts';
 
 const ROWS = Number(process.env.BENCH_ROWSYNC_ROWS ?? 100_000);
 /** The seed's way costs the same per row however many there are; 10,000 rows give its rate in a minute, not ten. */
@@ -203,7 +202,7 @@ export async function runRowSyncBench(log: (line: string) => void = () => {}): P
   }
 
   const database = await createDatabase();
-  const server = await startServerProcess({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
+  const server = await startSyncdeck({ DATABASE_URL: database.url });
   let full: number;
   let again: number;
   let single: { perSecond: number; errors: number; acknowledged: Acknowledged };

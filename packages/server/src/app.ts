@@ -14,7 +14,7 @@ import { conversationRoutes } from './conversations/routes.ts';
 import { customerRoutes } from './customers/routes.ts';
 import type { Db } from './db/index.ts';
 import { healthRoutes } from './health/routes.ts';
-import { serializerCompiler } from './http/serializer.ts';
+import { createSerializerCompiler } from './http/serializer.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
 import { rowSyncRoutes } from './rowsync/routes.ts';
@@ -61,7 +61,7 @@ export async function buildApp({
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(createSerializerCompiler({ validate: config.validateResponses }));
   app.decorate('db', db);
   app.decorate('config', config);
   app.decorate('apiKeys', new ApiKeyLookup(db));

@@ -31,6 +31,11 @@ beforeAll(async () => {
       { schema: { response: { 200: shown } } },
       async () => ({ note: 'no id' }) as never,
     );
+    app.get(
+      '/test/null-id',
+      { schema: { response: { 200: shown } } },
+      async () => ({ id: null, note: null, tags: [], metadata: {} }) as never,
+    );
     app.post(
       '/test/echo',
       { schema: { body: z.object({ n: z.number().int() }) } },
@@ -56,11 +61,13 @@ describe('responses', () => {
     });
   });
 
-  it('that miss a required field answer a generic 500, not a partial object', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/test/missing' });
-    expect(response.statusCode).toBe(500);
-    expect(response.body).not.toContain('no id');
-    expect(response.json()).toMatchObject({ error: { code: 'internal_error' } });
+  it('that miss a required field or break its type answer a generic 500, not a partial or coerced object', async () => {
+    for (const url of ['/test/missing', '/test/null-id']) {
+      const response = await t.app.inject({ method: 'GET', url });
+      expect(response.statusCode, url).toBe(500);
+      expect(response.body).not.toContain('no id');
+      expect(response.json()).toMatchObject({ error: { code: 'internal_error' } });
+    }
   });
 });
 

@@ -89,6 +89,7 @@ export async function createTestApp(
     DATA_DIR: path.join(tmpdir(), 'unused'),
     LOG_LEVEL: 'silent',
     SECRET_KEY: TEST_SECRET_KEY,
+    VALIDATE_RESPONSES: 'true',
     ...env,
   });
   const app = await buildApp({ config, db });

@@ -18,7 +18,7 @@ const PROCESS_SECRET_KEY = '5ec2e7'.padEnd(64, '1');
 /** Environment for a spawned process: no inherited Syncdeck settings, only what the test gives. */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const { DATABASE_URL: _url, DATA_DIR: _dir, PORT: _port, SECRET_KEY: _key, ...rest } = process.env;
-  return { ...rest, LOG_LEVEL: 'warn', SECRET_KEY: PROCESS_SECRET_KEY, ...env };
+  return { ...rest, LOG_LEVEL: 'warn', SECRET_KEY: PROCESS_SECRET_KEY, VALIDATE_RESPONSES: 'true', ...env };
 }
 
 /** Spawns `syncdeck start` (with `args`, e.g. `--demo`) and resolves once it prints its URL. */
