@@ -2,7 +2,7 @@ import type { Bot, BotStatus, DeletedBot, RestaurantBot } from '@syncdeck/core';
 import { z } from 'zod';
 import type { Db, Queryable } from '../db/index.ts';
 import { AppError } from '../http/errors.ts';
-import { decodeCursor, type Page, type PageQuery, toPage } from '../http/pagination.ts';
+import { decodeCursor, type Page, type PageQuery, sqlMicros, toPage } from '../http/pagination.ts';
 import { iso } from '../http/time.ts';
 import { whatsappAddress } from '../sync/phones.ts';
 import { appendFeed, type FeedEntry, recordChange } from '../sync/store.ts';
@@ -29,7 +29,7 @@ export interface BotRow {
 // The sealed token never leaves the database through these columns; only whether there is one.
 const COLUMNS = `tenant_id, id, channel, address, name, restaurant_name, sender_sid, waba_id, account_sid,
   auth_token_encrypted IS NOT NULL AS has_auth_token, status, support_contact, registered_at, created_at,
-  updated_at, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us`;
+  updated_at, ${sqlMicros('created_at')} AS created_us`;
 
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -176,7 +176,7 @@ export async function listBots(
   const result = await q.query<BotRow>(
     `SELECT ${COLUMNS} FROM bots
      WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
-       AND ((extract(epoch FROM created_at) * 1000000)::bigint, id) < ($3::bigint, $4::uuid)
+       AND (${sqlMicros('created_at')}, id) < ($3::bigint, $4::uuid)
      ORDER BY created_at DESC, id DESC LIMIT $5`,
     [tenantId, page.status?.toLowerCase() ?? null, beforeUs, beforeId, page.limit + 1],
   );

@@ -2,7 +2,7 @@ import type { ApiKey, CreatedApiKey, Scope } from '@syncdeck/core';
 import { z } from 'zod';
 import { displayPrefix, generateApiKeyToken, hashToken } from '../auth/secrets.ts';
 import type { Queryable } from '../db/index.ts';
-import { decodeCursor, type Page, type PageQuery, toPage } from '../http/pagination.ts';
+import { decodeCursor, type Page, type PageQuery, sqlMicros, toPage } from '../http/pagination.ts';
 import { iso } from '../http/time.ts';
 
 interface KeyRow {
@@ -17,7 +17,7 @@ interface KeyRow {
 }
 
 const COLUMNS = `id, tenant_id, name, prefix, scopes, created_at, revoked_at,
-  (extract(epoch FROM created_at) * 1000000)::bigint AS created_us`;
+  ${sqlMicros('created_at')} AS created_us`;
 
 function toApiKey(row: KeyRow): ApiKey {
   return {
@@ -58,7 +58,7 @@ export async function listApiKeys(q: Queryable, tenantId: string, page: PageQuer
   const result = await q.query<KeyRow>(
     `SELECT ${COLUMNS} FROM api_keys
      WHERE tenant_id = $1
-       AND ((extract(epoch FROM created_at) * 1000000)::bigint, id) < ($2::bigint, $3::uuid)
+       AND (${sqlMicros('created_at')}, id) < ($2::bigint, $3::uuid)
      ORDER BY created_at DESC, id DESC LIMIT $4`,
     [tenantId, beforeUs, beforeId, page.limit + 1],
   );

@@ -2,7 +2,7 @@ import type { Source, SyncedColumn, SyncedTable, TableMapping, WebhookLog } from
 import { z } from 'zod';
 import { type Db, PREPARED, type Queryable } from '../db/index.ts';
 import { AppError } from '../http/errors.ts';
-import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
+import { decodeCursor, type Page, sqlMicros, toPage } from '../http/pagination.ts';
 import { iso } from '../http/time.ts';
 import { type ColumnType, columnExpression } from './columns.ts';
 import { sqlParams } from '../db/params.ts';
@@ -90,7 +90,7 @@ export async function findSourceByName(q: Queryable, name: string): Promise<Sour
  */
 export async function findSourceVersions(q: Queryable, names: string[]): Promise<Map<string, string>> {
   const result = await q.query<{ name: string; version: string }>(
-    `SELECT name, (extract(epoch FROM updated_at) * 1000000)::bigint::text AS version
+    `SELECT name, ${sqlMicros('updated_at')}::text AS version
      FROM sync_sources WHERE name = ANY($1::text[])`,
     [names],
     PREPARED,
@@ -845,7 +845,7 @@ function toWebhookLog(row: WebhookLogRow): WebhookLog {
 }
 
 const LOG_COLUMNS = `id, source_name, tenant_id, external_tenant_id, event_type, table_name, sync_id, rows, result,
-  status, duration_ms, error, created_at, (extract(epoch FROM created_at) * 1000000)::bigint AS micros`;
+  status, duration_ms, error, created_at, ${sqlMicros('created_at')} AS micros`;
 
 const logCursor = z.tuple([z.number().int(), z.string().uuid()]);
 
