@@ -30,7 +30,7 @@ const RATE = 250;
 const SECONDS = Math.min(Number(process.env.BENCH_SECONDS ?? 10), 8);
 
 /** Bots, customers, conversations and messages for one tenant, written straight in SQL. */
-export async function fill(db: Queryable, tenantId: string, conversations: number) {
+async function fill(db: Queryable, tenantId: string, conversations: number) {
   await db.query(
     `INSERT INTO bots (tenant_id, channel, address, name)
      SELECT $1, 'whatsapp', '+96650800' || lpad(b::text, 4, '0'), 'bot ' || b FROM generate_series(1, 20) b`,

@@ -83,7 +83,10 @@ function limitOffset(limit: number, offset: number | undefined, param: (value: u
   return offset ? `LIMIT ${limit} OFFSET ${param(offset)}` : `LIMIT ${limit}`;
 }
 
-/** Trims the extra row fetched past `limit`, joins the rest's JSON (reversed first when fetched newest first), and keys the next cursor on the last one fetched before the extra. */
+/**
+ * Trims the extra row fetched past `limit`, joins the rest's JSON (reversed first when fetched
+ * newest first), and keys the next cursor on the last one fetched before the extra.
+ */
 function toJsonArrayPage(rows: JsonRow[], limit: number, reverse: boolean): JsonArrayPage {
   const kept = rows.slice(0, limit);
   const last = kept[kept.length - 1];

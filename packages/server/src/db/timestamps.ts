@@ -1,6 +1,6 @@
 import pg from 'pg';
 
-const TIMESTAMPTZ_OID = 1184;
+export const TIMESTAMPTZ_OID = 1184;
 const slowParse = pg.types.getTypeParser(TIMESTAMPTZ_OID, 'text') as (value: string) => Date | string;
 
 const digit = (s: string, i: number) => s.charCodeAt(i) - 48;
@@ -14,7 +14,7 @@ const two = (s: string, i: number) => digit(s, i) * 10 + digit(s, i + 1);
  */
 export function parseTimestamptz(value: string): Date | string {
   const n = value.length;
-  if (n < 22 || value[4] !== '-' || value[10] !== ' ' || value[19] === undefined) return slowParse(value);
+  if (n < 22 || value[4] !== '-' || value[10] !== ' ') return slowParse(value);
   let i = 19;
   let ms = 0;
   if (value[i] === '.') {
@@ -45,5 +45,3 @@ export function parseTimestamptz(value: string): Date | string {
   if (Number.isNaN(utc)) return slowParse(value);
   return new Date(utc - (sign === '+' ? 1 : -1) * offsetMinutes * 60_000);
 }
-
-export { TIMESTAMPTZ_OID };

@@ -1,4 +1,4 @@
-import { iso } from '../http/time.ts';
+import { iso, sqlIso } from '../http/time.ts';
 import { whatsappAddress } from './phones.ts';
 
 /*
@@ -46,14 +46,6 @@ export function customerObject(row: CustomerRow) {
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
-}
-
-/**
- * SQL writing a timestamptz as `iso()` does (UTC, milliseconds cut, `Z`), for objects the
- * database builds as JSON itself.
- */
-export function sqlIso(column: string): string {
-  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
 export interface ConversationRow {
