@@ -356,7 +356,7 @@ describe('the auth token', () => {
       if (!body.includes('"error"')) expect(body).not.toMatch(/"authToken"/);
     }
     const feed = await t.db.query<{ type: string; payload: Record<string, unknown> }>(
-      "SELECT type, payload FROM events WHERE tenant_id = $1 AND entity = 'bot' AND entity_id = $2 ORDER BY seq",
+      "SELECT type, payload::json AS payload FROM events WHERE tenant_id = $1 AND entity = 'bot' AND entity_id = $2 ORDER BY seq",
       [one.id, bot.id],
     );
     expect(feed.rows.map((row) => row.type)).toEqual(['bot.updated', 'bot.updated', 'bot.deleted']);

@@ -187,7 +187,7 @@ describe('the seed routes and shapes', () => {
         id: string;
       }[];
       const fed = await t.db.query<{ payload: unknown }>(
-        `SELECT payload FROM events WHERE tenant_id = $1 AND type = 'message.created' AND entity_id = ANY($2::uuid[])
+        `SELECT payload::json AS payload FROM events WHERE tenant_id = $1 AND type = 'message.created' AND entity_id = ANY($2::uuid[])
          ORDER BY seq`,
         [tenant.id, messages.map((m) => m.id)],
       );
@@ -593,9 +593,10 @@ describe('stats and mark-read', () => {
       entity_id: string;
       payload: unknown;
       tenant_id: string;
-    }>('SELECT tenant_id, type, entity, entity_id, payload FROM events WHERE seq > $1 ORDER BY seq', [
-      seqBefore,
-    ]);
+    }>(
+      'SELECT tenant_id, type, entity, entity_id, payload::json AS payload FROM events WHERE seq > $1 ORDER BY seq',
+      [seqBefore],
+    );
     expect(feed.rows).toEqual([
       {
         tenant_id: tenant.id,

@@ -256,7 +256,7 @@ describe('escalations', () => {
     expect(conversation.isBotActive).toBe(true);
 
     const feed = await t.db.query<{ type: string; entity_id: string; payload: unknown }>(
-      'SELECT type, entity_id, payload FROM events WHERE seq > $1 ORDER BY seq',
+      'SELECT type, entity_id, payload::json AS payload FROM events WHERE seq > $1 ORDER BY seq',
       [seqBefore],
     );
     expect(feed.rows).toEqual([

@@ -38,7 +38,7 @@ describe('textFrame', () => {
 
 describe('FrameRun', () => {
   const run = new FrameRun(
-    [4, 5, 6].map((seq) => ({ seq, type: 'message.created', data: { seq } as never, tenantId: 't' })),
+    [4, 5, 6].map((seq) => ({ seq, type: 'message.created', json: JSON.stringify({ seq }), tenantId: 't' })),
   );
 
   it('is every change as a frame, back to back, in seq order', async () => {

@@ -24,9 +24,9 @@ export function textFrame(payload: string): Buffer {
   return frame;
 }
 
-/** The change's frame, encoded the first time any client needs it. */
+/** The change's frame, encoded the first time any client needs it; the payload goes in as stored. */
 export function frameOf(event: StoredFeedEvent): Buffer {
-  event.frame ??= textFrame(JSON.stringify({ seq: event.seq, type: event.type, data: event.data }));
+  event.frame ??= textFrame(`{"seq":${event.seq},"type":${JSON.stringify(event.type)},"data":${event.json}}`);
   return event.frame;
 }
 

@@ -1,13 +1,17 @@
-import type { FeedFrame } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
 
-export interface StoredFeedEvent extends FeedFrame {
+/** A change as the feed stores it; its frame is `{"seq","type","data"}` with `data` = `json`. */
+export interface StoredFeedEvent {
+  seq: number;
+  type: string;
   tenantId: string;
+  /** The payload's JSON text as the writer stored it: sent on without parsing. */
+  json: string;
   /** The WebSocket frame as sent, encoded by the first client that sends it (see frames.ts). */
   frame?: Buffer;
 }
 
-const FEED_COLUMNS = 'seq, tenant_id AS "tenantId", type, payload AS data';
+const FEED_COLUMNS = 'seq, tenant_id AS "tenantId", type, payload::text AS json';
 
 /**
  * The last committed seq. The counter moves in the same transaction that appends the

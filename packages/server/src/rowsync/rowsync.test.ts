@@ -445,7 +445,7 @@ describe('full sync', () => {
     const feedAfter = async (seq: number) =>
       (
         await t.db.query<{ seq: number; tenant_id: string; type: string; payload: Record<string, unknown> }>(
-          "SELECT seq, tenant_id, type, payload FROM events WHERE seq > $1 AND type = 'table.synced' ORDER BY seq",
+          "SELECT seq, tenant_id, type, payload::json AS payload FROM events WHERE seq > $1 AND type = 'table.synced' ORDER BY seq",
           [seq],
         )
       ).rows;

@@ -20,9 +20,15 @@ export async function pruneExpired(
     'DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(days => $1)',
     [retentionDays],
   );
-  const feed = await q.query('DELETE FROM events WHERE created_at < now() - make_interval(days => $1)', [
-    retentionDays,
-  ]);
+  // The feed is pruned up to its first change inside the window, found walking seq's index from
+  // the oldest: the changes walked past are the ones to delete, so no created_at index is needed.
+  // created_at follows seq to within one transaction's duration.
+  const feed = await q.query(
+    `DELETE FROM events WHERE seq < coalesce(
+       (SELECT seq FROM events WHERE created_at >= now() - make_interval(days => $1) ORDER BY seq LIMIT 1),
+       (SELECT max(seq) + 1 FROM events))`,
+    [retentionDays],
+  );
   const sessions = await pruneExpiredSessions(q);
   // Webhook and push logs, delivered webhook ids and abandoned full-sync runs share the window.
   const rowSync = await pruneRowSync(q, retentionDays);

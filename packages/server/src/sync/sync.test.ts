@@ -575,7 +575,7 @@ describe('POST /functions/v1/sync', () => {
     const phone = newPhone();
     await post({ event: 'message.created', data: message(phone, 'feed me') });
     const feed = await t.db.query<{ seq: number; type: string; payload: Record<string, unknown> }>(
-      'SELECT seq, type, payload FROM events WHERE seq > $1 ORDER BY seq',
+      'SELECT seq, type, payload::json AS payload FROM events WHERE seq > $1 ORDER BY seq',
       [before.seq],
     );
     expect(feed.rows.map((r) => r.type)).toEqual([
@@ -635,7 +635,7 @@ describe('POST /functions/v1/sync', () => {
     };
     await Promise.all([send(ingestKey, 'a'), send(otherIngestKey, 'b'), send(ingestKey, 'c')]);
     const feed = await t.db.query<{ seq: number; tenant_id: string; content: string | null }>(
-      `SELECT seq, tenant_id, payload->>'content' AS content FROM events WHERE seq > $1 ORDER BY seq`,
+      `SELECT seq, tenant_id, payload::json->>'content' AS content FROM events WHERE seq > $1 ORDER BY seq`,
       [before.seq],
     );
     expect(feed.rows.map((r) => r.seq)).toEqual(feed.rows.map((_, i) => before.seq + 1 + i));

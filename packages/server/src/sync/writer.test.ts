@@ -45,7 +45,7 @@ describe('GroupCommitWriter', () => {
     await writer.flush();
 
     const feed = await t.db.query<{ seq: number; tenant_id: string; content: string }>(
-      `SELECT seq, tenant_id, payload->>'content' AS content FROM events
+      `SELECT seq, tenant_id, payload::json->>'content' AS content FROM events
        WHERE seq > $1 AND type = 'message.created' ORDER BY seq`,
       [before],
     );
