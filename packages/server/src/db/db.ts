@@ -4,16 +4,26 @@ export interface QueryResult<Row> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * A statement sent again and again (a hot path's), parsed and planned once per connection
+   * instead of on every call. Engines without a plan cache ignore it.
+   */
+  prepared?: boolean;
+  /**
+   * Inside a transaction, its last statement: COMMIT goes out with it, in the same round trip,
+   * and the query resolves once both are done. Engines without round trips commit when the
+   * transaction's work returns, as always.
+   */
+  commit?: boolean;
+}
+
 /** Something SQL can be sent to: the database itself or an open transaction. */
 export interface Queryable {
-  /**
-   * `prepared`: a statement sent again and again (a hot path's), parsed and planned once per
-   * connection instead of on every call. Engines without a plan cache ignore it.
-   */
   query<Row = Record<string, unknown>>(
     sql: string,
     params?: unknown[],
-    options?: { prepared?: boolean },
+    options?: QueryOptions,
   ): Promise<QueryResult<Row>>;
   /** Runs one or more statements without parameters (migrations). */
   exec(sql: string): Promise<void>;

@@ -4,7 +4,7 @@ import type { Db } from './db.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
 
-export type { Db, Queryable, QueryResult } from './db.ts';
+export type { Db, Queryable, QueryOptions, QueryResult } from './db.ts';
 export { advisoryLocks, PREPARED } from './db.ts';
 export { MigrationError, migrate } from './migrate.ts';
 

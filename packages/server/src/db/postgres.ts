@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { Db, Queryable, QueryResult } from './db.ts';
+import type { Db, Queryable, QueryOptions, QueryResult } from './db.ts';
 import { parseTimestamptz, TIMESTAMPTZ_OID } from './timestamps.ts';
 
 const INT8_OID = 20;
@@ -32,24 +32,71 @@ function statementName(sql: string): string {
   return name;
 }
 
+function queryConfig(sql: string, params: unknown[] | undefined, options: QueryOptions | undefined) {
+  return options?.prepared
+    ? { name: statementName(sql), text: sql, values: params }
+    : { text: sql, values: params };
+}
+
+function resultOf<Row>(result: pg.QueryResult): QueryResult<Row> {
+  return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+}
+
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<Row>(
-      sql: string,
-      params?: unknown[],
-      options?: { prepared?: boolean },
-    ): Promise<QueryResult<Row>> {
-      const result = await client.query(
-        options?.prepared
-          ? { name: statementName(sql), text: sql, values: params }
-          : { text: sql, values: params },
-      );
-      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    async query<Row>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<Row>> {
+      return resultOf<Row>(await client.query(queryConfig(sql, params, options)));
     },
     async exec(sql: string): Promise<void> {
       await client.query(sql);
     },
   };
+}
+
+/**
+ * A transaction on a pipelining connection: BEGIN is written together with the first statement,
+ * and COMMIT with a statement marked `commit`, so neither costs a round trip of its own. Every
+ * statement still waits for BEGIN's answer, so none can run outside the transaction, and once
+ * the transaction has ended (committed, or failed and rolled back) the work cannot send more.
+ */
+async function runTransaction<T>(client: pg.PoolClient, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  const began = client.query('BEGIN');
+  began.catch(() => {});
+  let ended: string | null = null;
+  const stillOpen = () => {
+    if (ended) throw new Error(`the transaction has already ${ended}`);
+  };
+  const tx: Queryable = {
+    async query<Row>(sql: string, params?: unknown[], options?: QueryOptions) {
+      stillOpen();
+      const statement = client.query(queryConfig(sql, params, options));
+      if (!options?.commit) return resultOf<Row>((await Promise.all([statement, began]))[0]);
+      ended = 'committed';
+      const commit = client.query('COMMIT');
+      const [result, , done] = await Promise.all([statement, began, commit]);
+      // COMMIT of a transaction that failed answers ROLLBACK rather than an error.
+      if (done.command !== 'COMMIT') throw new Error(`the transaction ended with ${done.command}`);
+      return resultOf<Row>(result);
+    },
+    async exec(sql: string) {
+      stillOpen();
+      await Promise.all([client.query(sql), began]);
+    },
+  };
+  try {
+    const result = await work(tx);
+    if (!ended) {
+      ended = 'committed';
+      await client.query('COMMIT');
+    }
+    return result;
+  } catch (error) {
+    if (!ended) {
+      ended = 'rolled back';
+      await client.query('ROLLBACK').catch(() => {});
+    }
+    throw error;
+  }
 }
 
 export function openPostgres(url: string, poolSize: number): Db {
@@ -61,6 +108,9 @@ export function openPostgres(url: string, poolSize: number): Db {
     // PREPARED): planning them again for each call's values cost a third of a page's time and
     // now and then picked another plan.
     options: '-c plan_cache_mode=force_generic_plan',
+    // Statements sent without waiting for the previous answer go out at once (runTransaction's
+    // BEGIN and COMMIT); each still has its own Sync, so an error stops only its own.
+    pipeline: true,
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
@@ -72,13 +122,7 @@ export function openPostgres(url: string, poolSize: number): Db {
     async transaction(work) {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
-        const result = await work(wrap(client));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
+        return await runTransaction(client, work);
       } finally {
         client.release();
       }

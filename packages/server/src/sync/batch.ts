@@ -243,12 +243,16 @@ async function applySegment(
   const liveMessages = messages.filter((i) => outcomes[i] === undefined);
   await insertMessages(tx, events, liveMessages, botOf, customerOf, outcomes, feed);
   const named = (name: PreparedEvent['name']) => indexes.filter((i) => events[i]!.name === name);
-  await createOrders(tx, events, named('order.created'), customerOf, outcomes, feed);
-  await applyOrderStatuses(tx, events, named('order.status'), outcomes, feed);
   const escalations = indexes.filter(
     (i) => events[i]!.name === 'escalation.created' || events[i]!.name === 'escalation.resolved',
   );
-  await applyEscalations(tx, events, escalations, customerOf, outcomes, feed);
+  // Sent without waiting for each other, these share a round trip. The database still runs them
+  // in this order, and their answers (and so their feed entries) come back in it.
+  await Promise.all([
+    createOrders(tx, events, named('order.created'), customerOf, outcomes, feed),
+    applyOrderStatuses(tx, events, named('order.status'), outcomes, feed),
+    applyEscalations(tx, events, escalations, customerOf, outcomes, feed),
+  ]);
 }
 
 /**

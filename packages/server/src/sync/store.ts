@@ -162,7 +162,12 @@ const RECORD_SEPARATOR = '\u001e';
  * too. It locks the counter row until COMMIT, so sequence numbers become visible in order
  * across processes, and notifies FEED_CHANNEL at COMMIT.
  */
-export async function appendFeed(tx: Queryable, entries: FeedEntry[]): Promise<number | null> {
+export async function appendFeed(
+  tx: Queryable,
+  entries: FeedEntry[],
+  /** The transaction's last statement: COMMIT goes with it (QueryOptions.commit). */
+  options: { commit?: boolean } = {},
+): Promise<number | null> {
   if (entries.length === 0) return null;
   // The payloads go as one text rather than an array: escaping each for an array literal, and
   // unescaping it again in the database, would cost more than the rest of the append.
@@ -174,7 +179,7 @@ export async function appendFeed(tx: Queryable, entries: FeedEntry[]): Promise<n
       entries.map((e) => e.entityId),
       entries.map((e) => JSON.stringify(e.payload)).join(RECORD_SEPARATOR),
     ],
-    PREPARED,
+    { ...PREPARED, ...options },
   );
   return result.rows[0]!.seq;
 }

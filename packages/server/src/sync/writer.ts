@@ -141,7 +141,7 @@ export class GroupCommitWriter {
             batch.map((item) => item.event),
             feed,
           );
-          await appendFeed(tx, feed);
+          await appendFeed(tx, feed, { commit: true });
           return outcomes;
         });
       } catch (error) {
