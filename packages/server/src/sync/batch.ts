@@ -564,6 +564,15 @@ async function resolveCustomers(
   return customerOf;
 }
 
+/** A message about to be stored, with the conversation it belongs in named by its bot and customer. */
+interface MessageRowDraft {
+  index: number;
+  id: string;
+  botId: string;
+  customerId: string;
+  event: MessageEvent;
+}
+
 async function insertMessages(
   tx: Queryable,
   events: PreparedEvent[],
@@ -573,48 +582,9 @@ async function insertMessages(
   outcomes: (BatchOutcome | undefined)[],
   feed: FeedEntry[],
 ) {
-  if (indexes.length === 0) return;
-  // The customer's active conversation with each bot, from the database; created where there is none.
-  const pairs = new Map<string, { tenantId: string; botId: string; customerId: string }>();
-  for (const index of indexes) {
-    const tenantId = events[index]!.tenantId;
-    pairs.set(key(tenantId, botOf.get(index)!, customerOf.get(index)!), {
-      tenantId,
-      botId: botOf.get(index)!,
-      customerId: customerOf.get(index)!,
-    });
-  }
-  const conversationOf = new Map<string, string>();
-  const withoutConversation = () =>
-    [...pairs.values()].filter((p) => !conversationOf.has(key(p.tenantId, p.botId, p.customerId)));
-  // Finds the active ones and opens the others in one statement. A conversation another
-  // transaction opened meanwhile is neither seen nor opened by it: the next round finds it.
-  for (let round = 0; withoutConversation().length > 0; round++) {
-    if (round === 3) throw new Error('could not find or open the conversations of a batch');
-    const wanted = withoutConversation();
-    const found = await tx.query<{ tenant_id: string; bot_id: string; customer_id: string; id: string }>(
-      `WITH wanted AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS w(tenant_id, bot_id, customer_id)),
-       active AS (
-         SELECT c.tenant_id, c.bot_id, c.customer_id, c.id FROM conversations c
-         JOIN wanted w ON c.tenant_id = w.tenant_id AND c.bot_id = w.bot_id AND c.customer_id = w.customer_id
-         WHERE c.status = 'active'),
-       opened AS (
-         INSERT INTO conversations (tenant_id, bot_id, customer_id)
-         SELECT * FROM wanted w WHERE NOT EXISTS (
-           SELECT 1 FROM active a WHERE a.tenant_id = w.tenant_id AND a.bot_id = w.bot_id AND a.customer_id = w.customer_id)
-         ON CONFLICT (tenant_id, bot_id, customer_id) WHERE status = 'active' DO NOTHING
-         RETURNING tenant_id, bot_id, customer_id, id)
-       SELECT * FROM active UNION ALL SELECT * FROM opened`,
-      [wanted.map((p) => p.tenantId), wanted.map((p) => p.botId), wanted.map((p) => p.customerId)],
-      PREPARED,
-    );
-    for (const row of found.rows) conversationOf.set(key(row.tenant_id, row.bot_id, row.customer_id), row.id);
-  }
-
   // One row per provider message id: a redelivery inside the batch is a duplicate like any other.
   const seenSid = new Set<string>();
-  const rows: { index: number; id: string; conversationId: string; event: MessageEvent }[] = [];
+  let pending: MessageRowDraft[] = [];
   for (const index of indexes) {
     const event = events[index] as MessageEvent;
     if (event.data.wa_sid) {
@@ -625,25 +595,79 @@ async function insertMessages(
       }
       seenSid.add(sid);
     }
-    const conversationId = conversationOf.get(
-      key(event.tenantId, botOf.get(index)!, customerOf.get(index)!),
-    )!;
-    rows.push({ index, id: randomUUID(), conversationId, event });
+    pending.push({
+      index,
+      id: randomUUID(),
+      botId: botOf.get(index)!,
+      customerId: customerOf.get(index)!,
+      event,
+    });
   }
-  // The messages and their conversations' counters and previews in one statement. The
-  // conversations come back as the feed shows them (with the customer's name and phone); a
-  // message already stored (same wa_sid) counts nothing.
-  const { first: conversations, second: inserted } = await selectBoth<ConversationRow, MessageRow>(
+  // Most messages go to a conversation already active: the first round stores them in one
+  // statement. The rest wait for their conversations to be opened, and go in the next round.
+  // A conversation another transaction opened meanwhile is neither seen nor opened by
+  // openConversations: the round after finds it.
+  for (let round = 0; pending.length > 0; round++) {
+    if (round === 4) throw new Error('could not find or open the conversations of a batch');
+    if (round > 0) await openConversations(tx, pending);
+    const placed = await insertIntoActiveConversations(tx, pending, outcomes, feed);
+    pending = pending.filter((row) => !placed.has(row.id));
+  }
+}
+
+/** Opens an active conversation for each bot and customer of `rows` that has none. */
+async function openConversations(tx: Queryable, rows: MessageRowDraft[]) {
+  const pairs = new Map<string, { tenantId: string; botId: string; customerId: string }>();
+  for (const { event, botId, customerId } of rows) {
+    pairs.set(key(event.tenantId, botId, customerId), { tenantId: event.tenantId, botId, customerId });
+  }
+  const wanted = [...pairs.values()];
+  await tx.query(
+    `INSERT INTO conversations (tenant_id, bot_id, customer_id)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS w(tenant_id, bot_id, customer_id)
+     ON CONFLICT (tenant_id, bot_id, customer_id) WHERE status = 'active' DO NOTHING`,
+    [wanted.map((p) => p.tenantId), wanted.map((p) => p.botId), wanted.map((p) => p.customerId)],
+    PREPARED,
+  );
+}
+
+/**
+ * Stores the messages whose customer has an active conversation with their bot, and moves
+ * those conversations' counters and previews, in one statement. The conversations come back as
+ * the feed shows them (with the customer's name and phone); a message already stored (same
+ * wa_sid) counts nothing and answers duplicate. Returns the ids of the messages placed (stored
+ * or duplicate); the others have no active conversation yet.
+ */
+async function insertIntoActiveConversations(
+  tx: Queryable,
+  rows: MessageRowDraft[],
+  outcomes: (BatchOutcome | undefined)[],
+  feed: FeedEntry[],
+): Promise<Set<string>> {
+  const { first: conversations, second: placed } = await selectBoth<
+    ConversationRow,
+    MessageRow & { stored: boolean }
+  >(
     tx,
     `batch AS (
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                            $9::jsonb[], $10::timestamptz[]) WITH ORDINALITY
-         AS b(tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at, n)),
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[],
+                            $8::text[], $9::text[], $10::jsonb[], $11::timestamptz[]) WITH ORDINALITY
+         AS b(tenant_id, id, bot_id, customer_id, direction, message_type, content, media_url, wa_sid, metadata,
+              created_at, n)),
+     placed AS (
+       SELECT b.*, c.id AS conversation_id FROM batch b
+       JOIN conversations c ON c.tenant_id = b.tenant_id AND c.bot_id = b.bot_id AND c.customer_id = b.customer_id
+         AND c.status = 'active'),
      inserted AS (
        INSERT INTO messages (tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at)
-       SELECT tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at FROM batch
+       SELECT tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at FROM placed
        ON CONFLICT (tenant_id, wa_sid) WHERE wa_sid IS NOT NULL DO NOTHING
        RETURNING ${MESSAGE_FIELDS.join(', ')}),
+     outcome AS (
+       SELECT p.id, ${MESSAGE_FIELDS.filter((f) => f !== 'id')
+         .map((f) => `i.${f}`)
+         .join(', ')}, i.id IS NOT NULL AS stored
+       FROM placed p LEFT JOIN inserted i ON i.id = p.id),
      touched AS (
        SELECT i.tenant_id, i.conversation_id AS id, max(i.created_at) AS last_at,
          (array_agg(i.content ORDER BY i.created_at DESC, b.n DESC))[1] AS preview,
@@ -662,12 +686,13 @@ async function insertMessages(
        WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
        RETURNING ${CONVERSATION_COLUMNS})`,
     'updated',
-    'inserted',
-    MESSAGE_FIELDS,
+    'outcome',
+    [...MESSAGE_FIELDS, 'stored'],
     [
       rows.map((r) => r.event.tenantId),
       rows.map((r) => r.id),
-      rows.map((r) => r.conversationId),
+      rows.map((r) => r.botId),
+      rows.map((r) => r.customerId),
       rows.map((r) => r.event.data.direction),
       rows.map((r) => r.event.data.message_type),
       rows.map((r) => r.event.data.content),
@@ -677,15 +702,18 @@ async function insertMessages(
       rows.map((r) => r.event.occurredAt),
     ],
   );
-  const stored = new Map(inserted.map((message) => [message.id, message]));
+  const outcomeOf = new Map(placed.map((row) => [row.id, row]));
   for (const row of rows) {
-    const message = stored.get(row.id);
-    if (!message) {
+    const message = outcomeOf.get(row.id);
+    if (!message) continue;
+    if (!message.stored) {
       outcomes[row.index] = { status: 'duplicate' };
       continue;
     }
+    const { stored: _, ...stored } = message;
     outcomes[row.index] = { status: 'accepted' };
-    recordChange(feed, 'message.created', messageObject(message));
+    recordChange(feed, 'message.created', messageObject(stored));
   }
   for (const row of conversations) pushConversation(feed, row);
+  return new Set(outcomeOf.keys());
 }
