@@ -37,6 +37,7 @@ const envSchema = z.object({
     .regex(/^[A-Z]{2}$/, 'must be a two-letter country code, e.g. SA')
     .default('SA'),
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+  STATISTICS_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(10),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
   INGEST_CONCURRENT_TRANSACTIONS: z.coerce.number().int().min(1).max(64).default(4),
   ROWSYNC_BODY_LIMIT_BYTES: z.coerce
@@ -104,6 +105,8 @@ export interface Config {
   phoneDefaultRegion: string;
   /** How long event ids (retry safety) and the change feed are kept. */
   retentionDays: number;
+  /** Where no autovacuum runs, how often tables that changed enough are analysed (db/statistics.ts). */
+  statisticsIntervalMs: number;
   /** Most events the group-commit writer puts in one transaction. */
   ingestMaxBatch: number;
   /** Group-commit transactions that may run at once, each over tenants the others do not hold. */
@@ -159,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ingestMaxBatch: e.INGEST_MAX_BATCH,
     ingestConcurrentTransactions: e.INGEST_CONCURRENT_TRANSACTIONS,
     retentionDays: e.RETENTION_DAYS,
+    statisticsIntervalMs: e.STATISTICS_INTERVAL_SECONDS * 1000,
     realtime: {
       heartbeatMs: e.REALTIME_HEARTBEAT_MS,
       maxBufferedBytes: e.REALTIME_MAX_BUFFERED_BYTES,

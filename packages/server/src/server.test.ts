@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { autovacuumRuns } from './db/statistics.ts';
 import { createTestDatabase, type TestDatabase, testSettings } from './testing/harness.ts';
 import { runCli, type ServerProcess, startServerProcess } from './testing/process.ts';
 
@@ -110,6 +111,25 @@ describe('syncdeck start', () => {
       cursor = page.body.nextCursor as string | null;
     } while (cursor);
     expect(acknowledged.filter((slug) => !seen.has(slug))).toEqual([]);
+  });
+
+  it('analyses its tables as they grow where no autovacuum runs, so plans follow the data', async () => {
+    const db = await database.open();
+    const selfAnalysing = !(await autovacuumRuns(db));
+    await db.close();
+    const server = await start({ STATISTICS_INTERVAL_SECONDS: '1', LOG_LEVEL: 'debug' });
+    const { key } = credentialsIn(server.output());
+    for (let i = 0; i < 60; i++) {
+      expect((await api(server, 'POST', '/api/admin/tenants', key!, { slug: `grown-${i}` })).status).toBe(
+        201,
+      );
+    }
+    const analysedTenants = () => /"tables":\[[^\]]*"public\.tenants"[^\]]*\][^\n]*analysed changed tables/;
+    const deadline = Date.now() + 10_000;
+    while (!analysedTenants().test(server.output()) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(analysedTenants().test(server.output()), server.output().slice(-2000)).toBe(selfAnalysing);
   });
 
   it('logs requests with their request id and never a token or password', async () => {

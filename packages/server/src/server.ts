@@ -5,6 +5,7 @@ import { buildApp } from './app.ts';
 import { claimDataDir, releaseDataDir, updateClaim } from './cli/control.ts';
 import type { Config } from './config.ts';
 import { type Db, migrate, openDatabase } from './db/index.ts';
+import { analyzeChangedTables, autovacuumRuns } from './db/statistics.ts';
 import { initialise, isInitialised } from './installation/service.ts';
 import { createLogger } from './logger.ts';
 import { pruneExpired } from './sync/retention.ts';
@@ -65,12 +66,24 @@ export async function startServer(
     const pruning = setInterval(prune, 60 * 60 * 1000);
     pruning.unref();
     void prune();
+    // Where no autovacuum runs (PGlite always), plans would keep the statistics of empty tables.
+    let analyzing: NodeJS.Timeout | undefined;
+    if (!(await autovacuumRuns(openDb))) {
+      const analyze = () =>
+        analyzeChangedTables(openDb).then(
+          (tables) => tables.length > 0 && logger.debug({ tables }, 'analysed changed tables'),
+          (error: unknown) => logger.warn({ err: error }, 'analysing tables failed; will retry'),
+        );
+      analyzing = setInterval(analyze, config.statisticsIntervalMs);
+      analyzing.unref();
+    }
     return {
       app,
       db: openDb,
       url,
       async stop() {
         clearInterval(pruning);
+        clearInterval(analyzing);
         await app.close();
         await openDb.close();
         if (embedded) await releaseDataDir(config.dataDir);
