@@ -239,20 +239,23 @@ async function applySegment(
       events[i]!.name !== 'order.status' &&
       events[i]!.name !== 'conversation.closed',
   );
-  const customerOf = await resolveCustomers(tx, events, withCustomer, feed, found);
+  const { customerOf, merge: mergeCustomers } = await identifyCustomers(tx, events, withCustomer, found);
   const liveMessages = messages.filter((i) => outcomes[i] === undefined);
-  await insertMessages(tx, events, liveMessages, botOf, customerOf, outcomes, feed);
   const named = (name: PreparedEvent['name']) => indexes.filter((i) => events[i]!.name === name);
   const escalations = indexes.filter(
     (i) => events[i]!.name === 'escalation.created' || events[i]!.name === 'escalation.resolved',
   );
-  // Sent without waiting for each other, these share a round trip. The database still runs them
-  // in this order, and their answers (and so their feed entries) come back in it.
+  // None of these needs an answer another gives: sent without waiting for each other, they share
+  // a round trip. The database still runs them in this order, so the conversations the messages
+  // return carry the names the merge wrote.
   await Promise.all([
+    mergeCustomers(feed),
+    insertMessages(tx, events, liveMessages, botOf, customerOf, outcomes, feed),
     createOrders(tx, events, named('order.created'), customerOf, outcomes, feed),
     applyOrderStatuses(tx, events, named('order.status'), outcomes, feed),
-    applyEscalations(tx, events, escalations, customerOf, outcomes, feed),
   ]);
+  // After the messages: an escalation switches the bot of the conversation they may have opened.
+  await applyEscalations(tx, events, escalations, customerOf, outcomes, feed);
 }
 
 /**
@@ -389,11 +392,7 @@ function customerFields(event: WithCustomer): Partial<Record<CustomerField, stri
   return fields;
 }
 
-/**
- * Finds or creates the customers of many events at once. Within the batch, events naming
- * the same person share one new customer; across processes, the first identity row decides
- * who created a new customer, exactly as for a single event.
- */
+/** Finds or creates the customers of many events at once, and merges into them what the events say. */
 async function resolveCustomers(
   tx: Queryable,
   events: PreparedEvent[],
@@ -401,8 +400,25 @@ async function resolveCustomers(
   feed: FeedEntry[],
   found: Found | null,
 ): Promise<Map<number, string>> {
+  const { customerOf, merge } = await identifyCustomers(tx, events, indexes, found);
+  await merge(feed);
+  return customerOf;
+}
+
+/**
+ * Finds or creates the customers of many events at once. Within the batch, events naming
+ * the same person share one new customer; across processes, the first identity row decides
+ * who created a new customer, exactly as for a single event. `merge` then writes what the
+ * events say about them (one statement); nothing else in the batch needs to wait for it.
+ */
+async function identifyCustomers(
+  tx: Queryable,
+  events: PreparedEvent[],
+  indexes: number[],
+  found: Found | null,
+): Promise<{ customerOf: Map<number, string>; merge: (feed: FeedEntry[]) => Promise<void> }> {
   const customerOf = new Map<number, string>();
-  if (indexes.length === 0) return customerOf;
+  if (indexes.length === 0) return { customerOf, merge: async () => {} };
   const identityKey = (tenantId: string, identity: Identity) => key(tenantId, identity.kind, identity.value);
   const allIdentities = new Map<string, { tenantId: string; identity: Identity }>();
   for (const index of indexes) {
@@ -524,8 +540,9 @@ async function resolveCustomers(
   // Identities seen for the first time join their customer (ones another customer holds stay
   // theirs), in the same statement as the merge.
   const identityArgs = CUSTOMER_FIELDS.length + 5;
-  const result = await tx.query<CustomerRow & { changed: boolean }>(
-    `WITH linked AS (
+  const merge = async (feed: FeedEntry[]) => {
+    const result = await tx.query<CustomerRow & { changed: boolean }>(
+      `WITH linked AS (
        INSERT INTO customer_identities (tenant_id, kind, value, customer_id)
        SELECT * FROM unnest($${identityArgs}::uuid[], $${identityArgs + 1}::text[], $${identityArgs + 2}::text[],
                             $${identityArgs + 3}::uuid[])
@@ -545,23 +562,24 @@ async function resolveCustomers(
      WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND old.tenant_id = c.tenant_id AND old.id = c.id
      RETURNING c.*, (ROW(${CUSTOMER_FIELDS.map((f) => `old.${f}`).join(', ')}, old.last_seen_at)
        IS DISTINCT FROM ROW(${CUSTOMER_FIELDS.map((f) => `c.${f}`).join(', ')}, c.last_seen_at)) AS changed`,
-    [
-      rows.map(([, m]) => m.tenantId),
-      rows.map(([id]) => id),
-      rows.map(([, m]) => m.first),
-      rows.map(([, m]) => m.last),
-      ...fieldArrays,
-      ...identityParams,
-      list.map((i) => owner.get(identityKey(i.tenantId, i.identity))),
-    ],
-    PREPARED,
-  );
-  for (const { changed, ...customer } of result.rows) {
-    if (changed || created.has(customer.id)) {
-      recordChange(feed, 'customer.updated', customerObject(customer));
+      [
+        rows.map(([, m]) => m.tenantId),
+        rows.map(([id]) => id),
+        rows.map(([, m]) => m.first),
+        rows.map(([, m]) => m.last),
+        ...fieldArrays,
+        ...identityParams,
+        list.map((i) => owner.get(identityKey(i.tenantId, i.identity))),
+      ],
+      PREPARED,
+    );
+    for (const { changed, ...customer } of result.rows) {
+      if (changed || created.has(customer.id)) {
+        recordChange(feed, 'customer.updated', customerObject(customer));
+      }
     }
-  }
-  return customerOf;
+  };
+  return { customerOf, merge };
 }
 
 /** A message about to be stored, with the conversation it belongs in named by its bot and customer. */
