@@ -9,6 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { openPglite } from '../packages/server/src/db/pglite.ts';
 import {
+  analyzeDatabase,
   createDatabase,
   fmt,
   type LoadResult,
@@ -16,6 +17,7 @@ import {
   provision,
   type ReportRow,
   say,
+  sendEvents,
   startBaseline,
   startSyncdeck,
 } from './lib.ts';
@@ -60,12 +62,11 @@ async function warmUp(url: string, tokens: string[]) {
   const workload = createWorkload(`warmup-${Date.now()}`);
   for (let request = 0; request < 100; request++) {
     const tenant = request % tokens.length;
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[tenant]}` },
-      body: JSON.stringify({ events: Array.from({ length: 100 }, () => workload.next(tenant)) }),
-    });
-    if (!response.ok) throw new Error(`warm-up failed: ${response.status} ${await response.text()}`);
+    await sendEvents(
+      url,
+      tokens[tenant]!,
+      Array.from({ length: 100 }, () => workload.next(tenant)),
+    );
   }
 }
 
@@ -92,11 +93,7 @@ export async function runIngestBench(): Promise<ReportRow[]> {
   const server = await startSyncdeck({ DATABASE_URL: database.url });
   const tokens = await provision(server, ['bench-a', 'bench-b'], ['ingest']);
   await warmUp(`${server.url}/functions/v1/sync`, tokens);
-  // What autovacuum does in a deployment (this machine's server may have it off).
-  const analyzer = new pg.Client({ connectionString: database.url });
-  await analyzer.connect();
-  await analyzer.query('ANALYZE');
-  await analyzer.end();
+  await analyzeDatabase(database.url);
   const single = await ingestLoad(`${server.url}/functions/v1/sync`, tokens, 1, `pg1-${Date.now()}`);
   say(`Syncdeck, PostgreSQL, single events: ${fmt(single.eventsPerSecond)} events/s, p99 ${single.p99} ms`);
   const batch = await ingestLoad(`${server.url}/functions/v1/sync`, tokens, 100, `pg100-${Date.now()}`);

@@ -43,6 +43,24 @@ export async function createDatabase(): Promise<{ url: string; drop: () => Promi
   };
 }
 
+/** ANALYZE over a whole database: what autovacuum does in a deployment (this machine may have it off). */
+export async function analyzeDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('ANALYZE');
+  await client.end();
+}
+
+/** Posts one batch of sync events with `token`; a refused batch throws, with the server's answer. */
+export async function sendEvents(url: string, token: string, events: unknown[]): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ events }),
+  });
+  if (!response.ok) throw new Error(`events refused: ${response.status} ${await response.text()}`);
+}
+
 /** Syncdeck as a deployment runs it (the tests' response checks off), in a process of its own. */
 export function startSyncdeck(env: Record<string, string>): Promise<ServerProcess> {
   return startServerProcess({ LOG_LEVEL: 'warn', ...env, VALIDATE_RESPONSES: 'false' });

@@ -12,8 +12,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import {
+  analyzeDatabase,
   createDatabase,
   fmt,
   percentile,
@@ -21,6 +21,7 @@ import {
   type ReportRow,
   SECONDS,
   say,
+  sendEvents,
   startSyncdeck,
 } from './lib.ts';
 
@@ -122,8 +123,20 @@ function startClients(setup: ClientsSetup): Promise<ChildProcess> {
 
 const CUSTOMERS_PER_TENANT = 500;
 
-/** The customers' phones, shared by every tenant (each has its own customers with them). */
-const phoneOf = (n: number) => `+9665${String(10_000_000 + (n % CUSTOMERS_PER_TENANT))}`;
+/**
+ * A customer's message to the one bot. The customers' phones are shared by every tenant (each
+ * has its own customers with them); the clients time the messages whose content is `bench-N`.
+ */
+const messageEvent = (n: number, content: string) => ({
+  event: 'message.created',
+  data: {
+    customer_identifier: { whatsapp_phone: `+9665${String(10_000_000 + (n % CUSTOMERS_PER_TENANT))}` },
+    bot: { whatsapp_number: '+966110000001' },
+    direction: 'IN',
+    message_type: 'text',
+    content,
+  },
+});
 
 /**
  * Before any client connects: every tenant's customers and conversations once, then ANALYZE (what
@@ -131,28 +144,13 @@ const phoneOf = (n: number) => `+9665${String(10_000_000 + (n % CUSTOMERS_PER_TE
  */
 async function warmUp(url: string, tokens: string[], databaseUrl: string) {
   for (const token of tokens) {
-    const response = await fetch(`${url}/api/sync/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        events: Array.from({ length: CUSTOMERS_PER_TENANT }, (_, n) => ({
-          event: 'message.created',
-          data: {
-            customer_identifier: { whatsapp_phone: phoneOf(n) },
-            bot: { whatsapp_number: '+966110000001' },
-            direction: 'IN',
-            message_type: 'text',
-            content: 'warm-up',
-          },
-        })),
-      }),
-    });
-    if (!response.ok) throw new Error(`warm-up failed: ${response.status} ${await response.text()}`);
+    await sendEvents(
+      `${url}/api/sync/events`,
+      token,
+      Array.from({ length: CUSTOMERS_PER_TENANT }, (_, n) => messageEvent(n, 'warm-up')),
+    );
   }
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query('ANALYZE');
-  await client.end();
+  await analyzeDatabase(databaseUrl);
 }
 
 export async function runRealtimeBench(): Promise<ReportRow[]> {
@@ -186,16 +184,7 @@ export async function runRealtimeBench(): Promise<ReportRow[]> {
     while (performance.now() - started < SECONDS * 1000) {
       const tenant = Math.floor(n / BATCH) % TENANTS;
       const first = n + 1;
-      const events = Array.from({ length: BATCH }, (_, i) => ({
-        event: 'message.created',
-        data: {
-          customer_identifier: { whatsapp_phone: phoneOf(first + i) },
-          bot: { whatsapp_number: '+966110000001' },
-          direction: 'IN',
-          message_type: 'text',
-          content: `bench-${first + i}`,
-        },
-      }));
+      const events = Array.from({ length: BATCH }, (_, i) => messageEvent(first + i, `bench-${first + i}`));
       n += BATCH;
       const sentAt = now();
       const request: Promise<void> = fetch(`${server.url}/api/sync/events`, {
