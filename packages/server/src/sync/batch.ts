@@ -682,10 +682,10 @@ async function insertIntoActiveConversations(
        ON CONFLICT (tenant_id, wa_sid) WHERE wa_sid IS NOT NULL DO NOTHING
        RETURNING ${MESSAGE_FIELDS.join(', ')}),
      outcome AS (
-       SELECT p.id, ${MESSAGE_FIELDS.filter((f) => f !== 'id')
-         .map((f) => `i.${f}`)
-         .join(', ')}, i.id IS NOT NULL AS stored
-       FROM placed p LEFT JOIN inserted i ON i.id = p.id),
+       SELECT ${MESSAGE_FIELDS.join(', ')}, true AS stored FROM inserted
+       UNION ALL
+       SELECT ${MESSAGE_FIELDS.map((f) => (f === 'id' ? 'id' : 'NULL')).join(', ')}, false
+       FROM placed WHERE id NOT IN (SELECT id FROM inserted)),
      touched AS (
        SELECT i.tenant_id, i.conversation_id AS id, max(i.created_at) AS last_at,
          (array_agg(i.content ORDER BY i.created_at DESC, b.n DESC))[1] AS preview,
@@ -700,10 +700,15 @@ async function insertIntoActiveConversations(
          unread_count = c.unread_count + u.unread,
          message_count = c.message_count + u.count,
          updated_at = now()
-       FROM touched u, customers cu
-       WHERE c.tenant_id = u.tenant_id AND c.id = u.id AND cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
-       RETURNING ${CONVERSATION_COLUMNS})`,
-    'updated',
+       FROM touched u
+       WHERE c.tenant_id = u.tenant_id AND c.id = u.id
+       RETURNING c.*),
+     -- Joined to their customers only once updated: each conversation is found by its key, a
+     -- plan that stays right while the tables' statistics are still those of empty tables.
+     updated_rows AS (
+       SELECT ${CONVERSATION_COLUMNS} FROM updated c
+       JOIN customers cu ON cu.tenant_id = c.tenant_id AND cu.id = c.customer_id)`,
+    'updated_rows',
     'outcome',
     [...MESSAGE_FIELDS, 'stored'],
     [
