@@ -155,6 +155,26 @@ export async function load(
 }
 
 /**
+ * Sends one request over `agent` and resolves with its status (0 if it failed) once the whole
+ * answer has arrived. node:http rather than fetch: fetch's own work per request (streams,
+ * promises) took this process milliseconds at the tail, which were then counted as the server's.
+ */
+export function send(agent: http.Agent, url: string, request: ReturnType<RequestBuilder>): Promise<number> {
+  return new Promise((resolve) => {
+    const outgoing = http.request(
+      new URL(request.path ?? '', url),
+      { method: request.method ?? 'GET', headers: request.headers, agent },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode!));
+      },
+    );
+    outgoing.on('error', () => resolve(0));
+    outgoing.end(request.body);
+  });
+}
+
+/**
  * Sends `rate` requests a second at even intervals, whatever the answers (an open loop), to see
  * latency at a steady load below saturation. Each latency counts from when its request was due,
  * so a server that falls behind is not hidden by requests that were sent late.
@@ -171,34 +191,15 @@ export async function paced(
   const latencies: number[] = [];
   let errors = 0;
   const inFlight: Promise<void>[] = [];
-  // node:http rather than fetch: fetch's own work per request (streams, promises) took
-  // milliseconds of this process's time at the tail, and was counted as the server's.
   const agent = new http.Agent({ keepAlive: true });
   for (let i = 0; i < total; i++) {
     const due = started + i * interval;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const request = next();
     inFlight.push(
-      new Promise<void>((resolve) => {
-        const outgoing = http.request(
-          new URL(request.path ?? '/', url),
-          { method: request.method ?? 'GET', headers: request.headers, agent },
-          (response) => {
-            response.resume();
-            response.on('end', () => {
-              if (response.statusCode! >= 200 && response.statusCode! < 300)
-                latencies.push(performance.now() - due);
-              else errors += 1;
-              resolve();
-            });
-          },
-        );
-        outgoing.on('error', () => {
-          errors += 1;
-          resolve();
-        });
-        outgoing.end(request.body);
+      send(agent, url, next()).then((status) => {
+        if (status >= 200 && status < 300) latencies.push(performance.now() - due);
+        else errors += 1;
       }),
     );
   }
