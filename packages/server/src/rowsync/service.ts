@@ -309,9 +309,11 @@ export class RowSyncService {
       throw await refuse(AppError.unauthorized(`The signature was refused: ${verified.reason}`));
     entry.webhookId = verified.webhookId;
 
+    // Decoded once: parsed here, and a full sync's batch is staged from this same text.
+    const text = body.toString('utf8');
     let json: unknown;
     try {
-      json = JSON.parse(body.toString('utf8'));
+      json = JSON.parse(text);
     } catch (error) {
       throw await refuse(
         new AppError(400, 'invalid_json', `Body is not valid JSON: ${(error as Error).message}`),
@@ -363,7 +365,7 @@ export class RowSyncService {
         table,
       };
       if (payload.type === 'FULL_SYNC')
-        return await this.fullSync(target, payload, body, prepared, entry, elapsed);
+        return await this.fullSync(target, payload, text, prepared, entry, elapsed);
       return await this.rowChange(target, payload, prepared[0]!, entry, startedAt);
     } catch (error) {
       if (error instanceof AppError) throw await refuse(error);
@@ -425,7 +427,7 @@ export class RowSyncService {
   private async fullSync(
     target: PushTarget,
     payload: FullSyncBatch,
-    body: Buffer,
+    text: string,
     rows: PreparedRow[],
     entry: Omit<WebhookLogEntry, 'result' | 'status' | 'durationMs' | 'error'>,
     elapsed: () => number,
@@ -439,7 +441,7 @@ export class RowSyncService {
     const staged = payload.total !== undefined || payload.is_last !== undefined;
     const outcome = await this.db.transaction((tx) =>
       staged
-        ? this.stagedBatch(tx, target, payload, body, rows, newColumns, entry, elapsed)
+        ? this.stagedBatch(tx, target, payload, text, rows, newColumns, entry, elapsed)
         : this.unstagedBatch(tx, target, payload, recordSet(rows), newColumns, entry, elapsed),
     );
     if (outcome.tracked) this.remember(target.tenantId, target.table, outcome.tracked);
@@ -459,7 +461,7 @@ export class RowSyncService {
     tx: Queryable,
     target: PushTarget,
     payload: FullSyncBatch,
-    body: Buffer,
+    text: string,
     rows: PreparedRow[],
     newColumns: Map<string, ColumnType> | null,
     entry: Omit<WebhookLogEntry, 'result' | 'status' | 'durationMs' | 'error'>,
@@ -481,7 +483,7 @@ export class RowSyncService {
         size: payload.records.length,
         total: payload.total ?? null,
         isLast: payload.is_last === true,
-        body,
+        text,
         distinct,
       },
       log(),
