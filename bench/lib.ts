@@ -52,14 +52,17 @@ export async function analyzeDatabase(url: string): Promise<void> {
   await client.end();
 }
 
+/** Keep-alive connections for the set-up requests the sections send one after another. */
+const setUpAgent = new http.Agent({ keepAlive: true });
+
 /** Posts one batch of sync events with `token`; a refused batch throws, with the server's answer. */
 export async function sendEvents(url: string, token: string, events: unknown[]): Promise<void> {
-  const response = await fetch(url, {
+  const { status, error } = await send(setUpAgent, url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ events }),
   });
-  if (!response.ok) throw new Error(`events refused: ${response.status} ${await response.text()}`);
+  if (status < 200 || status >= 300) throw new Error(`events refused: ${status} ${error}`);
 }
 
 /** Syncdeck as a deployment runs it (the tests' response checks off), in a process of its own. */
@@ -154,22 +157,32 @@ export async function load(
   };
 }
 
+/** A request's outcome: its status (0 if it failed), and its body when the status is not a 2xx. */
+export interface Answer {
+  status: number;
+  error: string;
+}
+
 /**
- * Sends one request over `agent` and resolves with its status (0 if it failed) once the whole
- * answer has arrived. node:http rather than fetch: fetch's own work per request (streams,
- * promises) took this process milliseconds at the tail, which were then counted as the server's.
+ * Sends one request over `agent` and resolves once the whole answer has arrived. node:http
+ * rather than fetch: fetch's own work per request (streams, promises) took this process
+ * milliseconds at the tail, which were then counted as the server's. Only a refusal's body is
+ * kept, to say why.
  */
-export function send(agent: http.Agent, url: string, request: ReturnType<RequestBuilder>): Promise<number> {
+export function send(agent: http.Agent, url: string, request: ReturnType<RequestBuilder>): Promise<Answer> {
   return new Promise((resolve) => {
     const outgoing = http.request(
       new URL(request.path ?? '', url),
       { method: request.method ?? 'GET', headers: request.headers, agent },
       (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode!));
+        const status = response.statusCode!;
+        const chunks: Buffer[] = [];
+        if (status >= 200 && status < 300) response.resume();
+        else response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status, error: Buffer.concat(chunks).toString() }));
       },
     );
-    outgoing.on('error', () => resolve(0));
+    outgoing.on('error', (error) => resolve({ status: 0, error: error.message }));
     outgoing.end(request.body);
   });
 }
@@ -197,7 +210,7 @@ export async function paced(
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     inFlight.push(
-      send(agent, url, next()).then((status) => {
+      send(agent, url, next()).then(({ status }) => {
         if (status >= 200 && status < 300) latencies.push(performance.now() - due);
         else errors += 1;
       }),

@@ -195,7 +195,7 @@ export async function runRealtimeBench(): Promise<ReportRow[]> {
         headers: { authorization: `Bearer ${tokens[tenant]}`, 'content-type': 'application/json' },
         body: JSON.stringify({ events }),
       })
-        .then((status) => {
+        .then(({ status }) => {
           const at = now();
           if (status !== 200) {
             failed += BATCH;

@@ -46,12 +46,12 @@ const agent = new http.Agent({ keepAlive: true });
 
 /** Posts one signed body; anything but a 2xx throws. */
 async function postSigned(url: string, body: string): Promise<void> {
-  const status = await send(agent, url, {
+  const { status, error } = await send(agent, url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-webhook-signature': sign(body) },
     body,
   });
-  if (status < 200 || status >= 300) throw new Error(`${url} answered ${status}`);
+  if (status < 200 || status >= 300) throw new Error(`${url} answered ${status}: ${error}`);
 }
 
 /** One sender pushing the whole table, batch after batch, as a source's full sync does. */
