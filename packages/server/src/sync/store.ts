@@ -1,4 +1,4 @@
-import { PREPARED, type Queryable } from '../db/index.ts';
+import { PREPARED, type Queryable, type QueryOptions } from '../db/index.ts';
 import { EventRejected, type PreparedEvent } from './prepare.ts';
 import { type ConversationRow, conversationObject } from './shapes.ts';
 
@@ -166,7 +166,7 @@ export async function appendFeed(
   tx: Queryable,
   entries: FeedEntry[],
   /** The transaction's last statement: COMMIT goes with it (QueryOptions.commit). */
-  options: { commit?: boolean } = {},
+  options: Pick<QueryOptions, 'commit'> = {},
 ): Promise<number | null> {
   if (entries.length === 0) return null;
   // The payloads go as one text rather than an array: escaping each for an array literal, and
