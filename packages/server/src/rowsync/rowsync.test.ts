@@ -215,6 +215,40 @@ describe('signatures', () => {
     expect((await send(payload, { source: 'nobody' })).statusCode).toBe(404);
   });
 
+  it('refuses a body that is not UTF-8, whatever the batch, and stores nothing of it', async () => {
+    const records = [{ id: 'latin1-1', title: 'caf\u00e9' }];
+    for (const payload of [
+      change('INSERT', records[0]!),
+      {
+        type: 'FULL_SYNC',
+        table: 'adhoc_work_orders',
+        tenant_id: 'acme',
+        sync_id: 'latin1',
+        offset: 0,
+        records,
+        total: 1,
+      },
+    ]) {
+      // The é in Latin-1: one byte that UTF-8 never has alone.
+      const body = Buffer.from(JSON.stringify(payload), 'latin1');
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/webhooks/optiqo',
+        headers: {
+          'content-type': 'application/json',
+          'x-webhook-signature': `sha256=${signSeed(body, SECRET)}`,
+        },
+        payload: body,
+      });
+      expect(response.statusCode, response.body).toBe(400);
+      expect(response.json().error).toMatchObject({
+        code: 'invalid_json',
+        message: expect.stringMatching(/UTF-8/),
+      });
+    }
+    expect((await rows(acmeRead, 'work_orders')).find((r) => r.id === 'latin1-1')).toBeUndefined();
+  });
+
   it('accepts Standard Webhooks headers; a stale timestamp is refused; a replayed id is applied once', async () => {
     const first = change('INSERT', { id: 'std-1', title: 'v1', updated_at: '2024-01-01T00:00:00Z' });
     const body = JSON.stringify(first);

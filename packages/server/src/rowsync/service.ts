@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   type CreateSourceInput,
@@ -309,6 +310,9 @@ export class RowSyncService {
       throw await refuse(AppError.unauthorized(`The signature was refused: ${verified.reason}`));
     entry.webhookId = verified.webhookId;
 
+    // JSON is UTF-8 (RFC 8259): decoding other bytes would quietly store U+FFFD in their place.
+    if (!isUtf8(body))
+      throw await refuse(new AppError(400, 'invalid_json', 'Body is not valid JSON: it is not UTF-8'));
     // Decoded once: parsed here, and a full sync's batch is staged from this same text.
     const text = body.toString('utf8');
     let json: unknown;
