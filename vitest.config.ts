@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
@@ -13,8 +14,19 @@ export default defineConfig({
   // @syncdeck/sdk exports its TypeScript sources under this condition inside the workspace.
   ssr: { resolve: { conditions: ['@syncdeck/source', ...defaultServerConditions] } },
   test: {
+    // Vitest's default leaves a core free, which on a 2-core machine means one file at a time.
+    // Much of a test file's time is waiting on spawned servers and PostgreSQL, so two overlap well.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
-      { extends: true, test: { ...common, name: 'pglite', env: { SYNCDECK_TEST_DB: 'pglite' } } },
+      {
+        extends: true,
+        test: {
+          ...common,
+          name: 'pglite',
+          env: { SYNCDECK_TEST_DB: 'pglite' },
+          globalSetup: ['packages/server/src/testing/pglite-template.ts'],
+        },
+      },
       { extends: true, test: { ...common, name: 'postgres', env: { SYNCDECK_TEST_DB: 'postgres' } } },
     ],
   },

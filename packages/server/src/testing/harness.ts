@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type CreatedApiKey, type Scope, scopes, type Tenant } from '@syncdeck/core';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { buildApp } from '../app.ts';
 import { type Config, loadConfig, loadTestSettings } from '../config.ts';
 import { type Db, migrate } from '../db/index.ts';
@@ -25,11 +26,13 @@ export interface TestDatabase {
 
 /**
  * A fresh, empty database for one test file: its own PostgreSQL database (created here,
- * dropped after), or a PGlite directory of its own.
+ * dropped after), or a PGlite directory of its own, copied from the run's empty template
+ * (see pglite-template.ts).
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   if (testSettings.db === 'pglite') {
     const dir = await mkdtemp(path.join(tmpdir(), 'syncdeck-test-'));
+    await cp(inject('pgliteTemplate'), path.join(dir, 'pgdata'), { recursive: true });
     return {
       env: { DATA_DIR: dir },
       open: () => openPglite(path.join(dir, 'pgdata')),
