@@ -1,13 +1,14 @@
 /**
- * The realtime bench's WebSocket clients, in a process of their own (started by realtime.ts):
+ * Some of the realtime bench's WebSocket clients, in a process of their own (realtime.ts starts
+ * `BENCH_WS_PROCESSES` of them):
  * parsing a few hundred thousand frames a second must not delay the process that ingests and
  * timestamps the acknowledgements. Per frame it only looks for the message tag in the raw
  * bytes and notes when it came; latencies, misses and duplicates are worked out at the end,
- * against the acknowledgements the ingesting process sends then.
+ * against the acknowledgements the ingesting process sends then, and the latencies sent back
+ * whole so that the percentiles are those of every delivery.
  */
 import WebSocket from 'ws';
 import type { ClientsRequest, ClientsResult, ClientsSetup } from './realtime.ts';
-import { percentile } from './lib.ts';
 
 const setup = JSON.parse(process.argv[2]!) as ClientsSetup;
 /** Milliseconds on the machine's monotonic clock, which the ingesting process reads too. */
@@ -110,21 +111,18 @@ process.on('message', async (request: ClientsRequest) => {
     await new Promise((resolve) => setTimeout(resolve, 250));
     missed = countMissed(ackedTagsOf);
   }
-  const latencies: number[] = [];
+  const latencies = new Float64Array(receiptTags.length);
+  let delivered = 0;
   let beforeAck = 0;
   for (const [i, tag] of receiptTags.entries()) {
     const acked = ackAt[tag]!;
     if (Number.isNaN(acked)) continue; // its request failed: not counted either way
     const latency = receiptTimes[i]! - acked;
     if (latency < 0) beforeAck += 1;
-    latencies.push(Math.max(0, latency));
+    latencies[delivered++] = Math.max(0, latency);
   }
-  latencies.sort((a, b) => a - b);
   const result: ClientsResult = {
-    deliveries: latencies.length,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    max: latencies.at(-1) ?? Number.NaN,
+    latencies: latencies.slice(0, delivered),
     beforeAck,
     missed,
     duplicates,
