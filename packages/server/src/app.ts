@@ -16,6 +16,7 @@ import type { Db } from './db/index.ts';
 import { healthRoutes } from './health/routes.ts';
 import { createSerializerCompiler } from './http/serializer.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { RequestLog } from './http/request-log.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
 import { rowSyncRoutes } from './rowsync/routes.ts';
 import { chartRoutes } from './charts/routes.ts';
@@ -58,6 +59,7 @@ export async function buildApp({
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    logController: new RequestLog(),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

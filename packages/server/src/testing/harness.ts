@@ -3,7 +3,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type CreatedApiKey, type Scope, scopes, type Tenant } from '@syncdeck/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { buildApp } from '../app.ts';
@@ -82,6 +82,8 @@ export async function createTestApp(
   env: Record<string, string> = {},
   /** Adds test-only routes before the app is sealed. */
   setup?: (app: FastifyInstance) => void,
+  /** Where the app logs; by default it does not. */
+  logger?: FastifyBaseLogger,
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const db = await database.open();
@@ -95,7 +97,7 @@ export async function createTestApp(
     VALIDATE_RESPONSES: 'true',
     ...env,
   });
-  const app = await buildApp({ config, db });
+  const app = await buildApp({ config, db, logger });
   setup?.(app);
   await app.ready();
   return {

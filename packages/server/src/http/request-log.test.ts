@@ -1,0 +1,51 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
+
+let t: TestApp | null = null;
+afterEach(async () => {
+  await t?.close();
+  t = null;
+});
+
+/** An app logging at `level` into memory, and the answers it logged as `request completed`. */
+async function appLoggingAt(level: 'info' | 'debug') {
+  const text: string[] = [];
+  const lines: { msg: string; req?: { method: string; url: string }; res?: { statusCode: number } }[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      text.push(String(chunk));
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  t = await createTestApp({}, undefined, pino({ level }, stream));
+  const answered = () =>
+    lines
+      .filter((line) => line.msg === 'request completed')
+      .map((line) => `${line.req?.method} ${line.req?.url} ${line.res?.statusCode}`);
+  return { app: t.app, token: t.adminToken, answered, text: () => text.join('') };
+}
+
+describe('request log', () => {
+  it('at info, has a line for each answer that went wrong and none for the ones that did not', async () => {
+    const { app, token, answered } = await appLoggingAt('info');
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/admin/tenants', headers: bearer(token) })).statusCode,
+    ).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/api/admin/tenants' })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/api/nowhere' })).statusCode).toBe(404);
+    expect(answered()).toEqual(['GET /api/admin/tenants 401', 'GET /api/nowhere 404']);
+  });
+
+  it('at debug, has a line for every answer, with its time and without the credential', async () => {
+    const { app, token, answered, text } = await appLoggingAt('debug');
+    await app.inject({ method: 'GET', url: '/healthz' });
+    await app.inject({ method: 'GET', url: '/api/admin/tenants', headers: bearer(token) });
+    expect(answered()).toEqual(['GET /healthz 200', 'GET /api/admin/tenants 200']);
+    expect(text()).toContain('"responseTime":');
+    expect(text()).not.toContain(token);
+  });
+});
