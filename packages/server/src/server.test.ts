@@ -133,7 +133,8 @@ describe('syncdeck start', () => {
   });
 
   it('logs requests with their request id and never a token or password', async () => {
-    const server = await start({ LOG_LEVEL: 'info' });
+    // At debug every request is logged (at info only the answers that went wrong).
+    const server = await start({ LOG_LEVEL: 'debug' });
     const { key, password } = credentialsIn(server.output());
     const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${key}` } });
     const requestId = me.headers.get('x-request-id');
