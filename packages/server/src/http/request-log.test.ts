@@ -11,18 +11,18 @@ afterEach(async () => {
 
 /** An app logging at `level` into memory, and the answers it logged as `request completed`. */
 async function appLoggingAt(level: 'info' | 'debug') {
+  type Line = { msg: string; req?: { method: string; url: string }; res?: { statusCode: number } };
   const text: string[] = [];
-  const lines: { msg: string; req?: { method: string; url: string }; res?: { statusCode: number } }[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
       text.push(String(chunk));
-      lines.push(JSON.parse(String(chunk)));
       done();
     },
   });
   t = await createTestApp({}, undefined, pino({ level }, stream));
   const answered = () =>
-    lines
+    text
+      .map((line) => JSON.parse(line) as Line)
       .filter((line) => line.msg === 'request completed')
       .map((line) => `${line.req?.method} ${line.req?.url} ${line.res?.statusCode}`);
   return { app: t.app, token: t.adminToken, answered, text: () => text.join('') };
