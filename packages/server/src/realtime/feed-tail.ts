@@ -33,7 +33,8 @@ export class FeedTail {
 
   async start(): Promise<void> {
     this.lastSeq = await currentSeq(this.db);
-    this.unlisten = await this.db.listen(FEED_CHANNEL, () => this.poke());
+    // feed_append notifies with the last seq its transaction took.
+    this.unlisten = await this.db.listen(FEED_CHANNEL, (payload) => this.poke(Number(payload) || undefined));
     this.timer = setInterval(() => this.poke(), this.pollMs);
     this.timer.unref();
   }
@@ -59,8 +60,18 @@ export class FeedTail {
     };
   }
 
-  /** Something may have been committed: read it (once more, if a read is already running). */
-  poke(): void {
+  /**
+   * Something may have been committed: read it (once more, if a read is already running).
+   * `committedSeq` is a NOTIFY's seq, when the poke comes from one: every change up to it is
+   * committed, since transactions take their seqs in COMMIT order.
+   */
+  poke(committedSeq?: number): void {
+    if (committedSeq !== undefined && this.listeners.size === 0 && !this.reading) {
+      // Nobody to hand changes to: keep up with the numbers without a query. Synchronous, so no
+      // client can subscribe in between and miss what the jump skips.
+      this.lastSeq = Math.max(this.lastSeq, committedSeq);
+      return;
+    }
     if (this.reading) {
       this.readAgain = true;
       return;

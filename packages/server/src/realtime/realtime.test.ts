@@ -274,6 +274,55 @@ describe('GET /api/realtime', () => {
   });
 });
 
+describe('the feed tail', () => {
+  it('follows the seq from notifications alone while no client listens, and skips nothing for a later one', async () => {
+    let queries = 0;
+    const counted = new Proxy(t.db, {
+      get(target, property) {
+        if (property === 'query')
+          return (...args: Parameters<typeof target.query>) => {
+            queries += 1;
+            return target.query(...args);
+          };
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    // No timed reads during the test: whatever the tail learns comes from notifications.
+    const tail = new FeedTail(counted, t.app.log, 3_600_000);
+    await tail.start();
+    try {
+      const latest = async () =>
+        (await t.db.query<{ seq: number }>('SELECT max(seq)::int AS seq FROM events')).rows[0]!.seq;
+      const settle = async (seq: number) => {
+        const deadline = Date.now() + 10_000;
+        while (tail.lastSeq < seq && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+      };
+      await settle(await latest());
+      const queriesBefore = queries;
+      for (let i = 0; i < 3; i++) expect((await message(`unheard ${i}`)).statusCode).toBe(200);
+      await settle(await latest());
+      expect(tail.lastSeq).toBe(await latest());
+      expect(queries).toBe(queriesBefore);
+
+      // A listener from now on gets exactly the changes committed after it subscribed.
+      const received: number[] = [];
+      const unsubscribe = tail.subscribe(tenant.id, (run) => received.push(...run.events.map((e) => e.seq)));
+      const from = tail.lastSeq;
+      expect((await message('heard')).statusCode).toBe(200);
+      await settle(await latest());
+      const deadline = Date.now() + 10_000;
+      while (received.length === 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      unsubscribe();
+      expect(received).toEqual(await tenantSeqs(tenant.id, from));
+    } finally {
+      await tail.stop();
+    }
+  });
+});
+
 describe('a client that cannot keep up', () => {
   it('is closed with code 4001 once its backlog passes the limit, having received a gapless prefix', async () => {
     const since = (await tenantSeqs(tenant.id)).at(-1) ?? 0;
