@@ -290,8 +290,20 @@ describe('signatures', () => {
           headers: bearer(t.adminToken),
         });
         expect(removed.statusCode, removed.body).toBe(200);
+        const logged = async () =>
+          (
+            await t.db.query<{ all: number; refused: number }>(
+              'SELECT count(*)::int AS all, (count(*) FILTER (WHERE status = 401))::int AS refused FROM webhook_logs',
+            )
+          ).rows[0]!;
+        const before = await logged();
         expect((await send(change('INSERT', { id: 'xp-2' }), { secret: NEXT_SECRET })).statusCode).toBe(401);
+        // Refused whole: not stored, and logged once, as refused.
+        expect(await logged()).toEqual({ all: before.all + 1, refused: before.refused + 1 });
         expect((await send(change('INSERT', { id: 'xp-3' }))).statusCode).toBe(200);
+        const ids = (await rows(acmeRead, 'work_orders')).map((r) => r.id);
+        expect(ids).toContain('xp-3');
+        expect(ids).not.toContain('xp-2');
       } finally {
         await other.close();
         await otherDb.close();
@@ -577,6 +589,58 @@ describe('full sync', () => {
     const after = await rows(acmeRead, 'zones');
     expect(after.map((r) => `${r.id}:${r.label}`).sort()).toEqual(['a:snap', 'b:newer', 'live:live']);
   });
+
+  // PGlite runs one transaction at a time: a single change cannot insert while the last batch writes.
+  it.runIf(testSettings.db === 'postgres')(
+    'writes its rows over a row that a single change inserts while the last batch is being written',
+    async () => {
+      const dated = (id: string, label: string, day: string) => ({
+        id,
+        label,
+        updated_at: `2024-03-${day}T00:00:00Z`,
+      });
+      await ok(batch('race', 0, [dated('r1', 'run', '02')], { total: 2 }));
+      const otherDb = await t.openDb();
+      try {
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let inserted!: () => void;
+        const insertedYet = new Promise<void>((resolve) => {
+          inserted = resolve;
+        });
+        const single = otherDb.transaction(async (tx) => {
+          await tx.query(
+            'INSERT INTO optiqo.zones (tenant_id, id, data, updated_at) VALUES ($1, $2, $3, $4)',
+            [acme, 'r2', JSON.stringify(dated('r2', 'live', '01')), '2024-03-01T00:00:00Z'],
+          );
+          inserted();
+          await held;
+        });
+        await insertedYet;
+        const last = send(batch('race', 1, [dated('r2', 'run', '02')], { total: 2 }));
+        // The last batch's insert waits for the uncommitted r2, whose COMMIT then makes it conflict.
+        const deadline = Date.now() + 10_000;
+        while (Date.now() < deadline) {
+          const waiting = await t.db.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+          );
+          if (waiting.rows[0]!.n > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        release();
+        await single;
+        const answer = await last;
+        expect(answer.statusCode, answer.body).toBe(200);
+        expect(answer.json().fullSync).toMatchObject({ complete: true });
+        const stored = await rows(acmeRead, 'zones');
+        expect(stored.map((r) => `${r.id}:${r.label}`).sort()).toEqual(['r1:run', 'r2:run']);
+      } finally {
+        await otherDb.close();
+      }
+    },
+  );
 
   it("without total or is_last behaves as the seed: offset 0 clears the tenant's table", async () => {
     await ok(batch('legacy', 0, zones(30, 32, 'l'), {}));
