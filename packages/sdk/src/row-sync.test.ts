@@ -79,7 +79,11 @@ describe('row sync sender', () => {
     const rows = createRowSyncSender({ url: server.url, secret: SECRET, source: 'optiqo' });
     const all = Array.from({ length: 7 }, (_, i) => ({ id: i, name: `zone ${i}` }));
     const result = await rows.fullSync('zone_categories', 'tenant-1', all, { batchSize: 3 });
-    const bodies = server.requests.map((r) => JSON.parse(r.body));
+    // The batches before the last may arrive in any order; the last arrives last.
+    const bodies = server.requests
+      .map((r) => JSON.parse(r.body))
+      .sort((a, b) => Number(a.is_last) - Number(b.is_last) || a.offset - b.offset);
+    expect(JSON.parse(server.requests.at(-1)!.body).is_last).toBe(true);
     expect(result).toEqual({ syncId: bodies[0].sync_id, batches: 3, total: 7 });
     expect(
       bodies.map(({ type, table, tenant_id, offset, total, is_last, records }) => ({
@@ -122,6 +126,49 @@ describe('row sync sender', () => {
     ]);
     expect(new Set(bodies.map((b) => b.sync_id)).size).toBe(1);
     expect(server.requests.every((r) => signatureValid(r))).toBe(true);
+  });
+
+  it('keeps up to `concurrency` batches in flight, and sends the last once all others are answered', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let answered = 0;
+    let answeredBeforeLast = -1;
+    server.handle(async (request) => {
+      if (JSON.parse(request.body).is_last) answeredBeforeLast = answered;
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      inFlight -= 1;
+      answered += 1;
+      return { status: 200, body: { ok: true } };
+    });
+    const rows = createRowSyncSender({ url: server.url, secret: SECRET, source: 'optiqo' });
+    const all = Array.from({ length: 10 }, (_, i) => ({ id: i }));
+    const result = await rows.fullSync('sites', 't', all, { batchSize: 1, concurrency: 3 });
+    expect(result.batches).toBe(10);
+    expect(most).toBe(3);
+    expect(answeredBeforeLast).toBe(9);
+    const offsets = server.requests.map((r) => JSON.parse(r.body).offset as number);
+    expect([...offsets].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(offsets.at(-1)).toBe(9);
+  });
+
+  it('stops a full sync at a refused batch: no later batch starts, and the last is never sent', async () => {
+    // The refusal comes at once, the other answers after a while: which batches were sent is certain.
+    server.handle(async (request) => {
+      if (JSON.parse(request.body).offset === 2)
+        return { status: 422, body: { error: { message: 'unmapped' } } };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { status: 200, body: { ok: true } };
+    });
+    const rows = createRowSyncSender({ url: server.url, secret: SECRET, source: 'optiqo' });
+    const all = Array.from({ length: 10 }, (_, i) => ({ id: i }));
+    const error = await rows
+      .fullSync('sites', 't', all, { batchSize: 1, concurrency: 2 })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'rejected', status: 422 });
+    const offsets = server.requests.map((r) => JSON.parse(r.body).offset as number);
+    expect(offsets.sort((a, b) => a - b)).toEqual([0, 1, 2, 3]);
   });
 
   it('a full sync of no rows sends one empty last batch', async () => {

@@ -117,16 +117,19 @@ export interface RowSyncSender {
   update(table: string, tenantId: string, record: Row, oldRecord?: Row | null): Promise<RowSyncAnswer>;
   delete(table: string, tenantId: string, oldRecord: Row): Promise<RowSyncAnswer>;
   /**
-   * Replaces a table's rows of one tenant: batches of `batchSize` (default 500), in order, with one
-   * `sync_id`, their `offset`, the `total` and `is_last` on the last one. Zero rows send one empty
-   * last batch, which empties the table. A batch that fails after its retries throws; the server
-   * keeps the previous rows until a run's last batch commits.
+   * Replaces a table's rows of one tenant: batches of `batchSize` (default 500) with one `sync_id`,
+   * their `offset`, the `total` and `is_last` on the last one. Up to `concurrency` batches (default
+   * 4) are in flight at once — the server stages them by offset, in whatever order they arrive — and
+   * the last one goes only after all the others were acknowledged. Zero rows send one empty last
+   * batch, which empties the table. A batch that fails after its retries throws (once the batches
+   * in flight have been answered); the server keeps the previous rows until a run's last batch
+   * commits.
    */
   fullSync(
     table: string,
     tenantId: string,
     rows: readonly Row[],
-    options?: { batchSize?: number; syncId?: string },
+    options?: { batchSize?: number; syncId?: string; concurrency?: number },
   ): Promise<{ syncId: string; batches: number; total: number }>;
 }
 
@@ -207,24 +210,39 @@ export function createRowSyncSender(options: RowSyncSenderOptions): RowSyncSende
       post({ type: 'DELETE', table, tenant_id: tenantId, record: null, old_record: oldRecord }),
     async fullSync(table, tenantId, rows, syncOptions = {}) {
       const batchSize = Math.max(1, syncOptions.batchSize ?? 500);
+      const concurrency = Math.max(1, syncOptions.concurrency ?? 4);
       const syncId = syncOptions.syncId ?? randomUUID();
       const total = rows.length;
-      let batches = 0;
-      for (let offset = 0; offset === 0 || offset < total; offset += batchSize) {
-        const records = rows.slice(offset, offset + batchSize);
-        await post({
+      const offsets: number[] = [];
+      for (let offset = 0; offset === 0 || offset < total; offset += batchSize) offsets.push(offset);
+      const send = (offset: number) =>
+        post({
           type: 'FULL_SYNC',
           table,
           tenant_id: tenantId,
           sync_id: syncId,
           offset,
-          records,
+          records: rows.slice(offset, offset + batchSize),
           total,
           is_last: offset + batchSize >= total,
         });
-        batches++;
-      }
-      return { syncId, batches, total };
+      // Every batch but the last, `concurrency` at a time; a failure stops new ones from starting.
+      let next = 0;
+      let failed = false;
+      const worker = async () => {
+        while (!failed && next < offsets.length - 1) {
+          const offset = offsets[next++]!;
+          await send(offset).catch((error: unknown) => {
+            failed = true;
+            throw error;
+          });
+        }
+      };
+      const settled = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+      const failure = settled.find((result) => result.status === 'rejected');
+      if (failure) throw failure.reason;
+      await send(offsets.at(-1)!);
+      return { syncId, batches: offsets.length, total };
     },
   };
 }

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSessionStore, createSyncClient, SyncdeckError } from '@syncdeck/sdk';
+import { createRowSyncSender, createSessionStore, createSyncClient, SyncdeckError } from '@syncdeck/sdk';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createTestApp,
@@ -143,6 +143,36 @@ describe('against the server in this process', () => {
       botId: '00000000-0000-4000-8000-000000000000',
     });
     await expect(unknownBot.get(key)).rejects.toMatchObject({ code: 'rejected', status: 404 });
+  });
+
+  it('row sync: a full sync with batches in flight together replaces the table, and a later one removes what it lacks', async () => {
+    const created = await fetch(`${url}/api/admin/sources`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'optiqo', secret: 'sdk-full-sync-secret-0123456789' }),
+    });
+    expect(created.status).toBe(201);
+    const rows = createRowSyncSender({ url, source: 'optiqo', secret: 'sdk-full-sync-secret-0123456789' });
+    const orders = (n: number, version: number) =>
+      Array.from({ length: n }, (_, i) => ({ id: `wo-${i}`, title: `order ${i} v${version}` }));
+    const stored = async () =>
+      (
+        await t.db.query<{ id: string; title: string }>(
+          "SELECT id, data ->> 'title' AS title FROM optiqo.work_orders",
+        )
+      ).rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const first = await rows.fullSync('adhoc_work_orders', 'acme', orders(1_000, 1), {
+      batchSize: 50,
+      concurrency: 4,
+    });
+    expect(first).toMatchObject({ batches: 20, total: 1_000 });
+    const expected = (n: number, version: number) =>
+      orders(n, version)
+        .map(({ id, title }) => ({ id, title }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1));
+    expect(await stored()).toEqual(expected(1_000, 1));
+    await rows.fullSync('adhoc_work_orders', 'acme', orders(600, 2), { batchSize: 50, concurrency: 4 });
+    expect(await stored()).toEqual(expected(600, 2));
   });
 });
 
