@@ -711,39 +711,55 @@ async function completeRunStatement(
   upsert: boolean,
 ): Promise<{ applied: number; removed: number }> {
   const live = dataTable(target.schema, target.table);
-  // The rule for a row `t` the table holds: a newer (or undated) row that differs replaces it.
-  const replaces = (data: string, updatedAt: string) =>
-    `(t.updated_at IS NULL OR ${updatedAt} IS NULL OR ${updatedAt} >= t.updated_at)
-     AND (t.data <> ${data} OR t.updated_at IS DISTINCT FROM ${updatedAt})`;
-  const written = upsert
-    ? `applied AS (
-         INSERT INTO ${live} AS t (tenant_id, id, data, updated_at) SELECT $t, s.id, s.d, s.u FROM staged s
-         ON CONFLICT (tenant_id, id) DO UPDATE
-           SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at, synced_at = now()
-           WHERE ${replaces('EXCLUDED.data', 'EXCLUDED.updated_at')}
-         RETURNING 1)`
-    : `inserted AS (
-         INSERT INTO ${live} (tenant_id, id, data, updated_at) SELECT $t, s.id, s.d, s.u FROM staged s
-         WHERE NOT EXISTS (SELECT 1 FROM ${live} l WHERE l.tenant_id = $t AND l.id = s.id)
-         RETURNING 1),
-       updated AS (
-         UPDATE ${live} t SET data = s.d, updated_at = s.u, synced_at = now()
-         FROM staged s WHERE t.tenant_id = $t AND t.id = s.id AND ${replaces('s.d', 's.u')}
-         RETURNING 1),
-       applied AS (SELECT 1 FROM inserted UNION ALL SELECT 1 FROM updated)`;
-  const { sql, params } = named(
-    `WITH staged AS MATERIALIZED (
-       SELECT DISTINCT ON (k.id) k.id, e.d, (e.d ->> 'updated_at')::timestamptz AS u
+  // The rule for a stored row: a newer (or undated) row that differs replaces it.
+  const replaces = (stored: string, data: string, updatedAt: string) =>
+    `(${stored}.updated_at IS NULL OR ${updatedAt} IS NULL OR ${updatedAt} >= ${stored}.updated_at)
+     AND (${stored}.data <> ${data} OR ${stored}.updated_at IS DISTINCT FROM ${updatedAt})`;
+  // The run's rows, each once (a key sent twice keeps its later row).
+  const staged = `staged AS (
+       SELECT DISTINCT ON (k.id COLLATE "C") k.id, e.d, (e.d ->> 'updated_at')::timestamptz AS u
        FROM full_sync_batches b
          CROSS JOIN LATERAL jsonb_array_elements(b.records) WITH ORDINALITY AS e(d, n)
          CROSS JOIN LATERAL (SELECT ${recordKey('e.d')} AS id) k
        WHERE b.tenant_id = $t AND b.table_name = $tb AND b.sync_id = $sync
-       ORDER BY k.id, b.batch_offset DESC, e.n DESC),
-     removed AS (
-       DELETE FROM ${live} l WHERE l.tenant_id = $t AND l.synced_at < $started
-         AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.id = l.id)
-       RETURNING 1),
-     ${written},
+       ORDER BY k.id COLLATE "C", b.batch_offset DESC, e.n DESC)`;
+  // The upsert takes the run's rows and the stored ones apart; the plain path pairs them in one
+  // join and then touches only what it must. The conditions on the stored row are stated again in
+  // the writes, where PostgreSQL checks them against a row a single change wrote meanwhile.
+  const written = upsert
+    ? `${staged},
+       removed AS (
+         DELETE FROM ${live} l WHERE l.tenant_id = $t AND l.synced_at < $started
+           AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.id = l.id)
+         RETURNING 1),
+       applied AS (
+         INSERT INTO ${live} AS t (tenant_id, id, data, updated_at) SELECT $t, s.id, s.d, s.u FROM staged s
+         ON CONFLICT (tenant_id, id) DO UPDATE
+           SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at, synced_at = now()
+           WHERE ${replaces('t', 'EXCLUDED.data', 'EXCLUDED.updated_at')}
+         RETURNING 1)`
+    : `${staged},
+       paired AS (
+         SELECT s.id, s.d, s.u, l.id AS stored_id, l.synced_at, l.id IS NOT NULL AND s.id IS NOT NULL
+             AND ${replaces('l', 's.d', 's.u')} AS replaces
+         FROM staged s FULL JOIN (SELECT id, data, updated_at, synced_at FROM ${live} WHERE tenant_id = $t) l
+           ON l.id = s.id),
+       removed AS (
+         DELETE FROM ${live} l USING paired p
+         WHERE p.id IS NULL AND p.synced_at < $started AND l.tenant_id = $t AND l.id = p.stored_id
+           AND l.synced_at < $started
+         RETURNING 1),
+       inserted AS (
+         INSERT INTO ${live} (tenant_id, id, data, updated_at)
+         SELECT $t, p.id, p.d, p.u FROM paired p WHERE p.stored_id IS NULL
+         RETURNING 1),
+       updated AS (
+         UPDATE ${live} t SET data = p.d, updated_at = p.u, synced_at = now()
+         FROM paired p WHERE p.replaces AND t.tenant_id = $t AND t.id = p.id AND ${replaces('t', 'p.d', 'p.u')}
+         RETURNING 1),
+       applied AS (SELECT 1 FROM inserted UNION ALL SELECT 1 FROM updated)`;
+  const { sql, params } = named(
+    `WITH ${written},
      cleared AS (
        DELETE FROM full_sync_batches WHERE tenant_id = $t AND table_name = $tb AND sync_id = $sync RETURNING 1),
      closed AS (
