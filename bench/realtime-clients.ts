@@ -2,8 +2,8 @@
  * Some of the realtime bench's WebSocket clients, in a process of their own (realtime.ts starts
  * `BENCH_WS_PROCESSES` of them):
  * parsing a few hundred thousand frames a second must not delay the process that ingests and
- * timestamps the acknowledgements. Per frame it only looks for the message tag in the raw
- * bytes and notes when it came; latencies, misses and duplicates are worked out at the end,
+ * timestamps the acknowledgements. Per frame (or per array of changes, with `batch`) it only
+ * looks for the message tags in the raw bytes and notes when they came; latencies, misses and duplicates are worked out at the end,
  * against the acknowledgements the ingesting process sends then, and the latencies sent back
  * whole so that the percentiles are those of every delivery.
  */
@@ -46,14 +46,8 @@ const receiptTimes: number[] = [];
 let duplicates = 0;
 const sockets: WebSocket[] = [];
 
-function onFrame(seen: Seen, data: Buffer) {
-  // Only the messages carry the tag; the other changes (conversations) are not timed.
-  const type = data.indexOf(TYPE_KEY) + TYPE_KEY.length;
-  if (type < TYPE_KEY.length || type + MESSAGE_CREATED.length > data.length) return;
-  if (data.compare(MESSAGE_CREATED, 0, MESSAGE_CREATED.length, type, type + MESSAGE_CREATED.length) !== 0)
-    return;
-  const at = data.indexOf(TAG, type);
-  if (at < 0) return;
+/** Notes the receipt of the message tagged at `at` (the offset of TAG in `data`). */
+function receipt(seen: Seen, data: Buffer, at: number) {
   let tag = 0;
   for (let i = at + TAG.length; i < data.length; i++) {
     const digit = data[i]! - 48;
@@ -68,9 +62,24 @@ function onFrame(seen: Seen, data: Buffer) {
   receiptTimes.push(now());
 }
 
+function onFrame(seen: Seen, data: Buffer) {
+  // Only the messages carry the tag; the other changes (conversations) are not timed.
+  const type = data.indexOf(TYPE_KEY) + TYPE_KEY.length;
+  if (type < TYPE_KEY.length || type + MESSAGE_CREATED.length > data.length) return;
+  if (data.compare(MESSAGE_CREATED, 0, MESSAGE_CREATED.length, type, type + MESSAGE_CREATED.length) !== 0)
+    return;
+  const at = data.indexOf(TAG, type);
+  if (at >= 0) receipt(seen, data, at);
+}
+
+/** An array of changes (`batch=true`): every message in it, each tag once. */
+function onBatch(seen: Seen, data: Buffer) {
+  for (let at = data.indexOf(TAG); at >= 0; at = data.indexOf(TAG, at + TAG.length)) receipt(seen, data, at);
+}
+
 await Promise.all(
   Array.from({ length: setup.clients }, (_, c) => {
-    const socket = new WebSocket(`${setup.wsUrl}/api/realtime`, {
+    const socket = new WebSocket(`${setup.wsUrl}/api/realtime${setup.batch ? '?batch=true' : ''}`, {
       headers: { authorization: `Bearer ${setup.tokens[c % setup.tokens.length]}` },
       // The server is what is measured; checking its UTF-8 here would only slow the clients.
       skipUTF8Validation: true,
@@ -78,7 +87,8 @@ await Promise.all(
     sockets.push(socket);
     const seen = new Seen();
     seenBy.push(seen);
-    socket.on('message', (data) => onFrame(seen, data as Buffer));
+    const handle = setup.batch ? onBatch : onFrame;
+    socket.on('message', (data) => handle(seen, data as Buffer));
     return new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);

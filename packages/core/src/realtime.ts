@@ -23,6 +23,10 @@ export const feedFrameSchema = z.object({
 });
 export type FeedFrame = z.infer<typeof feedFrameSchema>;
 
+/** With `?batch=true`, changes come as arrays: every change one read of the feed brought, in order. */
+export const feedBatchSchema = z.array(feedFrameSchema);
+export type FeedBatch = z.infer<typeof feedBatchSchema>;
+
 /**
  * Frames that carry no change: `hello` first (the feed's current `seq`), `heartbeat` while
  * idle (the last `seq` sent to this client), and `reset` when `since` is older than the

@@ -1,4 +1,4 @@
-import type { Conversation, Customer, FeedFrame, Message, RealtimeFrame } from '@syncdeck/core';
+import type { Conversation, Customer, FeedBatch, FeedFrame, Message, RealtimeFrame } from '@syncdeck/core';
 import type { InfiniteData, QueryClient, QueryKey } from '@tanstack/react-query';
 import type { Page } from './api.ts';
 
@@ -70,20 +70,22 @@ export class FeedLink {
 
   private connect(): void {
     this.timer = null;
-    const params = new URLSearchParams({ tenant: this.tenant });
+    // Batched: a commit's changes arrive as one message, not one each.
+    const params = new URLSearchParams({ tenant: this.tenant, batch: 'true' });
     if (this.state.seq !== null) params.set('since', String(this.state.seq));
     const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(`${scheme}//${window.location.host}/api/realtime?${params}`);
     this.socket = socket;
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
-      let frame: RealtimeFrame;
+      let frame: RealtimeFrame | FeedBatch;
       try {
-        frame = JSON.parse(String(event.data)) as RealtimeFrame;
+        frame = JSON.parse(String(event.data)) as RealtimeFrame | FeedBatch;
       } catch {
         return;
       }
-      this.receive(frame);
+      if (Array.isArray(frame)) for (const change of frame) this.receive(change);
+      else this.receive(frame);
     };
     socket.onclose = () => {
       if (this.socket !== socket || this.stopped) return;

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Db } from '../db/index.ts';
 import type { FeedTail } from './feed-tail.ts';
-import { type FrameRun, frameOf } from './frames.ts';
+import { FrameRun, frameOf } from './frames.ts';
 import { oldestRetainedSeq, type StoredFeedEvent, tenantFeedAfter } from './store.ts';
 
 const REPLAY_PAGE = 500;
@@ -12,6 +12,11 @@ const MAX_HELD = 5_000;
 
 export interface RealtimeClientOptions {
   maxBufferedBytes: number;
+  /**
+   * Changes go out as one frame per read (a JSON array) rather than one frame each: a client
+   * then handles a message per commit, not per change.
+   */
+  batch: boolean;
 }
 
 /**
@@ -119,7 +124,7 @@ export class RealtimeClient {
       const fresh = changes.after(this.sentSeq);
       if (!fresh) return;
       this.sentSeq = fresh.lastSeq;
-      this.write(fresh.wire);
+      this.write(this.options.batch ? fresh.batchWire : fresh.wire);
       return;
     }
     if (this.held.length + changes.events.length > MAX_HELD) {
@@ -130,14 +135,19 @@ export class RealtimeClient {
   }
 
   /**
-   * Sends the changes after `sentSeq` frame by frame, so that a backlog past the limit stops
-   * them at once, but corked: they still leave in one system call. `onWritten` runs once the
-   * last has been handed to the network (or at once, if there is nothing to send).
+   * Sends the changes after `sentSeq` frame by frame (or, batched, a page of them per frame),
+   * so that a backlog past the limit stops them at once, but corked: they still leave in one
+   * system call. `onWritten` runs once the last has been handed to the network (or at once, if
+   * there is nothing to send).
    */
   private sendEach(events: readonly StoredFeedEvent[], onWritten?: () => void) {
     const fresh = events.filter((event) => event.seq > this.sentSeq);
     if (fresh.length === 0 || this.isClosed()) {
       onWritten?.();
+      return;
+    }
+    if (this.options.batch) {
+      this.sendBatches(fresh, onWritten);
       return;
     }
     this.wire.cork();
@@ -146,6 +156,20 @@ export class RealtimeClient {
       const afterLast = i === fresh.length - 1 ? onWritten : undefined;
       if (afterLast) onWritten = undefined;
       if (!this.write(frameOf(event), afterLast)) break;
+    }
+    this.wire.uncork();
+    onWritten?.();
+  }
+
+  private sendBatches(fresh: StoredFeedEvent[], onWritten?: () => void) {
+    this.wire.cork();
+    for (let start = 0; start < fresh.length; start += REPLAY_PAGE) {
+      const page = fresh.slice(start, start + REPLAY_PAGE);
+      this.sentSeq = page.at(-1)!.seq;
+      const last = start + REPLAY_PAGE >= fresh.length;
+      const afterLast = last ? onWritten : undefined;
+      if (afterLast) onWritten = undefined;
+      if (!this.write(new FrameRun(page).batchWire, afterLast)) break;
     }
     this.wire.uncork();
     onWritten?.();

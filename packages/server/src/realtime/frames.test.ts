@@ -46,6 +46,17 @@ describe('FrameRun', () => {
     expect(frames).toEqual([4, 5, 6].map((seq) => ({ seq, type: 'message.created', data: { seq } })));
   });
 
+  it('is, batched, one frame holding every change as a JSON array, in seq order', async () => {
+    const [batch, ...rest] = await receive(run.batchWire);
+    expect(rest).toEqual([]);
+    expect(JSON.parse(batch!)).toEqual(
+      [4, 5, 6].map((seq) => ({ seq, type: 'message.created', data: { seq } })),
+    );
+    expect(JSON.parse((await receive(run.after(5)!.batchWire))[0]!)).toEqual([
+      { seq: 6, type: 'message.created', data: { seq: 6 } },
+    ]);
+  });
+
   it('keeps only the changes after a seq, reusing each change frame', async () => {
     expect(run.after(3)).toBe(run);
     expect(run.after(6)).toBeNull();

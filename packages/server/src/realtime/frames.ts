@@ -26,16 +26,24 @@ export function textFrame(payload: string): Buffer {
 
 /** The change's frame, encoded the first time any client needs it; the payload goes in as stored. */
 export function frameOf(event: StoredFeedEvent): Buffer {
-  event.frame ??= textFrame(`{"seq":${event.seq},"type":${JSON.stringify(event.type)},"data":${event.json}}`);
+  event.frame ??= textFrame(frameText(event));
   return event.frame;
+}
+
+/** The change as its frame's JSON text: `{"seq","type","data"}`, the payload spliced in as stored. */
+function frameText(event: StoredFeedEvent): string {
+  return `{"seq":${event.seq},"type":${JSON.stringify(event.type)},"data":${event.json}}`;
 }
 
 /**
  * Consecutive changes of one tenant, in seq order: what one read of the feed brought, or one
- * replay page. `wire` is all their frames back to back, built once however many clients it goes to.
+ * replay page. `wire` is all their frames back to back, and `batchWire` one frame holding them
+ * all as a JSON array (for clients that asked for `batch=true`); each is built once, the first
+ * time a client needs it, however many clients it goes to.
  */
 export class FrameRun {
   private encoded: Buffer | null = null;
+  private batched: Buffer | null = null;
 
   constructor(readonly events: readonly StoredFeedEvent[]) {}
 
@@ -46,6 +54,11 @@ export class FrameRun {
   get wire(): Buffer {
     this.encoded ??= Buffer.concat(this.events.map(frameOf));
     return this.encoded;
+  }
+
+  get batchWire(): Buffer {
+    this.batched ??= textFrame(`[${this.events.map(frameText).join(',')}]`);
+    return this.batched;
   }
 
   /** The changes after `seq`: this run itself when all are, null when none is. */

@@ -1,4 +1,4 @@
-import type { RealtimeFrame, Tenant } from '@syncdeck/core';
+import type { FeedBatch, RealtimeFrame, Tenant } from '@syncdeck/core';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo, Socket } from 'node:net';
@@ -34,15 +34,23 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** A WebSocket client that keeps every frame it receives. */
+/** A WebSocket client that keeps every frame it receives (a batch's changes one by one). */
 class Follower {
   readonly frames: RealtimeFrame[] = [];
+  /** The seqs of each array frame (`batch=true`), as they came. */
+  readonly batches: number[][] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: (() => void)[] = [];
 
   constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()) as RealtimeFrame);
+      const frame = JSON.parse(data.toString()) as RealtimeFrame | FeedBatch;
+      if (Array.isArray(frame)) {
+        this.batches.push(frame.map((change) => change.seq));
+        this.frames.push(...frame);
+      } else {
+        this.frames.push(frame);
+      }
       for (const wake of this.waiters.splice(0)) wake();
     });
     this.closed = new Promise((resolve) =>
@@ -130,6 +138,7 @@ describe('GET /api/realtime', () => {
     await expect(follow(ingestKey)).rejects.toThrow('HTTP 403');
     await expect(follow(readKey, '?since=abc')).rejects.toThrow('HTTP 400');
     await expect(follow(readKey, '?token=x')).rejects.toThrow('HTTP 400');
+    await expect(follow(readKey, '?batch=yes')).rejects.toThrow('HTTP 400');
     await expect(follow(readKey, `?tenant=${other.slug}`)).rejects.toThrow('HTTP 404');
     const plain = await t.app.inject({ method: 'GET', url: '/api/realtime', headers: bearer(readKey) });
     expect(plain.statusCode).toBe(426);
@@ -199,66 +208,117 @@ describe('GET /api/realtime', () => {
     }
   });
 
-  it('resumes with since: exactly the missed changes, in order, then live ones', async () => {
-    const first = await follow(readKey);
-    await message('before the drop');
-    await first.waitFor((f) => f.changes().some((c) => c.data.content === 'before the drop'));
-    await first.waitFor((f) => f.changes().length >= 3);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const last = first.changes().at(-1)!.seq;
-    await first.close();
-
-    for (const n of [1, 2, 3, 4, 5]) expect((await message(`missed ${n}`)).statusCode).toBe(200);
-    const missed = await tenantSeqs(tenant.id, last);
-    const again = await follow(readKey, `?since=${last}`);
-    await again.waitFor((f) => f.changes().length >= missed.length);
-    expect(again.changes().map((c) => c.seq)).toEqual(missed);
-    expect(
-      again
-        .changes()
-        .filter((c) => c.type === 'message.created')
-        .map((c) => c.data.content),
-    ).toEqual(['missed 1', 'missed 2', 'missed 3', 'missed 4', 'missed 5']);
-
-    await message('after the resume');
-    await again.waitFor((f) => f.changes().some((c) => c.data.content === 'after the resume'));
-    expect(again.changes().map((c) => c.seq)).toEqual(await tenantSeqs(tenant.id, last));
-    await again.close();
+  it("with batch=true, sends a commit's changes as one array, and control frames as objects", async () => {
+    const follower = await follow(readKey, '?batch=true');
+    await follower.waitFor((f) => f.frames.length >= 1);
+    expect(follower.frames[0]).toMatchObject({ type: 'hello' });
+    expect(follower.batches).toEqual([]);
+    const from = follower.frames[0]!.seq;
+    const pushed = await t.app.inject({
+      method: 'POST',
+      url: '/api/sync/events',
+      headers: bearer(ingestKey),
+      payload: {
+        events: Array.from({ length: 10 }, (_, i) => ({
+          event: 'message.created',
+          data: {
+            customer_identifier: { whatsapp_phone: `+96650${String(3_000_000 + i)}` },
+            bot: { whatsapp_number: '+966110000001' },
+            direction: 'IN',
+            message_type: 'text',
+            content: `batched ${i}`,
+          },
+        })),
+      },
+    });
+    expect(pushed.statusCode).toBe(200);
+    const committed = await tenantSeqs(tenant.id, from);
+    await follower.waitFor((f) => (f.changes().at(-1)?.seq ?? 0) >= committed.at(-1)!);
+    expect(follower.batches).toEqual([committed]);
+    const messages = follower.changes().filter((c) => c.type === 'message.created');
+    expect(messages.map((c) => c.data.content)).toEqual(Array.from({ length: 10 }, (_, i) => `batched ${i}`));
+    expect(messages[0]!.data).toMatchObject({ direction: 'IN', restaurantId: tenant.id });
+    await follower.close();
   });
 
-  it('loses and repeats nothing while writers run and the client keeps reconnecting', async () => {
-    const start = (await tenantSeqs(tenant.id)).at(-1) ?? 0;
-    const writers = Array.from({ length: 6 }, async (_, w) => {
-      for (let i = 0; i < 15; i++) {
-        const response = await message(`writer ${w} #${i}`, ingestKey, w * 10);
-        expect(response.statusCode).toBe(200);
+  it.each([
+    { batch: '', frames: 'a frame per change' },
+    { batch: '&batch=true', frames: 'arrays' },
+  ])(
+    'resumes with since: exactly the missed changes, in order, then live ones ($frames)',
+    async ({ batch }) => {
+      const first = await follow(readKey, batch ? '?batch=true' : '');
+      await message('before the drop');
+      await first.waitFor((f) => f.changes().some((c) => c.data.content === 'before the drop'));
+      await first.waitFor((f) => f.changes().length >= 3);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const last = first.changes().at(-1)!.seq;
+      await first.close();
+
+      for (const n of [1, 2, 3, 4, 5]) expect((await message(`missed ${n}`)).statusCode).toBe(200);
+      const missed = await tenantSeqs(tenant.id, last);
+      const again = await follow(readKey, `?since=${last}${batch}`);
+      await again.waitFor((f) => f.changes().length >= missed.length);
+      // Batched, the replay is one page: one array.
+      if (batch) expect(again.batches[0]).toEqual(missed);
+      else expect(again.batches).toEqual([]);
+      expect(again.changes().map((c) => c.seq)).toEqual(missed);
+      expect(
+        again
+          .changes()
+          .filter((c) => c.type === 'message.created')
+          .map((c) => c.data.content),
+      ).toEqual(['missed 1', 'missed 2', 'missed 3', 'missed 4', 'missed 5']);
+
+      await message('after the resume');
+      await again.waitFor((f) => f.changes().some((c) => c.data.content === 'after the resume'));
+      expect(again.changes().map((c) => c.seq)).toEqual(await tenantSeqs(tenant.id, last));
+      await again.close();
+    },
+  );
+
+  it.each([
+    { batch: '', frames: 'a frame per change' },
+    { batch: '&batch=true', frames: 'arrays' },
+  ])(
+    'loses and repeats nothing while writers run and the client keeps reconnecting ($frames)',
+    async ({ batch }) => {
+      const start = (await tenantSeqs(tenant.id)).at(-1) ?? 0;
+      const writers = Array.from({ length: 6 }, async (_, w) => {
+        for (let i = 0; i < 15; i++) {
+          const response = await message(`writer ${w} #${i}`, ingestKey, w * 10);
+          expect(response.statusCode).toBe(200);
+        }
+      });
+      let writing = true;
+      const done = Promise.all(writers).finally(() => {
+        writing = false;
+      });
+
+      const received: number[] = [];
+      let since = start;
+      let connections = 0;
+      let batches = 0;
+      while (
+        writing ||
+        received.length === 0 ||
+        received.at(-1)! < ((await tenantSeqs(tenant.id)).at(-1) ?? 0)
+      ) {
+        const follower = await follow(readKey, `?since=${since}${batch}`);
+        connections += 1;
+        await new Promise((resolve) => setTimeout(resolve, 30 + Math.random() * 60));
+        await follower.close();
+        for (const change of follower.changes()) received.push(change.seq);
+        batches += follower.batches.length;
+        since = received.at(-1) ?? since;
+        if (connections > 500) throw new Error('never caught up');
       }
-    });
-    let writing = true;
-    const done = Promise.all(writers).finally(() => {
-      writing = false;
-    });
-
-    const received: number[] = [];
-    let since = start;
-    let connections = 0;
-    while (
-      writing ||
-      received.length === 0 ||
-      received.at(-1)! < ((await tenantSeqs(tenant.id)).at(-1) ?? 0)
-    ) {
-      const follower = await follow(readKey, `?since=${since}`);
-      connections += 1;
-      await new Promise((resolve) => setTimeout(resolve, 30 + Math.random() * 60));
-      await follower.close();
-      for (const change of follower.changes()) received.push(change.seq);
-      since = received.at(-1) ?? since;
-      if (connections > 500) throw new Error('never caught up');
-    }
-    await done;
-    expect(connections).toBeGreaterThan(2);
-    expect(received).toEqual(await tenantSeqs(tenant.id, start));
-  });
+      await done;
+      expect(connections).toBeGreaterThan(2);
+      if (batch) expect(batches).toBeGreaterThan(0);
+      expect(received).toEqual(await tenantSeqs(tenant.id, start));
+    },
+  );
 
   it('answers reset when since is older than the kept feed', async () => {
     await message('so that the feed is not empty');
@@ -351,7 +411,10 @@ describe('a client that cannot keep up', () => {
     const tail = new FeedTail(t.db, t.app.log, 1000);
     await tail.start();
     try {
-      const client = new RealtimeClient(serverSide, tenant.id, tail, t.db, { maxBufferedBytes: 16 * 1024 });
+      const client = new RealtimeClient(serverSide, tenant.id, tail, t.db, {
+        maxBufferedBytes: 16 * 1024,
+        batch: false,
+      });
       const started = client.start(since);
       await new Promise((resolve) => setTimeout(resolve, 200));
       tcp.uncork();

@@ -12,6 +12,7 @@ const querySchema = z
   .object({
     since: z.coerce.number().int().min(0).optional(),
     tenant: z.string().min(1).max(200).optional(),
+    batch: z.enum(['true', 'false']).default('false'),
   })
   .strict();
 
@@ -19,7 +20,9 @@ const description = `A WebSocket following the tenant's change feed. Authenticat
 with scope read>\` or the session cookie (never a token in the URL); a browser that cannot send \`X-Tenant-Id\`
 chooses its tenant with \`?tenant=\` (id or slug). The first frame is \`{"type":"hello","seq"}\` with the feed's
 current seq. With \`?since=SEQ\` every later change of the tenant follows, once and in order, then live ones.
-Changes are \`{"seq","type","data"}\` with \`data\` shaped as the REST object. \`{"type":"heartbeat","seq"}\` comes
+Changes are \`{"seq","type","data"}\` with \`data\` shaped as the REST object; with \`?batch=true\` each frame
+is instead a JSON array of them, every change a read of the feed brought at once (a commit's changes arrive
+together; a replay comes in arrays of up to 500), so a client handles one message per commit, not per change. \`{"type":"heartbeat","seq"}\` comes
 while idle (and a ping a client must answer); \`{"type":"reset","seq"}\` means \`since\` is older than the kept
 feed: reload, then follow from that seq. Close code ${realtimeCloseCodes.tooSlow}: the client read too slowly;
 reconnect with \`since\` = the last seq received. A plain HTTP request answers 426.`;
@@ -70,6 +73,7 @@ export const realtimeRoutes: FastifyPluginAsyncZod = async (app) => {
       wsHandler: (socket, request) => {
         const client = new RealtimeClient(socket, request.realtimeTenantId!, tail, db, {
           maxBufferedBytes: config.realtime.maxBufferedBytes,
+          batch: (request.query as z.infer<typeof querySchema>).batch === 'true',
         });
         clients.add(client);
         socket.on('close', () => clients.delete(client));
