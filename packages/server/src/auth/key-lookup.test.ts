@@ -14,15 +14,23 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** The database, counting queries and able to hold a result back until the test releases it. */
+/**
+ * The database, counting queries and able to hold a result back until the test releases it;
+ * `answered` resolves once the held query has run in the database.
+ */
 function instrumented(db: Queryable) {
   let release: () => void = () => {};
+  let answer: () => void = () => {};
   let gate: Promise<void> | null = null;
   const counted = {
     queries: 0,
+    answered: Promise.resolve(),
     holdNextResult() {
       gate = new Promise((resolve) => {
         release = resolve;
+      });
+      counted.answered = new Promise((resolve) => {
+        answer = resolve;
       });
     },
     release: () => release(),
@@ -31,7 +39,10 @@ function instrumented(db: Queryable) {
       const result = await db.query<Row>(sql, params);
       const held = gate;
       gate = null;
-      if (held) await held;
+      if (held) {
+        answer();
+        await held;
+      }
       return result;
     },
     exec: (sql: string) => db.exec(sql),
@@ -80,6 +91,8 @@ describe('ApiKeyLookup', () => {
 
     db.holdNextResult();
     const before = lookup.find(hashToken(key.token));
+    // On a pool the lookup's query may reach the database after a statement sent later: wait for it.
+    await db.answered;
     await t.db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [key.id]);
     const after = lookup.find(hashToken(key.token));
     db.release();
