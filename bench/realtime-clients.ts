@@ -3,9 +3,10 @@
  * `BENCH_WS_PROCESSES` of them):
  * parsing a few hundred thousand frames a second must not delay the process that ingests and
  * timestamps the acknowledgements. Per frame (or per array of changes, with `batch`) it only
- * looks for the message tags in the raw bytes and notes when they came; latencies, misses and duplicates are worked out at the end,
- * against the acknowledgements the ingesting process sends then, and the latencies sent back
- * whole so that the percentiles are those of every delivery.
+ * looks for the message tags in the raw bytes and notes when they came; latencies, misses and
+ * duplicates are worked out at the end, against the acknowledgements the ingesting process
+ * sends then, and the latencies sent back whole so that the percentiles are those of every
+ * delivery.
  */
 import WebSocket from 'ws';
 import type { ClientsRequest, ClientsResult, ClientsSetup } from './realtime.ts';

@@ -146,30 +146,16 @@ export class RealtimeClient {
       onWritten?.();
       return;
     }
-    if (this.options.batch) {
-      this.sendBatches(fresh, onWritten);
-      return;
-    }
+    // What one write carries: a change, or batched, a page of them as one array frame.
+    const size = this.options.batch ? REPLAY_PAGE : 1;
     this.wire.cork();
-    for (const [i, event] of fresh.entries()) {
-      this.sentSeq = event.seq;
-      const afterLast = i === fresh.length - 1 ? onWritten : undefined;
+    for (let start = 0; start < fresh.length; start += size) {
+      const group = fresh.slice(start, start + size);
+      this.sentSeq = group.at(-1)!.seq;
+      const afterLast = start + size >= fresh.length ? onWritten : undefined;
       if (afterLast) onWritten = undefined;
-      if (!this.write(frameOf(event), afterLast)) break;
-    }
-    this.wire.uncork();
-    onWritten?.();
-  }
-
-  private sendBatches(fresh: StoredFeedEvent[], onWritten?: () => void) {
-    this.wire.cork();
-    for (let start = 0; start < fresh.length; start += REPLAY_PAGE) {
-      const page = fresh.slice(start, start + REPLAY_PAGE);
-      this.sentSeq = page.at(-1)!.seq;
-      const last = start + REPLAY_PAGE >= fresh.length;
-      const afterLast = last ? onWritten : undefined;
-      if (afterLast) onWritten = undefined;
-      if (!this.write(new FrameRun(page).batchWire, afterLast)) break;
+      const frames = this.options.batch ? new FrameRun(group).batchWire : frameOf(group[0]!);
+      if (!this.write(frames, afterLast)) break;
     }
     this.wire.uncork();
     onWritten?.();

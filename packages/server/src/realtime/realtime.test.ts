@@ -104,6 +104,12 @@ function follow(
   });
 }
 
+/** Both ways a client may take changes, as the query each adds. */
+const FRAME_MODES = [
+  { batch: '', frames: 'a frame per change' },
+  { batch: '&batch=true', frames: 'arrays' },
+];
+
 let counter = 0;
 function message(content = 'hello', token = ingestKey, phoneOffset = 0) {
   counter += 1;
@@ -241,10 +247,7 @@ describe('GET /api/realtime', () => {
     await follower.close();
   });
 
-  it.each([
-    { batch: '', frames: 'a frame per change' },
-    { batch: '&batch=true', frames: 'arrays' },
-  ])(
+  it.each(FRAME_MODES)(
     'resumes with since: exactly the missed changes, in order, then live ones ($frames)',
     async ({ batch }) => {
       const first = await follow(readKey, batch ? '?batch=true' : '');
@@ -277,10 +280,7 @@ describe('GET /api/realtime', () => {
     },
   );
 
-  it.each([
-    { batch: '', frames: 'a frame per change' },
-    { batch: '&batch=true', frames: 'arrays' },
-  ])(
+  it.each(FRAME_MODES)(
     'loses and repeats nothing while writers run and the client keeps reconnecting ($frames)',
     async ({ batch }) => {
       const start = (await tenantSeqs(tenant.id)).at(-1) ?? 0;

@@ -22,8 +22,8 @@ chooses its tenant with \`?tenant=\` (id or slug). The first frame is \`{"type":
 current seq. With \`?since=SEQ\` every later change of the tenant follows, once and in order, then live ones.
 Changes are \`{"seq","type","data"}\` with \`data\` shaped as the REST object; with \`?batch=true\` each frame
 is instead a JSON array of them, every change a read of the feed brought at once (a commit's changes arrive
-together; a replay comes in arrays of up to 500), so a client handles one message per commit, not per change. \`{"type":"heartbeat","seq"}\` comes
-while idle (and a ping a client must answer); \`{"type":"reset","seq"}\` means \`since\` is older than the kept
+together; a replay comes in arrays of up to 500), so a client handles one message per commit, not per change.
+\`{"type":"heartbeat","seq"}\` comes while idle (and a ping a client must answer); \`{"type":"reset","seq"}\` means \`since\` is older than the kept
 feed: reload, then follow from that seq. Close code ${realtimeCloseCodes.tooSlow}: the client read too slowly;
 reconnect with \`since\` = the last seq received. A plain HTTP request answers 426.`;
 
