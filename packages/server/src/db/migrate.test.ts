@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,6 +35,24 @@ describe('migrate', () => {
       'SELECT version FROM schema_migrations ORDER BY version',
     );
     expect(recorded.rows.map((r) => r.version)).toEqual(first);
+  });
+
+  it('gives full-sync batches staged before 0012 their keys, as the server reads them', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'syncdeck-migrations-'));
+    for (const file of await readdir(migrationsDir)) {
+      if (file < '0012') await copyFile(path.join(migrationsDir, file), path.join(dir, file));
+    }
+    await migrate(db, dir);
+    await db.query(
+      `INSERT INTO full_sync_batches (tenant_id, table_name, sync_id, batch_offset, rows, records)
+       VALUES (gen_random_uuid(), 'zones', 'run', 0, 3, '[{"id": "a"}, {"id": 7}, {"id": 8.0}]'),
+              (gen_random_uuid(), 'zones', 'run', 3, 0, '[]')`,
+    );
+    expect(await migrate(db)).toContain('0012_staged_batch_keys');
+    const staged = await db.query<{ ids: string[] }>(
+      'SELECT ids FROM full_sync_batches ORDER BY batch_offset',
+    );
+    expect(staged.rows).toEqual([{ ids: ['a', '7', '8'] }, { ids: [] }]);
   });
 
   it('rolls a failing migration back whole and stops with its error', async () => {

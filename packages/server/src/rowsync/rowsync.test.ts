@@ -570,6 +570,27 @@ describe('full sync', () => {
     expect(staged.rows).toEqual([{ n: 0 }]);
   });
 
+  it('keys its rows as single changes do: a number and its digits are one row, a key repeated in a batch keeps its last record', async () => {
+    await ok(
+      batch(
+        'run-7',
+        0,
+        [
+          { id: 7, label: 'first' },
+          { id: 7, label: 'second' },
+          { id: '8', label: 'text' },
+        ],
+        { total: 4 },
+      ),
+    );
+    await ok(batch('run-7', 3, [{ id: 8, label: 'number' }], { total: 4 }));
+    const stored = await rows(acmeRead, 'zones');
+    expect(stored.map((r) => `${r.id}:${r.label}`).sort()).toEqual(['7:second', '8:number']);
+    await ok(change('UPDATE', { id: '7', label: 'changed' }, 'acme', 'zone_categories'));
+    const changed = await rows(acmeRead, 'zones');
+    expect(changed.map((r) => `${r.id}:${r.label}`).sort()).toEqual(['7:changed', '8:number']);
+  });
+
   it("keeps a row written live during the run, and a newer row's value over the run's older one", async () => {
     await ok(
       batch('run-5', 0, [{ id: 'a', label: 'snap', updated_at: '2024-01-01T00:00:00Z' }], { total: 2 }),

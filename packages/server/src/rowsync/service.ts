@@ -488,6 +488,7 @@ export class RowSyncService {
         total: payload.total ?? null,
         isLast: payload.is_last === true,
         text,
+        ids: rows.map((row) => row.id),
         distinct,
       },
       log(),

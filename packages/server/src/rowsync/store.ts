@@ -1,4 +1,11 @@
-import type { Source, SyncedColumn, SyncedTable, TableMapping, WebhookLog } from '@syncdeck/core';
+import {
+  MAX_FULL_SYNC_BATCH,
+  type Source,
+  type SyncedColumn,
+  type SyncedTable,
+  type TableMapping,
+  type WebhookLog,
+} from '@syncdeck/core';
 import { z } from 'zod';
 import { type Db, PREPARED, type Queryable } from '../db/index.ts';
 import { AppError } from '../http/errors.ts';
@@ -568,6 +575,8 @@ export async function stageBatch(
      * re-serialised, and sent as text, which is half the size of bytea's hex on the wire.
      */
     text: string;
+    /** Each record's key, in the records' order (so the run's keys are read without its records). */
+    ids: string[];
     /** Distinct records, for the log. */
     distinct: number;
   },
@@ -583,6 +592,7 @@ export async function stageBatch(
     n: batch.size,
     last: batch.isLast,
     body: batch.text,
+    ids: batch.ids,
     h: log.webhookId?.slice(0, 200) ?? null,
     sn: log.sourceName.slice(0, 100),
     ext: log.externalTenantId.slice(0, 100),
@@ -608,11 +618,11 @@ export async function stageBatch(
          completed_at IS NULL AND CASE WHEN total IS NOT NULL THEN received >= total ELSE $last::boolean END
            AS complete),
      stored AS (
-       INSERT INTO full_sync_batches (tenant_id, table_name, sync_id, batch_offset, rows, records)
-       SELECT $t, $tb, $sync, $off, $n, $body::jsonb -> 'records'
+       INSERT INTO full_sync_batches (tenant_id, table_name, sync_id, batch_offset, rows, records, ids)
+       SELECT $t, $tb, $sync, $off, $n, $body::jsonb -> 'records', $ids::text[]
        FROM run WHERE NOT already_complete
        ON CONFLICT (tenant_id, table_name, sync_id, batch_offset)
-         DO UPDATE SET rows = EXCLUDED.rows, records = EXCLUDED.records
+         DO UPDATE SET rows = EXCLUDED.rows, records = EXCLUDED.records, ids = EXCLUDED.ids
        RETURNING 1),
      state AS (SELECT c.ok AS claimed, r.* FROM claimed c LEFT JOIN run r ON true),
      logged AS (
@@ -653,25 +663,24 @@ export async function stageBatch(
 }
 
 /**
- * A record's key as text, as the service reads it: a string as it is, an integer (a safe one,
- * the service refuses others) in plain digits.
- */
-function recordKey(record: string): string {
-  return `CASE WHEN jsonb_typeof(${record} -> 'id') = 'number' THEN (${record} ->> 'id')::numeric::bigint::text
-    ELSE ${record} ->> 'id' END`;
-}
-
-/**
- * The run's last batch has been staged: in one statement, the tenant's rows the run did not
- * carry are removed (except ones written after the run began, which are newer than its
- * snapshot), the rows it carried are written (an older `updated_at` still loses, an identical
- * row is left alone), its batches are cleared, the run is closed, the push is logged, the
- * charts over the table go stale and the attempt is logged.
+ * The run's last batch has been staged: the tenant's rows the run did not carry are removed
+ * (except ones written after the run began, which are newer than its snapshot), the rows it
+ * carried are written (an older `updated_at` still loses, an identical row is left alone), its
+ * batches are cleared, the run is closed, the push is logged, the charts over the table go stale
+ * and the attempt is logged, all in the caller's transaction.
+ *
+ * Each write is a statement of its own that reads the staged batches again, rather than one
+ * statement that pairs every staged row with its stored one first: that pairing was kept in
+ * memory, each wide row copied once more, and a key sent twice was found by sorting all the
+ * rows. Here the keys come from the batches' `ids`, a key sent twice is found by hashing them,
+ * and the records are only expanded from their arrays (100,000 rows, the statements alone from
+ * psql on this project's machine: a first import 1.2-1.5 s → 0.98 s, over unchanged rows
+ * 1.0 s → 0.77 s).
  *
  * Rows the table does not hold yet are inserted plainly and the others updated, rather than
  * upserted: `ON CONFLICT` costs each row a speculative insertion, which was a third of the
- * statement's time on a first import. A row that a single change inserts meanwhile makes the
- * plain insert fail; then the statement runs again as an upsert.
+ * time on a first import. A row that a single change inserts meanwhile makes the plain insert
+ * fail; then the writes run again with an upsert.
  */
 export async function completeRun(
   tx: Queryable,
@@ -679,106 +688,136 @@ export async function completeRun(
   run: { syncId: string; startedAt: Date; distinct: number },
   log: BatchLog,
 ): Promise<{ applied: number; removed: number }> {
-  // A run's staged rows are sorted and hashed once, in memory rather than in temporary files.
+  const begun = performance.now();
+  // A run's keys are hashed in memory rather than in temporary files.
   await tx.exec("SET LOCAL work_mem = '64MB'; SAVEPOINT complete_run");
   const values = {
     t: target.tenantId,
-    s: target.sourceId,
     tb: target.table,
     sync: run.syncId,
     started: run.startedAt,
-    distinct: run.distinct,
-    h: log.webhookId?.slice(0, 200) ?? null,
-    sn: log.sourceName.slice(0, 100),
-    ext: log.externalTenantId.slice(0, 100),
-    ms: log.elapsedMs,
   };
+  let counts: { applied: number; removed: number };
   try {
-    const counts = await completeRunStatement(tx, target, values, false);
+    counts = await writeRunRows(tx, target, values, false);
     await tx.exec('RELEASE SAVEPOINT complete_run');
-    return counts;
   } catch (error) {
     if ((error as { code?: string }).code !== '23505') throw error;
     await tx.exec('ROLLBACK TO SAVEPOINT complete_run');
-    return completeRunStatement(tx, target, values, true);
+    counts = await writeRunRows(tx, target, values, true);
   }
-}
-
-async function completeRunStatement(
-  tx: Queryable,
-  target: PushTarget,
-  values: Record<string, unknown>,
-  upsert: boolean,
-): Promise<{ applied: number; removed: number }> {
-  const live = dataTable(target.schema, target.table);
-  // The rule for a stored row: a newer (or undated) row that differs replaces it.
-  const replaces = (stored: string, data: string, updatedAt: string) =>
-    `(${stored}.updated_at IS NULL OR ${updatedAt} IS NULL OR ${updatedAt} >= ${stored}.updated_at)
-     AND (${stored}.data <> ${data} OR ${stored}.updated_at IS DISTINCT FROM ${updatedAt})`;
-  // The run's rows, each once (a key sent twice keeps its later row).
-  const staged = `staged AS (
-       SELECT DISTINCT ON (k.id COLLATE "C") k.id, e.d, (e.d ->> 'updated_at')::timestamptz AS u
-       FROM full_sync_batches b
-         CROSS JOIN LATERAL jsonb_array_elements(b.records) WITH ORDINALITY AS e(d, n)
-         CROSS JOIN LATERAL (SELECT ${recordKey('e.d')} AS id) k
-       WHERE b.tenant_id = $t AND b.table_name = $tb AND b.sync_id = $sync
-       ORDER BY k.id COLLATE "C", b.batch_offset DESC, e.n DESC)`;
-  // The upsert takes the run's rows and the stored ones apart; the plain path pairs them in one
-  // join and then touches only what it must. The conditions on the stored row are stated again in
-  // the writes, where PostgreSQL checks them against a row a single change wrote meanwhile.
-  const written = upsert
-    ? `${staged},
-       removed AS (
-         DELETE FROM ${live} l WHERE l.tenant_id = $t AND l.synced_at < $started
-           AND NOT EXISTS (SELECT 1 FROM staged s WHERE s.id = l.id)
-         RETURNING 1),
-       applied AS (
-         INSERT INTO ${live} AS t (tenant_id, id, data, updated_at) SELECT $t, s.id, s.d, s.u FROM staged s
-         ON CONFLICT (tenant_id, id) DO UPDATE
-           SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at, synced_at = now()
-           WHERE ${replaces('t', 'EXCLUDED.data', 'EXCLUDED.updated_at')}
-         RETURNING 1)`
-    : `${staged},
-       paired AS (
-         SELECT s.id, s.d, s.u, l.id AS stored_id, l.synced_at, l.id IS NOT NULL AND s.id IS NOT NULL
-             AND ${replaces('l', 's.d', 's.u')} AS replaces
-         FROM staged s FULL JOIN (SELECT id, data, updated_at, synced_at FROM ${live} WHERE tenant_id = $t) l
-           ON l.id = s.id),
-       removed AS (
-         DELETE FROM ${live} l USING paired p
-         WHERE p.id IS NULL AND p.synced_at < $started AND l.tenant_id = $t AND l.id = p.stored_id
-           AND l.synced_at < $started
-         RETURNING 1),
-       inserted AS (
-         INSERT INTO ${live} (tenant_id, id, data, updated_at)
-         SELECT $t, p.id, p.d, p.u FROM paired p WHERE p.stored_id IS NULL
-         RETURNING 1),
-       updated AS (
-         UPDATE ${live} t SET data = p.d, updated_at = p.u, synced_at = now()
-         FROM paired p WHERE p.replaces AND t.tenant_id = $t AND t.id = p.id AND ${replaces('t', 'p.d', 'p.u')}
-         RETURNING 1),
-       applied AS (SELECT 1 FROM inserted UNION ALL SELECT 1 FROM updated)`;
   const { sql, params } = named(
-    `WITH ${written},
-     cleared AS (
+    `WITH cleared AS (
        DELETE FROM full_sync_batches WHERE tenant_id = $t AND table_name = $tb AND sync_id = $sync RETURNING 1),
      closed AS (
        UPDATE full_sync_runs SET completed_at = now()
        WHERE tenant_id = $t AND table_name = $tb AND sync_id = $sync RETURNING 1),
-     counts AS (SELECT (SELECT count(*) FROM applied)::int AS applied, (SELECT count(*) FROM removed)::int AS removed),
      pushed AS (
        INSERT INTO tenant_data_push_log (tenant_id, source_id, table_name, event_type, rows)
-       SELECT $t, $s, $tb, 'FULL_SYNC', applied + removed FROM counts RETURNING 1),
-     stale AS (${staleChartsSql('$t', '$tb')} RETURNING 1),
-     logged AS (
-       INSERT INTO webhook_logs (source_name, source_id, tenant_id, external_tenant_id, event_type, table_name,
-         sync_id, rows, result, status, duration_ms, webhook_id)
-       SELECT $sn, $s, $t, $ext, 'FULL_SYNC', $tb, $sync, $distinct::int, 'applied', 200, ${DURATION}, $h
-       FROM counts RETURNING 1)
-     SELECT applied, removed FROM counts`,
+       VALUES ($t, $s, $tb, 'FULL_SYNC', $changed::int) RETURNING 1),
+     stale AS (${staleChartsSql('$t', '$tb')} RETURNING 1)
+     INSERT INTO webhook_logs (source_name, source_id, tenant_id, external_tenant_id, event_type, table_name,
+       sync_id, rows, result, status, duration_ms, webhook_id)
+     VALUES ($sn, $s, $t, $ext, 'FULL_SYNC', $tb, $sync, $distinct::int, 'applied', 200, ${DURATION}, $h)`,
+    {
+      ...values,
+      s: target.sourceId,
+      changed: counts.applied + counts.removed,
+      distinct: run.distinct,
+      h: log.webhookId?.slice(0, 200) ?? null,
+      sn: log.sourceName.slice(0, 100),
+      ext: log.externalTenantId.slice(0, 100),
+      ms: log.elapsedMs + (performance.now() - begun),
+    },
+  );
+  await tx.query(sql, params);
+  return counts;
+}
+
+/**
+ * A record's place in its run, to find which of a key's records is the last: its batch's
+ * offset, then its position within the batch (a batch holds at most MAX_FULL_SYNC_BATCH).
+ */
+const placeInRun = (batch: string, n: string) =>
+  `${batch}.batch_offset::bigint * ${MAX_FULL_SYNC_BATCH + 1} + ${n}`;
+
+/** Removes, updates and inserts the run's rows in the live table; answers what changed. */
+async function writeRunRows(
+  tx: Queryable,
+  target: PushTarget,
+  values: { t: string; tb: string; sync: string; started: Date },
+  upsert: boolean,
+): Promise<{ applied: number; removed: number }> {
+  const live = dataTable(target.schema, target.table);
+  const ofRun = (b: string) => `${b}.tenant_id = $t AND ${b}.table_name = $tb AND ${b}.sync_id = $sync`;
+  // The rule for a stored row: a newer (or undated) row that differs replaces it.
+  const replaces = (stored: string, data: string, updatedAt: string) =>
+    `(${stored}.updated_at IS NULL OR ${updatedAt} IS NULL OR ${updatedAt} >= ${stored}.updated_at)
+     AND (${stored}.data <> ${data} OR ${stored}.updated_at IS DISTINCT FROM ${updatedAt})`;
+  const query = (text: string, params: Record<string, unknown>) => {
+    const { sql, params: list } = named(text, params);
+    return tx.query<{ id: string; last: string }>(sql, list);
+  };
+  // A key sent twice is rare: the keys that were, with the place of their last record, are found
+  // once (by hashing the run's keys) and given to the statements that read the records.
+  const repeated = await query(
+    `SELECT k.id, max(${placeInRun('b', 'k.n')}) AS last
+     FROM full_sync_batches b CROSS JOIN LATERAL unnest(b.ids) WITH ORDINALITY AS k(id, n)
+     WHERE ${ofRun('b')}
+     GROUP BY k.id HAVING count(*) > 1`,
     values,
   );
-  return (await tx.query<{ applied: number; removed: number }>(sql, params)).rows[0]!;
+  const withRepeated = {
+    ...values,
+    repeated: repeated.rows.map((row) => row.id),
+    last: repeated.rows.map((row) => row.last),
+  };
+  // The run's rows, each once: a repeated key keeps its last record. The records are numbered by
+  // generate_series rather than WITH ORDINALITY: the planner then expects 1,000 rows a batch, not
+  // 100, and joins them to the stored rows by hashing rather than one index probe per row (which
+  // made updating 100,000 rows take 0.65 s instead of 0.37 s).
+  const staged = `staged AS (
+       SELECT r.id, r.d, (r.d ->> 'updated_at')::timestamptz AS u
+       FROM full_sync_batches b
+         CROSS JOIN LATERAL ROWS FROM (
+           unnest(b.ids), jsonb_array_elements(b.records), generate_series(1, jsonb_array_length(b.records))
+         ) AS r(id, d, n)
+       WHERE ${ofRun('b')}
+         AND NOT EXISTS (SELECT 1 FROM unnest($repeated::text[], $last::bigint[]) AS p(id, last)
+                         WHERE p.id = r.id AND p.last > ${placeInRun('b', 'r.n')}))`;
+
+  const removed = await query(
+    `WITH carried AS (
+       SELECT k.id FROM full_sync_batches b CROSS JOIN LATERAL unnest(b.ids) AS k(id) WHERE ${ofRun('b')})
+     DELETE FROM ${live} l
+     WHERE l.tenant_id = $t AND l.synced_at < $started AND NOT EXISTS (SELECT 1 FROM carried c WHERE c.id = l.id)`,
+    values,
+  );
+  if (upsert) {
+    const upserted = await query(
+      `WITH ${staged}
+       INSERT INTO ${live} AS t (tenant_id, id, data, updated_at) SELECT $t, s.id, s.d, s.u FROM staged s
+       ON CONFLICT (tenant_id, id) DO UPDATE
+         SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at, synced_at = now()
+         WHERE ${replaces('t', 'EXCLUDED.data', 'EXCLUDED.updated_at')}`,
+      withRepeated,
+    );
+    return { removed: removed.rowCount, applied: upserted.rowCount };
+  }
+  const updated = await query(
+    `WITH ${staged}
+     UPDATE ${live} t SET data = s.d, updated_at = s.u, synced_at = now()
+     FROM staged s WHERE t.tenant_id = $t AND t.id = s.id AND ${replaces('t', 's.d', 's.u')}`,
+    withRepeated,
+  );
+  // A statement of its own after the update: its snapshot holds the rows stored until now.
+  const inserted = await query(
+    `WITH ${staged}
+     INSERT INTO ${live} (tenant_id, id, data, updated_at) SELECT $t, s.id, s.d, s.u FROM staged s
+     WHERE NOT EXISTS (SELECT 1 FROM ${live} l WHERE l.tenant_id = $t AND l.id = s.id)`,
+    withRepeated,
+  );
+  return { removed: removed.rowCount, applied: updated.rowCount + inserted.rowCount };
 }
 
 /**
