@@ -433,10 +433,10 @@ describe('group commit', () => {
     };
     const base = { target, type: 'UPDATE', updatedAt: null, webhookId: null, startedAt: performance.now() };
     const changes: QueuedChange[] = [
-      { ...base, kind: 'upsert', id: 'ord-1', data: JSON.stringify({ id: 'ord-1', title: 'one' }) },
+      { ...base, kind: 'upsert', id: 'ord-1', data: { id: 'ord-1', title: 'one' } },
       { ...base, kind: 'delete', id: 'ord-1', data: null },
-      { ...base, kind: 'upsert', id: 'ord-2', data: JSON.stringify({ id: 'ord-2', title: 'two' }) },
-      { ...base, kind: 'upsert', id: 'ord-1', data: JSON.stringify({ id: 'ord-1', title: 'three' }) },
+      { ...base, kind: 'upsert', id: 'ord-2', data: { id: 'ord-2', title: 'two' } },
+      { ...base, kind: 'upsert', id: 'ord-1', data: { id: 'ord-1', title: 'three' } },
       { ...base, kind: 'delete', id: 'ord-missing', data: null },
     ];
     expect(await applyChangeBatch(t.db, changes)).toEqual([

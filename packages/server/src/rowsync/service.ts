@@ -413,7 +413,7 @@ export class RowSyncService {
       kind,
       type: payload.type,
       id: row.id,
-      data: kind === 'delete' ? null : JSON.stringify(row.record),
+      data: kind === 'delete' ? null : row.record,
       updatedAt: row.updatedAt,
       webhookId: entry.webhookId,
       startedAt,

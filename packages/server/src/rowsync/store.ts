@@ -349,8 +349,8 @@ export interface QueuedChange {
   kind: 'upsert' | 'delete';
   type: string;
   id: string;
-  /** The record as JSON text (null for a delete). */
-  data: string | null;
+  /** The record as the webhook sent it (null for a delete): serialised once, with its batch. */
+  data: Record<string, unknown> | null;
   updatedAt: string | null;
   webhookId: string | null;
   /** `performance.now()` when the request arrived: the log line's duration runs until the write. */
@@ -448,7 +448,7 @@ export function roundStatement(
       h: c.webhookId?.slice(0, 200) ?? null,
       t: c.target.tenantId,
       id: c.id,
-      d: c.data === null ? null : JSON.parse(c.data),
+      d: c.data,
       u: c.updatedAt,
       tb: c.target.table,
       ty: c.type,
