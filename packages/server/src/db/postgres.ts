@@ -114,6 +114,11 @@ export function openPostgres(url: string, poolSize: number): Db {
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor may one in use: when the database ends a connection (a restart, pg_terminate_backend),
+  // the statements on it fail and answer their callers, and the client also emits 'error',
+  // which pg-pool listens for only while the client is idle. Unheard, it crashed the server.
+  // A client that failed is not queryable, and the pool discards it when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const base = wrap(pool);
   return {
     kind: 'postgres',

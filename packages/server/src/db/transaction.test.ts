@@ -1,5 +1,6 @@
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../testing/harness.ts';
+import { createTestDatabase, type TestDatabase, testSettings } from '../testing/harness.ts';
 import type { Db } from './db.ts';
 
 let database: TestDatabase;
@@ -80,4 +81,47 @@ describe('transaction', () => {
     }
     expect(await bodies()).toEqual([{ body: 'after 0' }, { body: 'after 1' }, { body: 'after 2' }]);
   });
+
+  // PGlite runs in this process: it has no connections to lose.
+  it.runIf(testSettings.db === 'postgres')(
+    'survives the database ending its connections in the middle of statements and transactions',
+    async () => {
+      const admin = new pg.Client({ connectionString: database.env.DATABASE_URL });
+      await admin.connect();
+      let stop = false;
+      const outcomes: string[] = [];
+      const workers = Array.from({ length: 6 }, async (_, w) => {
+        for (let i = 0; !stop; i++) {
+          const id = w * 100_000 + i;
+          const work =
+            w % 2 === 0
+              ? db.transaction(async (tx) => {
+                  await tx.query('INSERT INTO notes VALUES ($1, $2)', [id, 'in a transaction']);
+                  await tx.query('SELECT pg_sleep(0.002)');
+                })
+              : Promise.all([db.query('SELECT pg_sleep(0.002)'), db.query('SELECT count(*) FROM notes')]);
+          await work.then(
+            () => outcomes.push('ok'),
+            () => outcomes.push('failed'),
+          );
+        }
+      });
+      for (let round = 0; round < 8; round++) {
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+        );
+      }
+      stop = true;
+      await Promise.all(workers);
+      await admin.end();
+      // Some statements failed with their connection; the process is still here, and the pool
+      // has replaced what it lost.
+      expect(outcomes).toContain('failed');
+      expect(await bodies()).toBeDefined();
+      await db.transaction((tx) => tx.query('INSERT INTO notes VALUES (-1, $1)', ['after']));
+      expect((await db.query('SELECT body FROM notes WHERE id = -1')).rows).toEqual([{ body: 'after' }]);
+    },
+  );
 });
