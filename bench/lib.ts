@@ -6,7 +6,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { type ServerProcess, startServerProcess } from '../packages/server/src/testing/process.ts';
+import {
+  adminKeyOf,
+  type ServerProcess,
+  startServerProcess,
+} from '../packages/server/src/testing/process.ts';
+
+export { adminKeyOf };
 
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -68,10 +74,6 @@ export async function sendEvents(url: string, token: string, events: unknown[]):
 /** Syncdeck as a deployment runs it (the tests' response checks off), in a process of its own. */
 export function startSyncdeck(env: Record<string, string>): Promise<ServerProcess> {
   return startServerProcess({ LOG_LEVEL: 'warn', ...env, VALIDATE_RESPONSES: 'false' });
-}
-
-export function adminKeyOf(server: ServerProcess): string {
-  return /Admin API key: (sdk_live_\S+)/.exec(server.output())![1]!;
 }
 
 /** Tenants with a key each, made through the admin API like a real operator would. */

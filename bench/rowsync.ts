@@ -10,7 +10,15 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { createDatabase, fmt, type ReportRow, send, startBaseline, startSyncdeck } from './lib.ts';
+import {
+  adminKeyOf,
+  createDatabase,
+  fmt,
+  type ReportRow,
+  send,
+  startBaseline,
+  startSyncdeck,
+} from './lib.ts';
 
 const ROWS = Number(process.env.BENCH_ROWSYNC_ROWS ?? 100_000);
 /** The seed's way costs the same per row however many there are; 10,000 rows give its rate in a minute, not ten. */
@@ -225,7 +233,7 @@ export async function runRowSyncBench(log: (line: string) => void = () => {}): P
   let fullWrong: number;
   let changesWrong: number;
   try {
-    const adminKey = /Admin API key: (sdk_live_\S+)/.exec(server.output())![1]!;
+    const adminKey = adminKeyOf(server);
     const created = await fetch(`${server.url}/api/admin/sources`, {
       method: 'POST',
       headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },

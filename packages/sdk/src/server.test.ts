@@ -12,7 +12,7 @@ import {
   type TestApp,
   type TestDatabase,
 } from '../../server/src/testing/harness.ts';
-import { type ServerProcess, startServerProcess } from '../../server/src/testing/process.ts';
+import { adminKeyOf, type ServerProcess, startServerProcess } from '../../server/src/testing/process.ts';
 import { closedPort } from './testing/fake-server.ts';
 
 const botScript = fileURLToPath(new URL('./testing/bot.ts', import.meta.url));
@@ -195,7 +195,7 @@ describe('against a spawned server', () => {
   /** Starts the server on a fresh database; a tenant and its ingest key. */
   async function startWithKey(slug: string, port = '0') {
     server = await startServerProcess({ ...database.env, PORT: port });
-    const adminKey = /Admin API key: (sdk_live_\S+)/.exec(server.output())![1]!;
+    const adminKey = adminKeyOf(server);
     await call('/api/admin/tenants', adminKey, { slug });
     return (await call('/api/admin/keys', adminKey, { scopes: ['ingest'] }, slug)).token as string;
   }

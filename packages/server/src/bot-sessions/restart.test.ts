@@ -1,18 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../testing/harness.ts';
-import { type ServerProcess, startServerProcess } from '../testing/process.ts';
+import { describe, expect, it } from 'vitest';
+import { spawnedServerPerTest } from '../testing/harness.ts';
+import { adminKeyOf } from '../testing/process.ts';
 
-let database: TestDatabase;
-let server: ServerProcess | null = null;
-
-beforeEach(async () => {
-  database = await createTestDatabase();
-});
-afterEach(async () => {
-  await server?.kill('SIGKILL');
-  server = null;
-  await database.drop();
-});
+const spawned = spawnedServerPerTest();
 
 async function call(
   method: string,
@@ -21,7 +11,7 @@ async function call(
   body?: unknown,
   headers: Record<string, string> = {},
 ) {
-  const response = await fetch(server!.url + url, {
+  const response = await fetch(spawned.server.url + url, {
     method,
     headers: {
       authorization: `Bearer ${token}`,
@@ -39,8 +29,8 @@ async function call(
 
 describe('the bot’s memory across a restart (the seed’s test 2)', () => {
   it('keeps the cart a customer built when the server is killed and started again', async () => {
-    server = await startServerProcess(database.env);
-    const adminKey = /Admin API key: (sdk_live_\S+)/.exec(server.output())![1]!;
+    await spawned.start();
+    const adminKey = adminKeyOf(spawned.server);
     expect((await call('POST', '/api/admin/tenants', adminKey, { slug: 'sufrah' })).status).toBe(201);
     const tenant = { 'x-tenant-id': 'sufrah' };
     const bot = await call(
@@ -81,8 +71,8 @@ describe('the bot’s memory across a restart (the seed’s test 2)', () => {
     );
     expect(added.status).toBe(200);
 
-    await server.kill('SIGKILL');
-    server = await startServerProcess(database.env);
+    await spawned.stop('SIGKILL');
+    await spawned.start();
 
     // The customer writes again: the bot reads its memory back, cart and all, and carries on.
     const recalled = await call('GET', session, ingestKey);

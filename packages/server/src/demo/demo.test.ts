@@ -1,23 +1,13 @@
 import type { Conversation, Message } from '@syncdeck/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../testing/harness.ts';
-import { runCli, type ServerProcess, startServerProcess } from '../testing/process.ts';
+import { describe, expect, it } from 'vitest';
+import { spawnedServerPerTest } from '../testing/harness.ts';
+import { adminKeyOf, runCli, type ServerProcess } from '../testing/process.ts';
 import { DEMO_KEY_NAME } from './simulator.ts';
 
-let database: TestDatabase;
-let server: ServerProcess | null = null;
-
-beforeEach(async () => {
-  database = await createTestDatabase();
-});
-afterEach(async () => {
-  await server?.kill('SIGKILL');
-  server = null;
-  await database.drop();
-});
+const spawned = spawnedServerPerTest();
 
 async function get<T>(path: string, token: string, tenant?: string): Promise<T> {
-  const response = await fetch(server!.url + path, {
+  const response = await fetch(spawned.server.url + path, {
     headers: { authorization: `Bearer ${token}`, ...(tenant ? { 'x-tenant-id': tenant } : {}) },
   });
   expect(response.status).toBe(200);
@@ -25,7 +15,7 @@ async function get<T>(path: string, token: string, tenant?: string): Promise<T> 
 }
 
 async function startDemo(): Promise<ServerProcess> {
-  const started = await startServerProcess(database.env, 30_000, ['--demo']);
+  const started = await spawned.start(['--demo'], 30_000);
   const deadline = Date.now() + 20_000;
   while (!/^Demo: .*sufrah, ocean.*@syncdeck\/sdk/m.test(started.output())) {
     if (Date.now() > deadline) throw new Error(`the demo did not start:\n${started.output()}`);
@@ -48,16 +38,16 @@ async function conversationsWithMessages(token: string, withinMs: number): Promi
 
 describe('syncdeck start --demo', () => {
   it('fills both restaurants with live conversations through the SDK within seconds, and restarts idempotently', async () => {
-    server = await startDemo();
+    await startDemo();
     const demoStarted = Date.now();
-    const adminKey = /Admin API key: (sdk_live_\S+)/.exec(server.output())![1]!;
+    const adminKey = adminKeyOf(spawned.server);
 
     // A read key per restaurant, made the way a newcomer would: with the CLI.
     const readKeys: Record<string, string> = {};
     for (const slug of ['sufrah', 'ocean']) {
       const created = await runCli(
         ['key', 'create', '--tenant', slug, '--scopes', 'read', '--json'],
-        database.env,
+        spawned.database.env,
       );
       expect(created.code).toBe(0);
       readKeys[slug] = (JSON.parse(created.stdout) as { token: string }).token;
@@ -76,8 +66,8 @@ describe('syncdeck start --demo', () => {
     }
 
     // A restart finds its restaurants by slug and replaces its own key.
-    expect(await server.kill('SIGTERM')).toBe(0);
-    server = await startDemo();
+    expect(await spawned.stop('SIGTERM')).toBe(0);
+    await startDemo();
     const tenants = await get<{ data: { slug: string }[] }>('/api/admin/tenants', adminKey);
     expect(tenants.data.map((t) => t.slug).sort()).toEqual(['ocean', 'sufrah']);
     const keys = await get<{ data: { name: string; revokedAt: string | null }[] }>(

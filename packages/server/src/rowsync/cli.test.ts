@@ -1,26 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../testing/harness.ts';
-import { runCli, type ServerProcess, startServerProcess } from '../testing/process.ts';
+import { describe, expect, it } from 'vitest';
+import { spawnedServerPerTest } from '../testing/harness.ts';
+import { runCli } from '../testing/process.ts';
 import { signSeed } from './signature.ts';
 
-let database: TestDatabase;
-let server: ServerProcess | null = null;
-
-beforeEach(async () => {
-  database = await createTestDatabase();
-});
-afterEach(async () => {
-  await server?.kill('SIGKILL');
-  server = null;
-  await database.drop();
-});
+const spawned = spawnedServerPerTest();
+const cli = (...args: string[]) => runCli(args, spawned.database.env);
 
 const FIRST = 'cli-first-secret-0123456789';
 const SECOND = 'cli-second-secret-9876543210';
 
 async function push(secret: string, table = 'sites') {
   const body = JSON.stringify({ type: 'INSERT', table, tenant_id: 'acme', record: { id: 'r1' } });
-  const response = await fetch(`${server!.url}/api/webhooks/optiqo`, {
+  const response = await fetch(`${spawned.server.url}/api/webhooks/optiqo`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -33,23 +24,23 @@ async function push(secret: string, table = 'sites') {
 
 describe('syncdeck source', () => {
   it('creates a source, maps a table and rotates its secret, also while the server runs', async () => {
-    const created = await runCli(['source', 'create', 'optiqo', '--secret', FIRST, '--json'], database.env);
+    const created = await cli('source', 'create', 'optiqo', '--secret', FIRST, '--json');
     expect(created.code, created.stderr).toBe(0);
     const source = JSON.parse(created.stdout);
     expect(source).toMatchObject({ name: 'optiqo', schema: 'optiqo' });
     expect(source.tables).toContainEqual({ sourceTable: 'zone_categories', targetTable: 'zones' });
     expect(created.stdout).not.toContain(FIRST);
 
-    server = await startServerProcess(database.env);
-    const mapped = await runCli(['source', 'map', 'optiqo', 'sites', 'sites', '--json'], database.env);
+    await spawned.start();
+    const mapped = await cli('source', 'map', 'optiqo', 'sites', 'sites', '--json');
     expect(mapped.code, mapped.stderr).toBe(0);
     expect(JSON.parse(mapped.stdout).tables).toContainEqual({ sourceTable: 'sites', targetTable: 'sites' });
     expect(await push(FIRST)).toBe(200);
 
-    const added = await runCli(['source', 'secret', 'optiqo', '--add', SECOND, '--json'], database.env);
+    const added = await cli('source', 'secret', 'optiqo', '--add', SECOND, '--json');
     expect(added.code, added.stderr).toBe(0);
     expect(JSON.parse(added.stdout).secrets).toHaveLength(2);
-    const removed = await runCli(['source', 'secret', 'optiqo', '--remove', FIRST], database.env);
+    const removed = await cli('source', 'secret', 'optiqo', '--remove', FIRST);
     expect(removed.code, removed.stderr).toBe(0);
     expect(removed.stdout).toMatch(/Updated source optiqo/);
     // A server caches a source for at most a second.
@@ -57,13 +48,13 @@ describe('syncdeck source', () => {
     expect(await push(SECOND)).toBe(200);
     expect(await push(FIRST)).toBe(401);
 
-    const neither = await runCli(['source', 'secret', 'optiqo', '--json'], database.env);
+    const neither = await cli('source', 'secret', 'optiqo', '--json');
     expect(neither.code).toBe(1);
     expect(JSON.parse(neither.stdout).error.code).toBe('validation_failed');
-    const duplicate = await runCli(['source', 'create', 'optiqo', '--secret', FIRST, '--json'], database.env);
+    const duplicate = await cli('source', 'create', 'optiqo', '--secret', FIRST, '--json');
     expect(duplicate.code).toBe(1);
     expect(JSON.parse(duplicate.stdout).error.code).toBe('conflict');
-    const usage = await runCli(['source', 'map', 'optiqo', 'only_one'], database.env);
+    const usage = await cli('source', 'map', 'optiqo', 'only_one');
     expect(usage.code).toBe(2);
   }, 180_000);
 });

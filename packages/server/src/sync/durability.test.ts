@@ -1,21 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../testing/harness.ts';
-import { type ServerProcess, startServerProcess } from '../testing/process.ts';
+import { describe, expect, it } from 'vitest';
+import { spawnedServerPerTest } from '../testing/harness.ts';
+import { adminKeyOf } from '../testing/process.ts';
 
-let database: TestDatabase;
-let server: ServerProcess | null = null;
-
-beforeEach(async () => {
-  database = await createTestDatabase();
-});
-afterEach(async () => {
-  await server?.kill('SIGKILL');
-  server = null;
-  await database.drop();
-});
+const spawned = spawnedServerPerTest();
 
 async function call(method: string, url: string, token: string, body?: unknown, tenant?: string) {
-  const response = await fetch(server!.url + url, {
+  const response = await fetch(spawned.server.url + url, {
     method,
     headers: {
       authorization: `Bearer ${token}`,
@@ -29,8 +19,8 @@ async function call(method: string, url: string, token: string, body?: unknown, 
 
 describe('ingest durability', () => {
   it('keeps every acknowledged event when the server is killed with SIGKILL mid-stream', async () => {
-    server = await startServerProcess(database.env);
-    const adminKey = /Admin API key: (sdk_live_\S+)/.exec(server.output())![1]!;
+    await spawned.start();
+    const adminKey = adminKeyOf(spawned.server);
     expect((await call('POST', '/api/admin/tenants', adminKey, { slug: 'durable' })).status).toBe(201);
     const key = await call('POST', '/api/admin/keys', adminKey, { scopes: ['ingest'] }, 'durable');
     const ingestKey = key.body.token as string;
@@ -62,15 +52,14 @@ describe('ingest durability', () => {
     };
     const writers = [0, 1, 2, 3, 4, 5, 6, 7].map(writer);
     while (acknowledged.length < 150) await new Promise((resolve) => setTimeout(resolve, 5));
-    await server.kill('SIGKILL');
+    await spawned.stop('SIGKILL');
     stop = true;
     await Promise.all(writers);
 
     // Restart once so recovery runs as in production, stop it, then read the database directly.
-    server = await startServerProcess(database.env);
-    expect(await server.kill('SIGTERM')).toBe(0);
-    server = null;
-    const db = await database.open();
+    await spawned.start();
+    expect(await spawned.stop('SIGTERM')).toBe(0);
+    const db = await spawned.database.open();
     try {
       const stored = await db.query<{ wa_sid: string }>('SELECT wa_sid FROM messages');
       const storedIds = new Set(stored.rows.map((row) => row.wa_sid));

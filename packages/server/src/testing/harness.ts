@@ -5,7 +5,7 @@ import path from 'node:path';
 import { type CreatedApiKey, type Scope, scopes, type Tenant } from '@syncdeck/core';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterEach, beforeEach, inject } from 'vitest';
 import { buildApp } from '../app.ts';
 import { type Config, loadConfig, loadTestSettings } from '../config.ts';
 import { type Db, migrate } from '../db/index.ts';
@@ -14,6 +14,7 @@ import { openPostgres } from '../db/postgres.ts';
 import { initialise } from '../installation/service.ts';
 import { createApiKey } from '../keys/store.ts';
 import { insertTenant } from '../tenants/store.ts';
+import { type ServerProcess, startServerProcess } from './process.ts';
 
 export const testSettings = loadTestSettings();
 
@@ -54,6 +55,46 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
+    },
+  };
+}
+
+/**
+ * For a test file that runs `syncdeck start` as a process of its own: each test gets a fresh
+ * database to start servers on, and after it the server still running is killed (SIGKILL)
+ * and the database dropped.
+ */
+export function spawnedServerPerTest() {
+  let database: TestDatabase | undefined;
+  let running: ServerProcess | null = null;
+  beforeEach(async () => {
+    database = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await running?.kill('SIGKILL');
+    running = null;
+    await database?.drop();
+  });
+  return {
+    /** This test's database. */
+    get database(): TestDatabase {
+      return database!;
+    },
+    /** The server started last; it must still be running. */
+    get server(): ServerProcess {
+      if (!running) throw new Error('no server is running');
+      return running;
+    },
+    /** Starts `syncdeck start` (with `args`, e.g. `--demo`) on this test's database. */
+    async start(args: string[] = [], timeoutMs?: number): Promise<ServerProcess> {
+      running = await startServerProcess(database!.env, timeoutMs, args);
+      return running;
+    },
+    /** Stops the running server with `signal`; answers its exit code. */
+    async stop(signal: NodeJS.Signals): Promise<number | null> {
+      const code = await running!.kill(signal);
+      running = null;
+      return code;
     },
   };
 }

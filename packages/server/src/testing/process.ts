@@ -69,6 +69,13 @@ export function startServerProcess(
   });
 }
 
+/** The admin API key a first start prints, shown only that once. */
+export function adminKeyOf(server: ServerProcess): string {
+  const match = /Admin API key: (sdk_live_\S+)/.exec(server.output());
+  if (!match) throw new Error(`the server printed no admin API key:\n${server.output()}`);
+  return match[1]!;
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
