@@ -72,8 +72,13 @@ export async function sendEvents(url: string, token: string, events: unknown[]):
 }
 
 /** Syncdeck as a deployment runs it (the tests' response checks off), in a process of its own. */
-export function startSyncdeck(env: Record<string, string>): Promise<ServerProcess> {
-  return startServerProcess({ LOG_LEVEL: 'warn', ...env, VALIDATE_RESPONSES: 'false' });
+export function startSyncdeck(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServerProcess> {
+  return startServerProcess(
+    { LOG_LEVEL: 'warn', ...env, VALIDATE_RESPONSES: 'false' },
+    undefined,
+    [],
+    nodeArgs,
+  );
 }
 
 /** Tenants with a key each, made through the admin API like a real operator would. */

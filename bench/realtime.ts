@@ -9,6 +9,7 @@
  * not delay this process's timestamps of the acknowledgements.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -27,6 +28,7 @@ import {
   startSyncdeck,
 } from './lib.ts';
 import type { ServerProcess } from '../packages/server/src/testing/process.ts';
+import WebSocket from 'ws';
 
 const CLIENTS = Number(process.env.BENCH_WS_CLIENTS ?? 1000);
 /**
@@ -75,9 +77,40 @@ export interface ClientsResult {
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const CLOCK_TICKS_PER_SECOND = 100;
 
-async function residentBytes(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+/**
+ * The memory the server's JavaScript holds (heap and external buffers) after a full garbage
+ * collection, asked through its inspector: the resident size also moves with garbage not yet
+ * collected, and read 0 per connection in a run where the collector freed the warm-up's.
+ */
+async function liveBytes(server: ServerProcess): Promise<number> {
+  const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(server.output())?.[1];
+  if (!inspector) throw new Error('the server was not started with --inspect');
+  const socket = new WebSocket(inspector);
+  await once(socket, 'open');
+  let id = 0;
+  const call = (method: string, params: object = {}) =>
+    new Promise<{ result?: { value?: string } }>((resolve, reject) => {
+      const n = ++id;
+      const onMessage = (data: WebSocket.RawData) => {
+        const message = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: unknown };
+        if (message.id !== n) return;
+        socket.off('message', onMessage);
+        if (message.error) reject(new Error(JSON.stringify(message.error)));
+        else resolve(message.result as { result?: { value?: string } });
+      };
+      socket.on('message', onMessage);
+      socket.send(JSON.stringify({ id: n, method, params }));
+    });
+  try {
+    await call('HeapProfiler.collectGarbage');
+    const evaluated = await call('Runtime.evaluate', {
+      expression: 'JSON.stringify(process.memoryUsage())',
+    });
+    const usage = JSON.parse(evaluated.result!.value!) as { heapUsed: number; external: number };
+    return usage.heapUsed + usage.external;
+  } finally {
+    socket.close();
+  }
 }
 
 /** CPU seconds (user + system) process `pid` has used, or 0 if it is gone. */
@@ -177,7 +210,8 @@ export async function runRealtimeBench(): Promise<ReportRow[]> {
   );
   const database = await createDatabase();
   const databaseName = new URL(database.url).pathname.slice(1);
-  const server = await startSyncdeck({ DATABASE_URL: database.url });
+  // The inspector (on a free local port) is how the memory per connection is measured.
+  const server = await startSyncdeck({ DATABASE_URL: database.url }, ['--inspect=127.0.0.1:0']);
   try {
     const slugs = Array.from({ length: TENANTS }, (_, i) => `live-${i}`);
     const tokens = await provision(server, slugs, ['ingest', 'read']);
@@ -204,7 +238,7 @@ async function measure(
   let clients: ChildProcess[] = [];
   try {
     const pid = server.child.pid!;
-    const before = await residentBytes(pid);
+    const before = await liveBytes(server);
     const wsUrl = server.url.replace(/^http/, 'ws');
     clients = await Promise.all(
       Array.from({ length: CLIENT_PROCESSES }, (_, k) =>
@@ -217,7 +251,7 @@ async function measure(
       ),
     );
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const perConnection = ((await residentBytes(pid)) - before) / CLIENTS;
+    const perConnection = ((await liveBytes(server)) - before) / CLIENTS;
     if (reportMemory) say(`server memory per connection: ${fmt(perConnection / 1024)} KiB`);
     let n = 0;
     let failed = 0;
