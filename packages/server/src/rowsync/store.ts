@@ -7,7 +7,7 @@ import {
   type WebhookLog,
 } from '@syncdeck/core';
 import { z } from 'zod';
-import { type Db, PREPARED, type Queryable } from '../db/index.ts';
+import { type Db, PREPARED, type Queryable, type QueryOptions, type QueryResult } from '../db/index.ts';
 import { AppError } from '../http/errors.ts';
 import { decodeCursor, type Page, sqlMicros, toPage } from '../http/pagination.ts';
 import { iso } from '../http/time.ts';
@@ -599,7 +599,15 @@ export async function stageBatch(
     distinct: batch.distinct,
     ms: log.elapsedMs,
   };
-  const { sql, params } = named(
+  const staged = await queryNamed<{
+    claimed: boolean;
+    received: number | null;
+    total: number | null;
+    started_at: Date | null;
+    already_complete: boolean;
+    complete: boolean;
+  }>(
+    tx,
     `WITH claim AS (
        INSERT INTO webhook_deliveries (source_id, webhook_id) SELECT $s, $h WHERE $h::text IS NOT NULL
        ON CONFLICT DO NOTHING RETURNING 1),
@@ -641,17 +649,9 @@ export async function stageBatch(
        COALESCE(complete, false) AS complete
      FROM state`,
     values,
+    PREPARED,
   );
-  const row = (
-    await tx.query<{
-      claimed: boolean;
-      received: number | null;
-      total: number | null;
-      started_at: Date | null;
-      already_complete: boolean;
-      complete: boolean;
-    }>(sql, params, PREPARED)
-  ).rows[0]!;
+  const row = staged.rows[0]!;
   return {
     claimed: row.claimed,
     received: row.received ?? 0,
@@ -706,7 +706,8 @@ export async function completeRun(
     await tx.exec('ROLLBACK TO SAVEPOINT complete_run');
     counts = await writeRunRows(tx, target, values, true);
   }
-  const { sql, params } = named(
+  await queryNamed(
+    tx,
     `WITH cleared AS (
        DELETE FROM full_sync_batches WHERE tenant_id = $t AND table_name = $tb AND sync_id = $sync RETURNING 1),
      closed AS (
@@ -730,7 +731,6 @@ export async function completeRun(
       ms: log.elapsedMs + (performance.now() - begun),
     },
   );
-  await tx.query(sql, params);
   return counts;
 }
 
@@ -754,13 +754,10 @@ async function writeRunRows(
   const replaces = (stored: string, data: string, updatedAt: string) =>
     `(${stored}.updated_at IS NULL OR ${updatedAt} IS NULL OR ${updatedAt} >= ${stored}.updated_at)
      AND (${stored}.data <> ${data} OR ${stored}.updated_at IS DISTINCT FROM ${updatedAt})`;
-  const query = (text: string, params: Record<string, unknown>) => {
-    const { sql, params: list } = named(text, params);
-    return tx.query<{ id: string; last: string }>(sql, list);
-  };
   // A key sent twice is rare: the keys that were, with the place of their last record, are found
   // once (by hashing the run's keys) and given to the statements that read the records.
-  const repeated = await query(
+  const repeated = await queryNamed<{ id: string; last: string }>(
+    tx,
     `SELECT k.id, max(${placeInRun('b', 'k.n')}) AS last
      FROM full_sync_batches b CROSS JOIN LATERAL unnest(b.ids) WITH ORDINALITY AS k(id, n)
      WHERE ${ofRun('b')}
@@ -786,7 +783,8 @@ async function writeRunRows(
          AND NOT EXISTS (SELECT 1 FROM unnest($repeated::text[], $last::bigint[]) AS p(id, last)
                          WHERE p.id = r.id AND p.last > ${placeInRun('b', 'r.n')}))`;
 
-  const removed = await query(
+  const removed = await queryNamed(
+    tx,
     `WITH carried AS (
        SELECT k.id FROM full_sync_batches b CROSS JOIN LATERAL unnest(b.ids) AS k(id) WHERE ${ofRun('b')})
      DELETE FROM ${live} l
@@ -794,7 +792,8 @@ async function writeRunRows(
     values,
   );
   if (upsert) {
-    const upserted = await query(
+    const upserted = await queryNamed(
+      tx,
       `WITH ${staged}
        INSERT INTO ${live} AS t (tenant_id, id, data, updated_at) SELECT $t, s.id, s.d, s.u FROM staged s
        ON CONFLICT (tenant_id, id) DO UPDATE
@@ -804,14 +803,16 @@ async function writeRunRows(
     );
     return { removed: removed.rowCount, applied: upserted.rowCount };
   }
-  const updated = await query(
+  const updated = await queryNamed(
+    tx,
     `WITH ${staged}
      UPDATE ${live} t SET data = s.d, updated_at = s.u, synced_at = now()
      FROM staged s WHERE t.tenant_id = $t AND t.id = s.id AND ${replaces('t', 's.d', 's.u')}`,
     withRepeated,
   );
   // A statement of its own after the update: its snapshot holds the rows stored until now.
-  const inserted = await query(
+  const inserted = await queryNamed(
+    tx,
     `WITH ${staged}
      INSERT INTO ${live} (tenant_id, id, data, updated_at) SELECT $t, s.id, s.d, s.u FROM staged s
      WHERE NOT EXISTS (SELECT 1 FROM ${live} l WHERE l.tenant_id = $t AND l.id = s.id)`,
@@ -837,6 +838,17 @@ function named(text: string, values: Record<string, unknown>): { sql: string; pa
     return ref;
   });
   return { sql, params };
+}
+
+/** Runs SQL written with `$name` placeholders (see `named`). */
+function queryNamed<Row>(
+  q: Queryable,
+  text: string,
+  values: Record<string, unknown>,
+  options?: QueryOptions,
+): Promise<QueryResult<Row>> {
+  const { sql, params } = named(text, values);
+  return q.query<Row>(sql, params, options);
 }
 
 /** After a change that readers can see: the push log and the charts over the table go stale. */
