@@ -1,48 +1,208 @@
-import { PGlite, types } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import type { Db, Queryable, QueryResult } from './db.ts';
+import { Worker } from 'node:worker_threads';
+import type { Db, Queryable, QueryOptions, QueryResult } from './db.ts';
 
-interface PGliteLike {
-  query<Row>(sql: string, params?: unknown[]): Promise<{ rows: Row[]; affectedRows?: number }>;
-  exec(sql: string): Promise<unknown>;
-}
+/** What the server asks of the PGlite thread (pglite-thread.ts). */
+type PgliteCall =
+  | { op: 'query'; sql: string; params?: unknown[] }
+  | { op: 'exec'; sql: string }
+  | { op: 'listen' | 'unlisten'; channel: string }
+  | { op: 'close' };
+export type PgliteRequest = PgliteCall & { id: number };
 
-function wrap(target: PGliteLike): Queryable {
-  return {
-    async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
-      const result = await target.query<Row>(sql, params);
-      return { rows: result.rows, rowCount: Math.max(result.rows.length, result.affectedRows ?? 0) };
-    },
-    async exec(sql: string): Promise<void> {
-      await target.exec(sql);
-    },
-  };
+/** Its answer to request `id`: the rows, or the error with PostgreSQL's fields (`code`…). */
+export type PgliteReply =
+  | { id: number; rows: unknown[]; affectedRows: number }
+  | { id: number; error: Record<string, unknown> };
+
+type Message = PgliteReply | { channel: string; payload: string } | { ready: true };
+
+/**
+ * PGlite on a thread of its own. It executes SQL synchronously in WebAssembly, so on the
+ * server's thread a statement held up every request and WebSocket until it finished (under
+ * ingest, single requests waited seconds behind others' transactions); here they go on while
+ * it runs. It answers one request at a time, in the order sent.
+ */
+class PgliteThread {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve: (reply: PgliteReply) => void; reject: (error: Error) => void }
+  >();
+  private readonly listeners = new Map<string, Set<(payload: string) => void>>();
+  private failure: Error | null = null;
+  private closing = false;
+  readonly ready: Promise<void>;
+
+  constructor(dataDir: string) {
+    this.worker = new Worker(new URL('./pglite-worker.js', import.meta.url), { workerData: { dataDir } });
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.on('message', (message: Message) => {
+        if ('ready' in message) {
+          if (this.pending.size === 0) this.worker.unref();
+          resolve();
+        }
+        else if ('channel' in message) {
+          for (const listener of this.listeners.get(message.channel) ?? []) listener(message.payload);
+        } else this.settle(message);
+      });
+      const fail = (error: Error) => {
+        this.failure ??= error;
+        reject(error);
+        for (const { reject: rejectRequest } of this.pending.values()) rejectRequest(error);
+        this.pending.clear();
+      };
+      this.worker.on('error', fail);
+      this.worker.on('exit', (code) => fail(new Error(`the PGlite thread exited (code ${code})`)));
+    });
+    this.ready.catch(() => {});
+  }
+
+  request(body: PgliteCall): Promise<PgliteReply & { rows: unknown[] }> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closing && body.op !== 'close') return Promise.reject(new Error('the database is closed'));
+    const id = this.nextId++;
+    // Referenced only while it owes an answer: an idle database keeps no process alive.
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (reply: PgliteReply) => void, reject });
+      this.worker.postMessage({ ...body, id } as PgliteRequest);
+    });
+  }
+
+  private settle(reply: PgliteReply) {
+    const waiting = this.pending.get(reply.id);
+    if (!waiting) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if ('error' in reply) {
+      const { message, ...fields } = reply.error;
+      waiting.reject(Object.assign(new Error(String(message)), fields));
+    } else waiting.resolve(reply);
+  }
+
+  async listen(channel: string, listener: (payload: string) => void): Promise<() => Promise<void>> {
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+      await this.request({ op: 'listen', channel });
+    }
+    set.add(listener);
+    return async () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(channel) === set) {
+        this.listeners.delete(channel);
+        await this.request({ op: 'unlisten', channel });
+      }
+    };
+  }
+
+  /** Closes PGlite after the requests already sent; later ones are refused. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (!this.failure) await this.request({ op: 'close' });
+    await this.worker.terminate();
+  }
 }
 
 /**
- * Opens PGlite: `dataDir` on disk, or in memory when `dataDir` is `memory://`.
- * PGlite runs every query and transaction one at a time, so no extra locking is needed here.
+ * A transaction as postgres.ts runs one on a pipelining connection: BEGIN goes out with the
+ * first statement and COMMIT with a statement marked `commit`, each waited for only together
+ * with it, so that neither costs a round trip to the thread of its own.
+ */
+async function runTransaction<T>(send: Queryable, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  const began = send.exec('BEGIN');
+  began.catch(() => {});
+  let ended: string | null = null;
+  const stillOpen = () => {
+    if (ended) throw new Error(`the transaction has already ${ended}`);
+  };
+  const tx: Queryable = {
+    async query<Row>(sql: string, params?: unknown[], options?: QueryOptions) {
+      stillOpen();
+      const statement = send.query<Row>(sql, params);
+      if (!options?.commit) return (await Promise.all([statement, began]))[0];
+      ended = 'committed';
+      return (await Promise.all([statement, began, send.exec('COMMIT')]))[0];
+    },
+    async exec(sql: string) {
+      stillOpen();
+      await Promise.all([send.exec(sql), began]);
+    },
+  };
+  try {
+    const result = await work(tx);
+    if (!ended) {
+      ended = 'committed';
+      await send.exec('COMMIT');
+    }
+    return result;
+  } catch (error) {
+    if (!ended) {
+      ended = 'rolled back';
+      await send.exec('ROLLBACK').catch(() => {});
+    }
+    throw error;
+  }
+}
+
+/**
+ * Opens PGlite: `dataDir` on disk, or in memory when `dataDir` is `memory://`. PGlite is one
+ * session: while a transaction is open, every other statement waits for it to end.
  */
 export async function openPglite(dataDir: string): Promise<Db> {
-  const pglite = await PGlite.create(dataDir, {
-    // Loaded so migrations can create it: the search indexes are trigram indexes, as on a PostgreSQL server.
-    extensions: { pg_trgm },
-    parsers: {
-      [types.INT8]: (value: string) => Number(value),
-      [types.NUMERIC]: (value: string) => Number(value),
+  const thread = new PgliteThread(dataDir);
+  await thread.ready;
+  // Settles when the open transaction (if any) ends; statements from outside wait for it.
+  let transactionEnded: Promise<void> | null = null;
+  let transactions: Promise<unknown> = Promise.resolve();
+
+  const send: Queryable = {
+    async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
+      const result = await thread.request({ op: 'query', sql, params });
+      const rows = result.rows as Row[];
+      return { rows, rowCount: Math.max(rows.length, 'affectedRows' in result ? result.affectedRows : 0) };
     },
-  });
-  const base = wrap(pglite);
+    async exec(sql: string): Promise<void> {
+      await thread.request({ op: 'exec', sql });
+    },
+  };
+  const outside = async <T>(work: () => Promise<T>): Promise<T> => {
+    while (transactionEnded) await transactionEnded;
+    return work();
+  };
+
   return {
     kind: 'pglite',
-    query: base.query,
-    exec: base.exec,
-    transaction: (work) => pglite.transaction((tx) => work(wrap(tx))),
-    async listen(channel, onNotify) {
-      // One process owns PGlite, so its connection never drops: nothing to reconnect.
-      const unlisten = await pglite.listen(channel, onNotify);
-      return () => unlisten();
+    query: (sql, params) => outside(() => send.query(sql, params)),
+    exec: (sql) => outside(() => send.exec(sql)),
+    transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+      const run = transactions.then(() =>
+        outside(async () => {
+          let end!: () => void;
+          transactionEnded = new Promise((resolve) => {
+            end = resolve;
+          });
+          try {
+            return await runTransaction(send, work);
+          } finally {
+            transactionEnded = null;
+            end();
+          }
+        }),
+      );
+      transactions = run.catch(() => {});
+      return run;
     },
-    close: () => pglite.close(),
+    // LISTEN inside another's transaction would end with it: these wait their turn too.
+    async listen(channel, onNotify) {
+      const stop = await outside(() => thread.listen(channel, onNotify));
+      return () => outside(stop);
+    },
+    async close() {
+      await transactions;
+      await outside(() => thread.close());
+    },
   };
 }

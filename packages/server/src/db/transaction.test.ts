@@ -54,18 +54,13 @@ describe('transaction', () => {
     expect(await bodies()).toEqual([]);
   });
 
-  it('refuses a statement after the commit on PostgreSQL, where it would run outside the transaction', async () => {
+  it('refuses a statement after the commit, where it would run outside the transaction', async () => {
     const attempt = db.transaction(async (tx) => {
       await tx.query('INSERT INTO notes VALUES (1, $1)', ['one'], { commit: true });
       await tx.query('INSERT INTO notes VALUES (2, $1)', ['two']);
     });
-    if (db.kind === 'postgres') {
-      await expect(attempt).rejects.toThrow(/already committed/);
-      expect(await bodies()).toEqual([{ body: 'one' }]);
-    } else {
-      await attempt;
-      expect(await bodies()).toEqual([{ body: 'one' }, { body: 'two' }]);
-    }
+    await expect(attempt).rejects.toThrow(/already committed/);
+    expect(await bodies()).toEqual([{ body: 'one' }]);
   });
 
   it('serves the next transaction on the same connection after a failed one', async () => {
@@ -80,6 +75,62 @@ describe('transaction', () => {
       });
     }
     expect(await bodies()).toEqual([{ body: 'after 0' }, { body: 'after 1' }, { body: 'after 2' }]);
+  });
+
+  it('never lets a statement from outside read rows a transaction has not committed', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let inserted!: () => void;
+    const insertedRow = new Promise<void>((resolve) => {
+      inserted = resolve;
+    });
+    const transaction = db.transaction(async (tx) => {
+      await tx.query('INSERT INTO notes VALUES (1, $1)', ['uncommitted']);
+      inserted();
+      await held;
+    });
+    await insertedRow;
+    // PostgreSQL answers from another connection at once; PGlite, one session, after the COMMIT.
+    const outside = db.query<{ n: number }>('SELECT count(*)::int AS n FROM notes');
+    const early = await Promise.race([
+      outside,
+      new Promise((resolve) => setTimeout(resolve, 200, 'waiting')),
+    ]);
+    release();
+    await transaction;
+    if (db.kind === 'postgres') expect(early).toEqual({ rows: [{ n: 0 }], rowCount: 1 });
+    else {
+      expect(early).toBe('waiting');
+      expect((await outside).rows).toEqual([{ n: 1 }]);
+    }
+  });
+
+  it('leaves the event loop free while a long statement runs', async () => {
+    let lateBy = 0;
+    let ticks = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      lateBy = Math.max(lateBy, now - last - 10);
+      last = now;
+      ticks += 1;
+    }, 10);
+    const started = performance.now();
+    await db.query('SELECT count(*) FROM generate_series(1, 4000000) AS g WHERE g % 7 = 3');
+    const took = performance.now() - started;
+    clearInterval(timer);
+    // The statement ran long enough to matter, and the timer kept firing meanwhile.
+    expect(took).toBeGreaterThan(100);
+    expect(ticks).toBeGreaterThan(took / 10 / 4);
+    expect(lateBy).toBeLessThan(took / 2);
+  });
+
+  it('refuses statements once closed', async () => {
+    const other = await database.open();
+    await other.close();
+    await expect(other.query('SELECT 1')).rejects.toThrow();
   });
 
   // PGlite runs in this process: it has no connections to lose.
