@@ -17,6 +17,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ COOKIE_SECURE: 'maybe' })).toThrow(/COOKIE_SECURE/);
   });
 
+  it('runs one group-commit transaction at a time on PGlite and four on PostgreSQL, unless told', () => {
+    expect(loadConfig({}).ingestConcurrentTransactions).toBe(1);
+    expect(loadConfig({ DATABASE_URL: 'postgres://x@localhost/db' }).ingestConcurrentTransactions).toBe(4);
+    expect(loadConfig({ INGEST_CONCURRENT_TRANSACTIONS: '3' }).ingestConcurrentTransactions).toBe(3);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).port).toBe(8080);
   });
