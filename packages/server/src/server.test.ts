@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { autovacuumRuns } from './db/statistics.ts';
 import { createTestDatabase, type TestDatabase, testSettings } from './testing/harness.ts';
-import { runCli, type ServerProcess, startServerProcess } from './testing/process.ts';
+import { credentialsIn, runCli, type ServerProcess, startServerProcess } from './testing/process.ts';
 
 let database: TestDatabase;
 const running: ServerProcess[] = [];
@@ -20,12 +20,6 @@ async function start(env: Record<string, string> = {}): Promise<ServerProcess> {
   const server = await startServerProcess({ ...database.env, ...env });
   running.push(server);
   return server;
-}
-
-function credentialsIn(output: string) {
-  const key = /Admin API key: (sdk_live_\S+)/.exec(output)?.[1];
-  const password = /Password: +(\S+)/.exec(output)?.[1];
-  return { key, password };
 }
 
 async function api(server: ServerProcess, method: string, url: string, token: string, body?: unknown) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { testSettings } from '../../server/src/testing/harness.ts';
+import { credentialsIn } from '../../server/src/testing/process.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -79,11 +80,7 @@ export async function login(page: Page, base: string, who: Login): Promise<void>
 
 /** The platform admin's login and API key, which a server's first start prints once. */
 export function platformAdmin(banner: string): { login: Login; token: string } {
-  return {
-    login: {
-      email: /Admin login: +(\S+)/.exec(banner)![1]!,
-      password: /Password: +(\S+)/.exec(banner)![1]!,
-    },
-    token: /Admin API key: (sdk_live_\S+)/.exec(banner)![1]!,
-  };
+  const { email, password, key } = credentialsIn(banner);
+  if (!email || !password || !key) throw new Error(`the server printed no admin credentials:\n${banner}`);
+  return { login: { email, password }, token: key };
 }

@@ -41,8 +41,7 @@ class PgliteThread {
         if ('ready' in message) {
           if (this.pending.size === 0) this.worker.unref();
           resolve();
-        }
-        else if ('channel' in message) {
+        } else if ('channel' in message) {
           for (const listener of this.listeners.get(message.channel) ?? []) listener(message.payload);
         } else this.settle(message);
       });

@@ -69,11 +69,20 @@ export function startServerProcess(
   });
 }
 
+/** The admin login and API key a first start prints, shown only that once; absent ones are undefined. */
+export function credentialsIn(output: string): { email?: string; password?: string; key?: string } {
+  return {
+    email: /Admin login: +(\S+)/.exec(output)?.[1],
+    password: /Password: +(\S+)/.exec(output)?.[1],
+    key: /Admin API key: (sdk_live_\S+)/.exec(output)?.[1],
+  };
+}
+
 /** The admin API key a first start prints, shown only that once. */
 export function adminKeyOf(server: ServerProcess): string {
-  const match = /Admin API key: (sdk_live_\S+)/.exec(server.output());
-  if (!match) throw new Error(`the server printed no admin API key:\n${server.output()}`);
-  return match[1]!;
+  const { key } = credentialsIn(server.output());
+  if (!key) throw new Error(`the server printed no admin API key:\n${server.output()}`);
+  return key;
 }
 
 export interface CliResult {
