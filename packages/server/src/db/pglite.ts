@@ -10,24 +10,23 @@ type PgliteCall =
 export type PgliteRequest = PgliteCall & { id: number };
 
 /** Its answer to request `id`: the rows, or the error with PostgreSQL's fields (`code`…). */
-export type PgliteReply =
-  | { id: number; rows: unknown[]; affectedRows: number }
-  | { id: number; error: Record<string, unknown> };
+type PgliteRows = { id: number; rows: unknown[]; affectedRows: number };
+export type PgliteReply = PgliteRows | { id: number; error: Record<string, unknown> };
 
 type Message = PgliteReply | { channel: string; payload: string } | { ready: true };
 
 /**
  * PGlite on a thread of its own. It executes SQL synchronously in WebAssembly, so on the
  * server's thread a statement held up every request and WebSocket until it finished (under
- * ingest, single requests waited seconds behind others' transactions); here they go on while
- * it runs. It answers one request at a time, in the order sent.
+ * single-event ingest the requests' p99 was about a second); here they go on while it runs. It
+ * answers one request at a time, in the order sent.
  */
 class PgliteThread {
   private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<
     number,
-    { resolve: (reply: PgliteReply) => void; reject: (error: Error) => void }
+    { resolve: (reply: PgliteRows) => void; reject: (error: Error) => void }
   >();
   private readonly listeners = new Map<string, Set<(payload: string) => void>>();
   private failure: Error | null = null;
@@ -57,14 +56,14 @@ class PgliteThread {
     this.ready.catch(() => {});
   }
 
-  request(body: PgliteCall): Promise<PgliteReply & { rows: unknown[] }> {
+  request(body: PgliteCall): Promise<PgliteRows> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing && body.op !== 'close') return Promise.reject(new Error('the database is closed'));
     const id = this.nextId++;
     // Referenced only while it owes an answer: an idle database keeps no process alive.
     if (this.pending.size === 0) this.worker.ref();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (reply: PgliteReply) => void, reject });
+      this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...body, id } as PgliteRequest);
     });
   }
@@ -161,7 +160,7 @@ export async function openPglite(dataDir: string): Promise<Db> {
     async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
       const result = await thread.request({ op: 'query', sql, params });
       const rows = result.rows as Row[];
-      return { rows, rowCount: Math.max(rows.length, 'affectedRows' in result ? result.affectedRows : 0) };
+      return { rows, rowCount: Math.max(rows.length, result.affectedRows) };
     },
     async exec(sql: string): Promise<void> {
       await thread.request({ op: 'exec', sql });
