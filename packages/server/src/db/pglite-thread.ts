@@ -39,6 +39,17 @@ async function handle(request: PgliteRequest): Promise<PgliteReply> {
     case 'exec':
       await pglite.exec(request.sql);
       return { id: request.id, rows: [], affectedRows: 0 };
+    case 'commit':
+      // A transaction a statement failed in answers COMMIT by rolling back, without an error:
+      // asking first makes that an error, as on PostgreSQL (pipelined-transaction.ts).
+      try {
+        await pglite.query('SELECT 1');
+      } catch (error) {
+        await pglite.exec('ROLLBACK');
+        throw new Error(`the transaction ended with ROLLBACK: ${(error as Error).message}`);
+      }
+      await pglite.exec('COMMIT');
+      return { id: request.id, rows: [], affectedRows: 0 };
     case 'listen':
       if (!unlisten.has(request.channel))
         unlisten.set(

@@ -1,10 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import type { Db, Queryable, QueryOptions, QueryResult } from './db.ts';
+import type { Db, Queryable, QueryResult } from './db.ts';
+import { type PipelinedSession, runPipelinedTransaction } from './pipelined-transaction.ts';
 
 /** What the server asks of the PGlite thread (pglite-thread.ts). */
 type PgliteCall =
   | { op: 'query'; sql: string; params?: unknown[] }
   | { op: 'exec'; sql: string }
+  | { op: 'commit' }
   | { op: 'listen' | 'unlisten'; channel: string }
   | { op: 'close' };
 export type PgliteRequest = PgliteCall & { id: number };
@@ -105,47 +107,6 @@ class PgliteThread {
 }
 
 /**
- * A transaction as postgres.ts runs one on a pipelining connection: BEGIN goes out with the
- * first statement and COMMIT with a statement marked `commit`, each waited for only together
- * with it, so that neither costs a round trip to the thread of its own.
- */
-async function runTransaction<T>(send: Queryable, work: (tx: Queryable) => Promise<T>): Promise<T> {
-  const began = send.exec('BEGIN');
-  began.catch(() => {});
-  let ended: string | null = null;
-  const stillOpen = () => {
-    if (ended) throw new Error(`the transaction has already ${ended}`);
-  };
-  const tx: Queryable = {
-    async query<Row>(sql: string, params?: unknown[], options?: QueryOptions) {
-      stillOpen();
-      const statement = send.query<Row>(sql, params);
-      if (!options?.commit) return (await Promise.all([statement, began]))[0];
-      ended = 'committed';
-      return (await Promise.all([statement, began, send.exec('COMMIT')]))[0];
-    },
-    async exec(sql: string) {
-      stillOpen();
-      await Promise.all([send.exec(sql), began]);
-    },
-  };
-  try {
-    const result = await work(tx);
-    if (!ended) {
-      ended = 'committed';
-      await send.exec('COMMIT');
-    }
-    return result;
-  } catch (error) {
-    if (!ended) {
-      ended = 'rolled back';
-      await send.exec('ROLLBACK').catch(() => {});
-    }
-    throw error;
-  }
-}
-
-/**
  * Opens PGlite: `dataDir` on disk, or in memory when `dataDir` is `memory://`. PGlite is one
  * session: while a transaction is open, every other statement waits for it to end.
  */
@@ -156,7 +117,7 @@ export async function openPglite(dataDir: string): Promise<Db> {
   let transactionEnded: Promise<void> | null = null;
   let transactions: Promise<unknown> = Promise.resolve();
 
-  const send: Queryable = {
+  const send: PipelinedSession = {
     async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
       const result = await thread.request({ op: 'query', sql, params });
       const rows = result.rows as Row[];
@@ -164,6 +125,9 @@ export async function openPglite(dataDir: string): Promise<Db> {
     },
     async exec(sql: string): Promise<void> {
       await thread.request({ op: 'exec', sql });
+    },
+    async commit(): Promise<void> {
+      await thread.request({ op: 'commit' });
     },
   };
   const outside = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -183,7 +147,7 @@ export async function openPglite(dataDir: string): Promise<Db> {
             end = resolve;
           });
           try {
-            return await runTransaction(send, work);
+            return await runPipelinedTransaction(send, work);
           } finally {
             transactionEnded = null;
             end();

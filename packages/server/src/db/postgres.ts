@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Db, Queryable, QueryOptions, QueryResult } from './db.ts';
+import { type PipelinedSession, runPipelinedTransaction } from './pipelined-transaction.ts';
 import { parseTimestamptz, TIMESTAMPTZ_OID } from './timestamps.ts';
 
 const INT8_OID = 20;
@@ -53,52 +54,6 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   };
 }
 
-/**
- * A transaction on a pipelining connection: BEGIN is written together with the first statement,
- * and COMMIT with a statement marked `commit`, so neither costs a round trip of its own. Every
- * statement still waits for BEGIN's answer, so none can run outside the transaction, and once
- * the transaction has ended (committed, or failed and rolled back) the work cannot send more.
- */
-async function runTransaction<T>(client: pg.PoolClient, work: (tx: Queryable) => Promise<T>): Promise<T> {
-  const began = client.query('BEGIN');
-  began.catch(() => {});
-  let ended: string | null = null;
-  const stillOpen = () => {
-    if (ended) throw new Error(`the transaction has already ${ended}`);
-  };
-  const tx: Queryable = {
-    async query<Row>(sql: string, params?: unknown[], options?: QueryOptions) {
-      stillOpen();
-      const statement = client.query(queryConfig(sql, params, options));
-      if (!options?.commit) return resultOf<Row>((await Promise.all([statement, began]))[0]);
-      ended = 'committed';
-      const commit = client.query('COMMIT');
-      const [result, , done] = await Promise.all([statement, began, commit]);
-      // COMMIT of a transaction that failed answers ROLLBACK rather than an error.
-      if (done.command !== 'COMMIT') throw new Error(`the transaction ended with ${done.command}`);
-      return resultOf<Row>(result);
-    },
-    async exec(sql: string) {
-      stillOpen();
-      await Promise.all([client.query(sql), began]);
-    },
-  };
-  try {
-    const result = await work(tx);
-    if (!ended) {
-      ended = 'committed';
-      await client.query('COMMIT');
-    }
-    return result;
-  } catch (error) {
-    if (!ended) {
-      ended = 'rolled back';
-      await client.query('ROLLBACK').catch(() => {});
-    }
-    throw error;
-  }
-}
-
 export function openPostgres(url: string, poolSize: number): Db {
   const pool = new pg.Pool({
     connectionString: url,
@@ -127,7 +82,14 @@ export function openPostgres(url: string, poolSize: number): Db {
     async transaction(work) {
       const client = await pool.connect();
       try {
-        return await runTransaction(client, work);
+        const session: PipelinedSession = {
+          ...wrap(client),
+          async commit() {
+            const done = await client.query('COMMIT');
+            if (done.command !== 'COMMIT') throw new Error(`the transaction ended with ${done.command}`);
+          },
+        };
+        return await runPipelinedTransaction(session, work);
       } finally {
         client.release();
       }

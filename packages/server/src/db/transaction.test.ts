@@ -63,6 +63,16 @@ describe('transaction', () => {
     expect(await bodies()).toEqual([{ body: 'one' }]);
   });
 
+  it('does not commit a transaction a statement failed in, even when its work carries on', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('INSERT INTO notes VALUES (1, $1)', ['before']);
+        await tx.query('SELECT 1/0').catch(() => {});
+      }),
+    ).rejects.toThrow(/ROLLBACK/);
+    expect(await bodies()).toEqual([]);
+  });
+
   it('serves the next transaction on the same connection after a failed one', async () => {
     for (let i = 0; i < 3; i++) {
       await expect(
