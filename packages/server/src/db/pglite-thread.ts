@@ -1,7 +1,7 @@
 /**
- * The thread PGlite runs in (see pglite.ts; pglite-worker.js starts it). PGlite executes SQL synchronously in WebAssembly:
- * on the server's own thread every statement would hold up the HTTP and WebSocket traffic
- * until it finished. Here it runs beside them.
+ * The thread PGlite runs in (see pglite.ts; pglite-worker.js starts it). PGlite executes SQL
+ * synchronously in WebAssembly: on the server's own thread every statement would hold up the
+ * HTTP and WebSocket traffic until it finished. Here it runs beside them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';

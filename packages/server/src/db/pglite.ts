@@ -115,6 +115,7 @@ export async function openPglite(dataDir: string): Promise<Db> {
   await thread.ready;
   // Settles when the open transaction (if any) ends; statements from outside wait for it.
   let transactionEnded: Promise<void> | null = null;
+  // The transactions asked for, one after another in that order; close waits for them all.
   let transactions: Promise<unknown> = Promise.resolve();
 
   const send: PipelinedSession = {

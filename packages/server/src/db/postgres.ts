@@ -63,8 +63,8 @@ export function openPostgres(url: string, poolSize: number): Db {
     // PREPARED): planning them again for each call's values cost a third of a page's time and
     // now and then picked another plan.
     options: '-c plan_cache_mode=force_generic_plan',
-    // Statements sent without waiting for the previous answer go out at once (runTransaction's
-    // BEGIN and COMMIT); each still has its own Sync, so an error stops only its own.
+    // Statements sent without waiting for the previous answer go out at once (BEGIN and COMMIT
+    // in runPipelinedTransaction); each still has its own Sync, so an error stops only its own.
     pipeline: true,
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
