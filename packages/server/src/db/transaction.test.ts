@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase, testSettings } from '../testing/harness.ts';
+import { createTestDatabase, deferred, type TestDatabase, testSettings } from '../testing/harness.ts';
 import type { Db } from './db.ts';
 
 let database: TestDatabase;
@@ -88,27 +88,21 @@ describe('transaction', () => {
   });
 
   it('never lets a statement from outside read rows a transaction has not committed', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let inserted!: () => void;
-    const insertedRow = new Promise<void>((resolve) => {
-      inserted = resolve;
-    });
+    const held = deferred();
+    const inserted = deferred();
     const transaction = db.transaction(async (tx) => {
       await tx.query('INSERT INTO notes VALUES (1, $1)', ['uncommitted']);
-      inserted();
-      await held;
+      inserted.resolve();
+      await held.promise;
     });
-    await insertedRow;
+    await inserted.promise;
     // PostgreSQL answers from another connection at once; PGlite, one session, after the COMMIT.
     const outside = db.query<{ n: number }>('SELECT count(*)::int AS n FROM notes');
     const early = await Promise.race([
       outside,
       new Promise((resolve) => setTimeout(resolve, 200, 'waiting')),
     ]);
-    release();
+    held.resolve();
     await transaction;
     if (db.kind === 'postgres') expect(early).toEqual({ rows: [{ n: 0 }], rowCount: 1 });
     else {

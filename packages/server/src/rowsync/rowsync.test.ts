@@ -1,7 +1,7 @@
 import type { Source, WebhookResult } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneExpired } from '../sync/retention.ts';
-import { bearer, createTestApp, type TestApp, testSettings } from '../testing/harness.ts';
+import { bearer, createTestApp, deferred, type TestApp, testSettings } from '../testing/harness.ts';
 import { rowChange } from '../testing/rowsync.ts';
 import { buildApp } from '../app.ts';
 import { secretFingerprint } from './service.ts';
@@ -623,23 +623,17 @@ describe('full sync', () => {
       await ok(batch('race', 0, [dated('r1', 'run', '02')], { total: 2 }));
       const otherDb = await t.openDb();
       try {
-        let release!: () => void;
-        const held = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        let inserted!: () => void;
-        const insertedYet = new Promise<void>((resolve) => {
-          inserted = resolve;
-        });
+        const held = deferred();
+        const inserted = deferred();
         const single = otherDb.transaction(async (tx) => {
           await tx.query(
             'INSERT INTO optiqo.zones (tenant_id, id, data, updated_at) VALUES ($1, $2, $3, $4)',
             [acme, 'r2', JSON.stringify(dated('r2', 'live', '01')), '2024-03-01T00:00:00Z'],
           );
-          inserted();
-          await held;
+          inserted.resolve();
+          await held.promise;
         });
-        await insertedYet;
+        await inserted.promise;
         const last = send(batch('race', 1, [dated('r2', 'run', '02')], { total: 2 }));
         // The last batch's insert waits for the uncommitted r2, whose COMMIT then makes it conflict.
         const deadline = Date.now() + 10_000;
@@ -650,7 +644,7 @@ describe('full sync', () => {
           if (waiting.rows[0]!.n > 0) break;
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
-        release();
+        held.resolve();
         await single;
         const answer = await last;
         expect(answer.statusCode, answer.body).toBe(200);

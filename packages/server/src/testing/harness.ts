@@ -99,6 +99,15 @@ export function spawnedServerPerTest() {
   };
 }
 
+/** A promise and the function that resolves it, for a test to hold work at a point of its choosing. */
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
 export interface TestApp {
   app: FastifyInstance;
   db: Db;
