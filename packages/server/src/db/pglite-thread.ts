@@ -4,7 +4,7 @@
  * HTTP and WebSocket traffic until it finished. Here it runs beside them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite, types } from '@electric-sql/pglite';
+import { PGlite, parse, protocol, types } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { PgliteReply, PgliteRequest } from './pglite.ts';
 
@@ -18,6 +18,61 @@ const pglite = await PGlite.create(workerData.dataDir as string, {
     [types.NUMERIC]: (value: string) => Number(value),
   },
 });
+
+// As on PostgreSQL (postgres.ts): statements marked prepared are written for their generic plan.
+await pglite.exec('SET plan_cache_mode = force_generic_plan');
+
+/** Named statements of this session by text, with their parameters' types; at most this many. */
+const prepared = new Map<string, { name: string; paramTypes: number[] }>();
+const MAX_PREPARED = 1000;
+let statementsNamed = 0;
+
+/**
+ * Runs a statement by name, prepared the first time its text comes: PGlite's query() parses and
+ * plans every statement anew, in five calls into PostgreSQL, which cost as much as running most
+ * of the writer's statements. Bind, execute and sync then go in one call.
+ */
+async function queryPrepared(sql: string, params: unknown[]) {
+  let statement = prepared.get(sql);
+  if (!statement) {
+    if (prepared.size >= MAX_PREPARED) {
+      const names = [...prepared.values()].map(({ name }) => name);
+      prepared.clear();
+      await pglite.execProtocol(
+        Buffer.concat([
+          ...names.map((name) => protocol.serialize.close({ type: 'S', name })),
+          protocol.serialize.sync(),
+        ]),
+      );
+    }
+    // Never reused, so a statement a failed Close left behind cannot clash with a new one.
+    const name = `syncdeck_${++statementsNamed}`;
+    const described = await pglite.execProtocol(
+      Buffer.concat([
+        protocol.serialize.parse({ name, text: sql }),
+        protocol.serialize.describe({ type: 'S', name }),
+        protocol.serialize.sync(),
+      ]),
+    );
+    statement = { name, paramTypes: parse.parseDescribeStatementResults(described.messages) };
+    prepared.set(sql, statement);
+  }
+  const { name, paramTypes } = statement;
+  const values = params.map((value, i) => {
+    if (value === null || value === undefined) return null;
+    const serialise = pglite.serializers[paramTypes[i]!];
+    return serialise ? serialise(value) : String(value);
+  });
+  const { messages } = await pglite.execProtocol(
+    Buffer.concat([
+      protocol.serialize.bind({ statement: name, values }),
+      protocol.serialize.describe({ type: 'P' }),
+      protocol.serialize.execute({}),
+      protocol.serialize.sync(),
+    ]),
+  );
+  return parse.parseResults(messages, pglite.parsers)[0]!;
+}
 
 const unlisten = new Map<string, () => Promise<void>>();
 
@@ -33,23 +88,21 @@ function serialiseError(error: unknown): Record<string, unknown> {
 async function handle(request: PgliteRequest): Promise<PgliteReply> {
   switch (request.op) {
     case 'query': {
-      const result = await pglite.query(request.sql, request.params);
+      const result = request.prepared
+        ? await queryPrepared(request.sql, request.params ?? [])
+        : await pglite.query(request.sql, request.params);
       return { id: request.id, rows: result.rows, affectedRows: result.affectedRows ?? 0 };
     }
     case 'exec':
       await pglite.exec(request.sql);
       return { id: request.id, rows: [], affectedRows: 0 };
-    case 'commit':
-      // A transaction a statement failed in answers COMMIT by rolling back, without an error:
-      // asking first makes that an error, as on PostgreSQL (pipelined-transaction.ts).
-      try {
-        await pglite.query('SELECT 1');
-      } catch (error) {
-        await pglite.exec('ROLLBACK');
-        throw new Error(`the transaction ended with ROLLBACK: ${(error as Error).message}`);
-      }
-      await pglite.exec('COMMIT');
+    case 'commit': {
+      // A transaction a statement failed in answers COMMIT by rolling back, without an error;
+      // the answer's tag tells, as on PostgreSQL (postgres.ts).
+      const [done] = await pglite.exec('COMMIT');
+      if (done?.command !== 'COMMIT') throw new Error(`the transaction ended with ${done?.command}`);
       return { id: request.id, rows: [], affectedRows: 0 };
+    }
     case 'listen':
       if (!unlisten.has(request.channel))
         unlisten.set(

@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads';
-import type { Db, Queryable, QueryResult } from './db.ts';
+import type { Db, Queryable, QueryOptions, QueryResult } from './db.ts';
 import { type PipelinedSession, runPipelinedTransaction } from './pipelined-transaction.ts';
 
 /** What the server asks of the PGlite thread (pglite-thread.ts). */
 type PgliteCall =
-  | { op: 'query'; sql: string; params?: unknown[] }
+  | { op: 'query'; sql: string; params?: unknown[]; prepared?: boolean }
   | { op: 'exec'; sql: string }
   | { op: 'commit' }
   | { op: 'listen' | 'unlisten'; channel: string }
@@ -119,8 +119,8 @@ export async function openPglite(dataDir: string): Promise<Db> {
   let transactions: Promise<unknown> = Promise.resolve();
 
   const send: PipelinedSession = {
-    async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
-      const result = await thread.request({ op: 'query', sql, params });
+    async query<Row>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<Row>> {
+      const result = await thread.request({ op: 'query', sql, params, prepared: options?.prepared });
       const rows = result.rows as Row[];
       return { rows, rowCount: Math.max(rows.length, result.affectedRows) };
     },
@@ -138,7 +138,7 @@ export async function openPglite(dataDir: string): Promise<Db> {
 
   return {
     kind: 'pglite',
-    query: (sql, params) => outside(() => send.query(sql, params)),
+    query: (sql, params, options) => outside(() => send.query(sql, params, options)),
     exec: (sql) => outside(() => send.exec(sql)),
     transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
       const run = transactions.then(() =>

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, deferred, type TestDatabase, testSettings } from '../testing/harness.ts';
-import type { Db } from './db.ts';
+import { type Db, PREPARED } from './db.ts';
 
 let database: TestDatabase;
 let db: Db;
@@ -179,4 +179,72 @@ describe('transaction', () => {
       expect((await db.query('SELECT body FROM notes WHERE id = -1')).rows).toEqual([{ body: 'after' }]);
     },
   );
+});
+
+describe('prepared statements', () => {
+  it('answer as the same statement unprepared does, with the same types', async () => {
+    await db.exec("INSERT INTO notes VALUES (1, 'one'), (2, 'two')");
+    const sql = `SELECT id, body, count(*) OVER ()::bigint AS total, $1::timestamptz AS at, $2::text[] AS tags,
+                   $3::jsonb AS meta FROM notes WHERE id = ANY($4::int[]) ORDER BY id`;
+    const params = [new Date('2026-01-02T03:04:05.678Z'), ['a', 'b,c'], JSON.stringify({ k: [1] }), [1, 2]];
+    const plain = await db.query(sql, params);
+    const prepared = await db.query(sql, params, PREPARED);
+    expect(prepared).toEqual(plain);
+    expect(prepared.rows[1]).toEqual({
+      id: 2,
+      body: 'two',
+      total: 2,
+      at: new Date('2026-01-02T03:04:05.678Z'),
+      tags: ['a', 'b,c'],
+      meta: { k: [1] },
+    });
+    // Again, by name, with other values.
+    expect((await db.query(sql, [null, [], null, [2]], PREPARED)).rows).toEqual([
+      { id: 2, body: 'two', total: 1, at: null, tags: [], meta: null },
+    ]);
+    const inserted = await db.query(
+      'INSERT INTO notes VALUES ($1, $2), ($3, $4)',
+      [3, 'x', 4, 'y'],
+      PREPARED,
+    );
+    expect(inserted.rowCount).toBe(2);
+  });
+
+  it('run with generic plans on both engines', async () => {
+    expect((await db.query('SHOW plan_cache_mode')).rows).toEqual([
+      { plan_cache_mode: 'force_generic_plan' },
+    ]);
+  });
+
+  it("fail with PostgreSQL's fields, and a transaction one failed in commits nothing", async () => {
+    const insert = 'INSERT INTO notes VALUES ($1, $2)';
+    await db.query(insert, [1, 'one'], PREPARED);
+    await expect(db.query(insert, [1, 'again'], PREPARED)).rejects.toMatchObject({
+      code: '23505',
+      constraint: 'notes_pkey',
+    });
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query(insert, [2, 'two'], PREPARED);
+        await tx.query(insert, [1, 'clash'], PREPARED).catch(() => {});
+      }),
+    ).rejects.toThrow(/ROLLBACK/);
+    await db.query(insert, [3, 'three'], PREPARED);
+    expect(await bodies()).toEqual([{ body: 'one' }, { body: 'three' }]);
+  });
+
+  it('keep working past the most statement texts a session keeps', async () => {
+    const texts = Array.from({ length: 1_050 }, (_, i) => `SELECT $1::int + ${i} AS n`);
+    for (const [i, text] of texts.entries()) {
+      expect((await db.query(text, [1], PREPARED)).rows).toEqual([{ n: 1 + i }]);
+    }
+    if (db.kind === 'pglite') {
+      // One session for everything: it lets the first ones go rather than keep them all.
+      const kept = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements');
+      expect(kept.rows[0]!.n).toBeLessThanOrEqual(1_000);
+    }
+    // The first ones were let go to make room; they are prepared again.
+    expect((await db.query(texts[0]!, [5], PREPARED)).rows).toEqual([{ n: 5 }]);
+    expect((await db.query(texts[1_049]!, [5], PREPARED)).rows).toEqual([{ n: 1_054 }]);
+  });
 });
