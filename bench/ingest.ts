@@ -75,6 +75,44 @@ async function countApplied(query: (sql: string) => Promise<{ rows: { n: number 
     .rows[0]!.n;
 }
 
+const FLOOR_BATCHES = 100;
+const FLOOR_BATCH = 500;
+
+/**
+ * What PostgreSQL alone can store on this machine, run inside it after the Syncdeck runs (on
+ * their tables, with their indexes): per message event the least any server must write (its
+ * event id, the message, one change in the feed, 500 events per transaction), with no client,
+ * no network, no JSON and no conversation or customer to update. One backend uses one core.
+ */
+async function storageFloor(pool: pg.Pool): Promise<number> {
+  const started = performance.now();
+  await pool.query(`DO $$
+    DECLARE tenants uuid[]; conversations uuid[]; n int; last_seq bigint;
+    BEGIN
+      SELECT array_agg(tenant_id), array_agg(id) INTO tenants, conversations FROM conversations;
+      n := cardinality(conversations);
+      FOR b IN 1..${FLOOR_BATCHES} LOOP
+        UPDATE feed_counter SET seq = seq + ${FLOOR_BATCH} WHERE id = 1 RETURNING seq INTO last_seq;
+        WITH picked AS (
+          SELECT tenants[1 + g % n] AS tenant_id, conversations[1 + g % n] AS conversation_id, g,
+                 gen_random_uuid() AS id, 'floor-' || b || '-' || g AS event_id
+          FROM generate_series(1, ${FLOOR_BATCH}) g),
+        keys AS (INSERT INTO idempotency_keys (tenant_id, event_id) SELECT tenant_id, event_id FROM picked),
+        stored AS (
+          INSERT INTO messages (tenant_id, id, conversation_id, direction, message_type, content, wa_sid, created_at)
+          SELECT tenant_id, id, conversation_id, 'IN', 'text', 'one shawarma, please #' || g, event_id, now() FROM picked)
+        INSERT INTO events (tenant_id, seq, type, entity, entity_id, payload)
+        SELECT tenant_id, last_seq - ${FLOOR_BATCH} + g, 'message.created', 'message', id,
+               json_build_object('id', id, 'restaurantId', tenant_id, 'conversationId', conversation_id,
+                 'direction', 'IN', 'messageType', 'text', 'content', 'one shawarma, please #' || g,
+                 'createdAt', now())::text
+        FROM picked;
+        COMMIT;
+      END LOOP;
+    END $$`);
+  return (FLOOR_BATCHES * FLOOR_BATCH) / ((performance.now() - started) / 1000);
+}
+
 export async function runIngestBench(): Promise<ReportRow[]> {
   process.stdout.write('Ingest: 64 keep-alive connections\n');
   const ceiling = await startBaseline('ceiling.ts', []);
@@ -101,6 +139,10 @@ export async function runIngestBench(): Promise<ReportRow[]> {
   await server.kill('SIGTERM');
   const pool = new pg.Pool({ connectionString: database.url, max: 1 });
   const storedPg = await countApplied((sql) => pool.query(sql));
+  const floor = await storageFloor(pool);
+  say(
+    `PostgreSQL alone, storing the least a message event needs, 500 per transaction: ${fmt(floor)} events/s on one backend`,
+  );
   await pool.end();
   await database.drop();
 
@@ -163,6 +205,14 @@ export async function runIngestBench(): Promise<ReportRow[]> {
       met: single.p99 < 50,
     },
     rate('ingest PG batch-100 events/s', batch.eventsPerSecond, 150_000),
+    {
+      figure: 'ingest PG batch-100 vs storage floor',
+      measured: fmt(batch.eventsPerSecond),
+      against: `floor ${fmt(floor)} (one core)`,
+      ratio: batch.eventsPerSecond / floor,
+      target: 'for reference',
+      met: true,
+    },
     rate('ingest PGlite single events/s', pglite.eventsPerSecond, 5_000),
     {
       figure: 'ingest PG stored / acknowledged',
