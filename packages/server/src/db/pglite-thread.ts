@@ -97,11 +97,9 @@ async function handle(request: PgliteRequest): Promise<PgliteReply> {
       await pglite.exec(request.sql);
       return { id: request.id, rows: [], affectedRows: 0 };
     case 'commit': {
-      // A transaction a statement failed in answers COMMIT by rolling back, without an error;
-      // the answer's tag tells, as on PostgreSQL (postgres.ts).
+      // A transaction a statement failed in answers COMMIT with the tag ROLLBACK, not an error.
       const [done] = await pglite.exec('COMMIT');
-      if (done?.command !== 'COMMIT') throw new Error(`the transaction ended with ${done?.command}`);
-      return { id: request.id, rows: [], affectedRows: 0 };
+      return { id: request.id, rows: [], affectedRows: 0, command: done?.command ?? '' };
     }
     case 'listen':
       if (!unlisten.has(request.channel))

@@ -12,7 +12,7 @@ type PgliteCall =
 export type PgliteRequest = PgliteCall & { id: number };
 
 /** Its answer to request `id`: the rows, or the error with PostgreSQL's fields (`code`…). */
-type PgliteRows = { id: number; rows: unknown[]; affectedRows: number };
+type PgliteRows = { id: number; rows: unknown[]; affectedRows: number; command?: string };
 export type PgliteReply = PgliteRows | { id: number; error: Record<string, unknown> };
 
 type Message = PgliteReply | { channel: string; payload: string } | { ready: true };
@@ -127,8 +127,8 @@ export async function openPglite(dataDir: string): Promise<Db> {
     async exec(sql: string): Promise<void> {
       await thread.request({ op: 'exec', sql });
     },
-    async commit(): Promise<void> {
-      await thread.request({ op: 'commit' });
+    async commit(): Promise<string> {
+      return (await thread.request({ op: 'commit' })).command ?? '';
     },
   };
   const outside = async <T>(work: () => Promise<T>): Promise<T> => {

@@ -2,8 +2,8 @@ import type { Queryable, QueryOptions } from './db.ts';
 
 /** A database session that answers statements in the order they were sent, without waiting between them. */
 export interface PipelinedSession extends Queryable {
-  /** Sends COMMIT, and fails if the transaction ended otherwise (one that failed answers ROLLBACK). */
-  commit(): Promise<void>;
+  /** Sends COMMIT and answers its command tag: ROLLBACK, not an error, when the transaction had failed. */
+  commit(): Promise<string>;
 }
 
 /**
@@ -20,6 +20,10 @@ export async function runPipelinedTransaction<T>(
   const began = session.exec('BEGIN');
   began.catch(() => {});
   let ended: string | null = null;
+  const commit = async () => {
+    const tag = await session.commit();
+    if (tag !== 'COMMIT') throw new Error(`the transaction ended with ${tag}`);
+  };
   const stillOpen = () => {
     if (ended) throw new Error(`the transaction has already ${ended}`);
   };
@@ -29,7 +33,7 @@ export async function runPipelinedTransaction<T>(
       const statement = session.query<Row>(sql, params, options);
       if (!options?.commit) return (await Promise.all([statement, began]))[0];
       ended = 'committed';
-      return (await Promise.all([statement, began, session.commit()]))[0];
+      return (await Promise.all([statement, began, commit()]))[0];
     },
     async exec(sql: string) {
       stillOpen();
@@ -40,7 +44,7 @@ export async function runPipelinedTransaction<T>(
     const result = await work(tx);
     if (!ended) {
       ended = 'committed';
-      await session.commit();
+      await commit();
     }
     return result;
   } catch (error) {
