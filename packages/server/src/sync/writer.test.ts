@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../db/index.ts';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
 import { prepareEvent } from './prepare.ts';
 import { GroupCommitWriter } from './writer.ts';
@@ -28,6 +29,23 @@ const message = (tenantId: string, content: string) =>
     'SA',
     new Date(),
   );
+
+/** The test database, counting the transactions run through it and how many ran at once. */
+function countingTransactions(db: Db) {
+  const counts = { started: 0, running: 0, mostAtOnce: 0 };
+  const counted: Db = Object.create(db);
+  counted.transaction = async (work) => {
+    counts.started += 1;
+    counts.running += 1;
+    counts.mostAtOnce = Math.max(counts.mostAtOnce, counts.running);
+    try {
+      return await db.transaction(work);
+    } finally {
+      counts.running -= 1;
+    }
+  };
+  return { db: counted, counts };
+}
 
 describe('GroupCommitWriter', () => {
   it("writes each tenant's events in the order they were handed over, over many transactions", async () => {
@@ -74,5 +92,29 @@ describe('GroupCommitWriter', () => {
     );
     expect(stored.rows[0]!.n).toBe(2);
     await pending;
+  });
+
+  it('puts a few waiting events in one transaction, whatever their tenants', async () => {
+    const { db, counts } = countingTransactions(t.db);
+    const writer = new GroupCommitWriter(db, t.app.log, 500, 4);
+    const written = tenants.flatMap((tenantId) =>
+      Array.from({ length: 10 }, (_, i) => writer.write([message(tenantId, `few-${i}`)])),
+    );
+    const outcomes = (await Promise.all(written)).flat();
+    expect(outcomes.every((outcome) => outcome.status === 'accepted')).toBe(true);
+    expect(counts).toEqual({ started: 1, running: 0, mostAtOnce: 1 });
+  });
+
+  it('overlaps transactions of different tenants once full batches wait', async () => {
+    const { db, counts } = countingTransactions(t.db);
+    const writer = new GroupCommitWriter(db, t.app.log, 5, 4);
+    const written = tenants.flatMap((tenantId) =>
+      Array.from({ length: 20 }, (_, i) => writer.write([message(tenantId, `full-${i}`)])),
+    );
+    const outcomes = (await Promise.all(written)).flat();
+    expect(outcomes.every((outcome) => outcome.status === 'accepted')).toBe(true);
+    // 40 events in batches of 5; the two tenants' transactions run side by side.
+    expect(counts.started).toBe(8);
+    expect(counts.mostAtOnce).toBe(2);
   });
 });

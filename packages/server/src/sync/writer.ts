@@ -28,7 +28,8 @@ const MAX_ATTEMPTS = 5;
  *
  * Up to `maxTransactions` run at once, each over tenants no other running one holds: a tenant's
  * events are written one transaction after another, in the order they arrived, while other
- * tenants' transactions overlap their round trips. Tenants share no rows, so concurrent
+ * tenants' transactions overlap their round trips. A transaction beyond the first starts only
+ * for a full batch of waiting events. Tenants share no rows, so concurrent
  * transactions never wait on each other's locks; only the feed counter, taken last, orders
  * their COMMITs.
  */
@@ -81,8 +82,20 @@ export class GroupCommitWriter {
     while (this.running < this.maxTransactions) {
       const free = [...this.waiting.keys()].filter((tenant) => !this.busy.has(tenant));
       if (free.length === 0) break;
-      // Spread the waiting tenants over the transactions that may start now.
-      const share = Math.ceil(free.length / (this.maxTransactions - this.running));
+      // Every transaction pays for its own statements, so the waiting events go in as few as
+      // possible: one, plus one more per full batch waiting. Overlapping transactions only pay
+      // when each is full (batches of 100 over 64 connections: +20%); splitting 60 single
+      // events in two cost 10% of the throughput.
+      let waitingEvents = 0;
+      for (const tenant of free) waitingEvents += this.waiting.get(tenant)!.length;
+      const starting = Math.min(
+        this.maxTransactions - this.running,
+        free.length,
+        Math.max(this.running === 0 ? 1 : 0, Math.floor(waitingEvents / this.maxBatch)),
+      );
+      if (starting === 0) break;
+      // Spread the waiting tenants over the transactions that start now.
+      const share = Math.ceil(free.length / starting);
       const tenants: string[] = [];
       const batch: Pending[] = [];
       for (const tenant of free.slice(0, share)) {
