@@ -66,7 +66,9 @@ export async function buildApp({
   app.setSerializerCompiler(createSerializerCompiler({ validate: config.validateResponses }));
   app.decorate('db', db);
   app.decorate('config', config);
-  app.decorate('apiKeys', new ApiKeyLookup(db));
+  const apiKeys = new ApiKeyLookup(db);
+  app.decorate('apiKeys', apiKeys);
+  app.addHook('onClose', await apiKeys.start());
   app.decorate('controlToken', controlToken);
   // Bodies are JSON only: a form or text post cannot ride on a logged-in operator's cookie.
   app.removeContentTypeParser(['text/plain']);

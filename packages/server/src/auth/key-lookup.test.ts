@@ -1,6 +1,6 @@
 import type { Tenant } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Queryable } from '../db/index.ts';
+import type { Db } from '../db/index.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 import { ApiKeyLookup } from './key-lookup.ts';
 import { hashToken } from './secrets.ts';
@@ -18,7 +18,7 @@ afterAll(() => t.close());
  * The database, counting queries and able to hold a result back until the test releases it;
  * `answered` resolves once the held query has run in the database.
  */
-function instrumented(db: Queryable) {
+function instrumented(db: Db) {
   let release: () => void = () => {};
   let answer: () => void = () => {};
   let gate: Promise<void> | null = null;
@@ -46,6 +46,8 @@ function instrumented(db: Queryable) {
       return result;
     },
     exec: (sql: string) => db.exec(sql),
+    kind: db.kind,
+    listen: db.listen.bind(db),
   };
   return counted;
 }
@@ -122,14 +124,39 @@ describe('ApiKeyLookup', () => {
   it('fails every waiting lookup when the query fails, and recovers afterwards', async () => {
     const key = await t.createKey(tenant.id, ['read']);
     let fail = true;
-    const flaky: Queryable = {
-      query: (sql, params) => (fail ? Promise.reject(new Error('connection lost')) : t.db.query(sql, params)),
-      exec: (sql) => t.db.exec(sql),
-    };
+    const flaky: Db = Object.create(t.db);
+    flaky.query = (sql, params) =>
+      fail ? Promise.reject(new Error('connection lost')) : t.db.query(sql, params);
     const lookup = new ApiKeyLookup(flaky);
     const failed = await Promise.allSettled([lookup.find(hashToken(key.token)), lookup.find('x')]);
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     fail = false;
     expect((await lookup.find(hashToken(key.token)))?.id).toBe(key.id);
+  });
+
+  it('on PGlite keeps the keys found, and forgets them at the COMMIT of any change to keys or tenants', async () => {
+    const key = await t.createKey(tenant.id, ['read']);
+    const db = instrumented(t.db);
+    const lookup = new ApiKeyLookup(db);
+    const stop = await lookup.start();
+    try {
+      const found = async () => (await lookup.find(hashToken(key.token)))?.tenant?.name ?? null;
+      expect(await found()).toBe(tenant.name);
+      expect(await found()).toBe(tenant.name);
+      // One process holds PGlite's data; PostgreSQL's may change it from others, so reads every time.
+      expect(db.queries).toBe(t.db.kind === 'pglite' ? 1 : 2);
+
+      await t.db.query("UPDATE tenants SET name = 'renamed' WHERE id = $1", [tenant.id]);
+      expect(await found()).toBe('renamed');
+      await t.db.transaction(async (tx) => {
+        await tx.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [key.id]);
+        // Not committed yet: the key still stands.
+        expect(await found()).toBe('renamed');
+      });
+      expect(await found()).toBeNull();
+    } finally {
+      await stop();
+      await t.db.query('UPDATE tenants SET name = $2 WHERE id = $1', [tenant.id, tenant.name]);
+    }
   });
 });
