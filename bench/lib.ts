@@ -29,6 +29,18 @@ export interface ReportRow {
 }
 
 export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** A rate beside a baseline of the same run, printed for reference only (no target to meet). */
+export function forReference(figure: string, value: number, baseline: number, against: string): ReportRow {
+  return {
+    figure,
+    measured: fmt(value),
+    against,
+    ratio: value / baseline,
+    target: 'for reference',
+    met: true,
+  };
+}
 export const say = (line: string) => process.stdout.write(`  ${line}\n`);
 
 export async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {

@@ -14,6 +14,7 @@ import {
   adminKeyOf,
   createDatabase,
   fmt,
+  forReference,
   type ReportRow,
   send,
   startBaseline,
@@ -320,14 +321,7 @@ export async function runRowSyncBench(log: (line: string) => void = () => {}): P
       target: '≥ 1×',
       met: sdkWay >= 50_000,
     },
-    {
-      figure: 'Row sync: full sync vs ceiling',
-      measured: fmt(full),
-      against: `ceiling ${fmt(ceilingFull)}`,
-      ratio: full / ceilingFull,
-      target: 'for reference',
-      met: true,
-    },
+    forReference('Row sync: full sync vs ceiling', full, ceilingFull, `ceiling ${fmt(ceilingFull)}`),
     {
       figure: 'Row sync: rows ≠ full sync records',
       measured: fmt(fullWrong),
@@ -352,21 +346,17 @@ export async function runRowSyncBench(log: (line: string) => void = () => {}): P
       target: '= 0',
       met: changesWrong === 0,
     },
-    {
-      figure: 'Row sync: single changes vs ceiling',
-      measured: fmt(single.perSecond),
-      against: `ceiling ${fmt(ceilingChanges)}`,
-      ratio: single.perSecond / ceilingChanges,
-      target: 'for reference',
-      met: true,
-    },
-    {
-      figure: 'Row sync: single changes vs seed way',
-      measured: fmt(single.perSecond),
-      against: `seed ${fmt(seedChanges.perSecond)}`,
-      ratio: single.perSecond / seedChanges.perSecond,
-      target: 'for reference',
-      met: true,
-    },
+    forReference(
+      'Row sync: single changes vs ceiling',
+      single.perSecond,
+      ceilingChanges,
+      `ceiling ${fmt(ceilingChanges)}`,
+    ),
+    forReference(
+      'Row sync: single changes vs seed way',
+      single.perSecond,
+      seedChanges.perSecond,
+      `seed ${fmt(seedChanges.perSecond)}`,
+    ),
   ];
 }
