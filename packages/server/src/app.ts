@@ -20,7 +20,7 @@ import { RequestLog } from './http/request-log.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
 import { rowSyncRoutes } from './rowsync/routes.ts';
 import { chartRoutes } from './charts/routes.ts';
-import { syncRoutes } from './sync/routes.ts';
+import { ingestRoutes } from './ingest/routes.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { orderRoutes } from './orders/routes.ts';
 import { overviewRoutes } from './overview/routes.ts';
@@ -105,7 +105,7 @@ export async function buildApp({
   await app.register(tenantRoutes);
   await app.register(keyRoutes);
   await app.register(userRoutes);
-  await app.register(syncRoutes);
+  await app.register(ingestRoutes);
   await app.register(realtimeRoutes);
   await app.register(botRoutes);
   await app.register(botSessionRoutes);

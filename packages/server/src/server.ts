@@ -8,7 +8,7 @@ import { type Db, migrate, openDatabase } from './db/index.ts';
 import { analyzeChangedTables, autovacuumRuns } from './db/statistics.ts';
 import { initialise, isInitialised } from './installation/service.ts';
 import { createLogger } from './logger.ts';
-import { pruneExpired } from './sync/retention.ts';
+import { pruneExpired } from './ingest/retention.ts';
 
 export interface RunningServer {
   app: FastifyInstance;

@@ -12,7 +12,7 @@ import { requirePrincipal, requireScope, requireTenant, visibleTenant } from '..
 import { AppError } from '../http/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
-import { normalisePhone } from '../sync/phones.ts';
+import { normalisePhone } from '../ingest/phones.ts';
 import { loadSecretBox } from './secret-box.ts';
 import {
   type BotChanges,

@@ -4,8 +4,8 @@ import type { Db, Queryable } from '../db/index.ts';
 import { AppError } from '../http/errors.ts';
 import { decodeCursor, type Page, type PageQuery, sqlMicros, toPage } from '../http/pagination.ts';
 import { iso } from '../http/time.ts';
-import { whatsappAddress } from '../sync/phones.ts';
-import { appendFeed, type FeedEntry, recordChange } from '../sync/store.ts';
+import { whatsappAddress } from '../ingest/phones.ts';
+import { appendFeed, type FeedEntry, recordChange } from '../ingest/store.ts';
 
 export interface BotRow {
   tenant_id: string;

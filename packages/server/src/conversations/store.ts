@@ -8,8 +8,8 @@ import {
   type ConversationRow,
   conversationObject,
   MESSAGE_JSON_COLUMNS,
-} from '../sync/shapes.ts';
-import { appendFeed, CONVERSATION_COLUMNS, type FeedEntry, pushConversation } from '../sync/store.ts';
+} from '../ingest/shapes.ts';
+import { appendFeed, CONVERSATION_COLUMNS, type FeedEntry, pushConversation } from '../ingest/store.ts';
 
 /**
  * A page of a list the seed answers as a bare array, written by the database: `json` is the

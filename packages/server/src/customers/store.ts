@@ -22,8 +22,8 @@ import {
   type CustomerRow,
   conversationObject,
   customerObject,
-} from '../sync/shapes.ts';
-import { CONVERSATION_COLUMNS } from '../sync/store.ts';
+} from '../ingest/shapes.ts';
+import { CONVERSATION_COLUMNS } from '../ingest/store.ts';
 import { customerSearchText, type SearchPatterns } from './search.ts';
 
 export interface CustomerFilter {

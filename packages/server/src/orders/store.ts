@@ -10,10 +10,10 @@ import {
   timeKeySchema,
   toPage,
 } from '../http/pagination.ts';
-import type { PreparedEvent } from '../sync/prepare.ts';
-import { type EscalationRow, escalationObject, type OrderRow, orderObject } from '../sync/shapes.ts';
-import { applyEscalations } from '../sync/escalations.ts';
-import { appendFeed, type FeedEntry } from '../sync/store.ts';
+import type { PreparedEvent } from '../ingest/prepare.ts';
+import { type EscalationRow, escalationObject, type OrderRow, orderObject } from '../ingest/shapes.ts';
+import { applyEscalations } from '../ingest/escalations.ts';
+import { appendFeed, type FeedEntry } from '../ingest/store.ts';
 
 const ORDER_COLUMNS = `o.tenant_id, o.id, o.syrve_order_id, o.customer_id, o.external_number, o.items, o.total,
   o.delivery_address, o.payment_method, o.restaurant, o.channel, o.status, o.status_at, o.created_at, o.updated_at`;
@@ -172,7 +172,7 @@ export type ResolveOutcome =
 
 /**
  * Resolves an open escalation as an operator. It runs the ingest's own `escalation.resolved`
- * path (sync/escalations.ts) for the escalation's customer, so both ways write the same rows and
+ * path (ingest/escalations.ts) for the escalation's customer, so both ways write the same rows and
  * the same feed entries: the escalation resolved, the customer's active conversation given
  * back to the bot, `escalation.resolved` and `conversation.updated` appended in this
  * transaction. There is at most one open escalation per customer, and the row lock taken

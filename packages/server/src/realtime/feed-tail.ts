@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/index.ts';
-import { FEED_CHANNEL } from '../sync/store.ts';
+import { FEED_CHANNEL } from '../ingest/store.ts';
 import { FrameRun } from './frames.ts';
 import { currentSeq, feedAfter, type StoredFeedEvent } from './store.ts';
 

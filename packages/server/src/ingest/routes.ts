@@ -25,7 +25,7 @@ or a batch \`{"events": [...]}\` of up to ${MAX_BATCH_EVENTS}. Events: ${syncEve
 A 200 means committed. An \`event_id\` already applied answers \`duplicate\` and changes nothing. In a batch each
 event is applied whole or not at all, and answered by index.`;
 
-export const syncRoutes: FastifyPluginAsyncZod = async (app) => {
+export const ingestRoutes: FastifyPluginAsyncZod = async (app) => {
   const { config, db } = app;
   const writer = new GroupCommitWriter(
     db,

@@ -1,6 +1,7 @@
 import type { ErrorDetail } from '@syncdeck/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/index.ts';
+import { retryingTransaction } from '../db/retry.ts';
 import { applyBatch } from './batch.ts';
 import type { PreparedEvent } from './prepare.ts';
 import { appendFeed, type FeedEntry } from './store.ts';
@@ -15,8 +16,7 @@ interface Pending {
   resolve: (outcome: WriteOutcome) => void;
 }
 
-// Deadlock and serialisation failures: the whole batch is retried from the start.
-const RETRYABLE = new Set(['40P01', '40001']);
+// A batch aborted by a deadlock is retried whole, from the start.
 const MAX_ATTEMPTS = 5;
 
 /**
@@ -143,25 +143,21 @@ export class GroupCommitWriter {
     for (const [i, item] of batch.entries()) item.resolve(outcomes[i]!);
   }
 
-  private async commit(batch: Pending[]): Promise<WriteOutcome[]> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // appendFeed's NOTIFY tells every process's realtime feed about the commit.
-        return await this.db.transaction(async (tx) => {
-          const feed: FeedEntry[] = [];
-          const outcomes: WriteOutcome[] = await applyBatch(
-            tx,
-            batch.map((item) => item.event),
-            feed,
-          );
-          await appendFeed(tx, feed, { commit: true });
-          return outcomes;
-        });
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (attempt >= MAX_ATTEMPTS || !code || !RETRYABLE.has(code)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
-      }
-    }
+  private commit(batch: Pending[]): Promise<WriteOutcome[]> {
+    // appendFeed's NOTIFY tells every process's realtime feed about the commit.
+    return retryingTransaction(
+      this.db,
+      async (tx) => {
+        const feed: FeedEntry[] = [];
+        const outcomes: WriteOutcome[] = await applyBatch(
+          tx,
+          batch.map((item) => item.event),
+          feed,
+        );
+        await appendFeed(tx, feed, { commit: true });
+        return outcomes;
+      },
+      MAX_ATTEMPTS,
+    );
   }
 }
