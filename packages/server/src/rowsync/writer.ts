@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/index.ts';
+import { retryOnConflict } from '../db/retry.ts';
 import { applyChangeBatch, type ChangeOutcome, type QueuedChange } from './store.ts';
 
 interface Pending {
@@ -8,8 +9,7 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-// Deadlock and serialisation failures (two processes' batches touching the same rows): retried.
-const RETRYABLE = new Set(['40P01', '40001']);
+// Two processes' batches touching the same rows may deadlock: the batch is retried whole.
 const MAX_ATTEMPTS = 5;
 
 /**
@@ -90,18 +90,14 @@ class Lane {
     for (const [i, item] of batch.entries()) item.resolve(outcomes[i]!);
   }
 
-  private async commit(batch: Pending[]): Promise<ChangeOutcome[]> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await applyChangeBatch(
+  private commit(batch: Pending[]): Promise<ChangeOutcome[]> {
+    return retryOnConflict(
+      () =>
+        applyChangeBatch(
           this.db,
           batch.map((item) => item.change),
-        );
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (attempt >= MAX_ATTEMPTS || !code || !RETRYABLE.has(code)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
-      }
-    }
+        ),
+      MAX_ATTEMPTS,
+    );
   }
 }
