@@ -1,7 +1,11 @@
 /** What every bench section shares: databases, servers, the load generator and the report. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -267,4 +271,114 @@ export function printTable(rows: ReportRow[]) {
   process.stdout.write('\n');
   for (const row of [header, ...cells])
     process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`);
+}
+
+/** One figure as `bench/results/<time>.json` keeps it, so that runs can be compared. */
+export interface ResultRecord {
+  what: string;
+  /** The measured number (for `a / b` the first, for `a + b` the sum); null if the text holds none. */
+  figure: number | null;
+  unit: string;
+  measured: string;
+  /** The number it is compared with (a baseline of the same run, or the target); null if none. */
+  baseline: number | null;
+  against: string;
+  ratio: number;
+  target: string;
+  met: boolean;
+  engine: 'postgres' | 'pglite';
+}
+
+const numbersIn = (text: string) =>
+  [...text.matchAll(/-?\d[\d,]*(?:\.\d+)?/g)].map((m) => Number(m[0].replaceAll(',', '')));
+
+/** The unit of a figure, read from its name as the sections write them. */
+function unitOf(what: string): string {
+  if (/KiB/.test(what)) return 'KiB';
+  if (/\bp(?:50|99)\b| ms\b/.test(what)) return 'ms';
+  if (/stored \/ acknowledged|missed|≠|not stored/.test(what)) return 'count';
+  if (/pages?\b/.test(what)) return 'pages/s';
+  if (/^ingest|events\/s/.test(what)) return 'events/s';
+  if (/changes/.test(what)) return 'changes/s';
+  if (/rows?\b|sync/i.test(what)) return 'rows/s';
+  return '';
+}
+
+export function toResult(row: ReportRow): ResultRecord {
+  const measured = numbersIn(row.measured);
+  const pair = row.measured.includes(' / ');
+  const figure = row.measured.includes(' + ')
+    ? measured.reduce((sum, n) => sum + n, 0)
+    : (measured[0] ?? null);
+  return {
+    what: row.figure,
+    figure,
+    unit: unitOf(row.figure),
+    measured: row.measured,
+    baseline: pair ? (measured[1] ?? null) : (numbersIn(row.against)[0] ?? null),
+    against: row.against,
+    ratio: row.ratio,
+    target: row.target,
+    met: row.met,
+    engine: /pglite/i.test(row.figure) ? 'pglite' : 'postgres',
+  };
+}
+
+/** What the figures were measured on; every part is best effort. */
+async function machine() {
+  let postgres: string | null = null;
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
+    postgres = rows[0]!.server_version;
+  } catch {
+    // No PostgreSQL answered: the JSON says so with null.
+  } finally {
+    await client.end().catch(() => {});
+  }
+  let pglite: string | null = null;
+  try {
+    // The package's exports hide its package.json; read it beside its entry point.
+    const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+    const root = entry.slice(0, entry.lastIndexOf(`${path.sep}dist${path.sep}`));
+    pglite = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).version;
+  } catch {}
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim();
+  } catch {}
+  return {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? null,
+    memoryBytes: os.totalmem(),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    engines: { postgres, pglite },
+    commit,
+  };
+}
+
+/**
+ * Writes a run's figures to `bench/results/<start time, ISO 8601 basic>.json` (or to
+ * `BENCH_RESULTS_DIR`) and answers the file's path.
+ */
+export async function writeResults(
+  rows: ReportRow[],
+  run: { startedAt: Date; sections: string[]; seconds: number },
+): Promise<string> {
+  const dir = process.env.BENCH_RESULTS_DIR ?? path.join(here, 'results');
+  await mkdir(dir, { recursive: true });
+  const stamp = run.startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  const file = path.join(dir, `${stamp}.json`);
+  const document = {
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    sections: run.sections,
+    secondsPerLoadRun: run.seconds,
+    machine: await machine(),
+    results: rows.map(toResult),
+  };
+  await writeFile(file, `${JSON.stringify(document, null, 2)}\n`);
+  return file;
 }
