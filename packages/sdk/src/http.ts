@@ -15,6 +15,9 @@ export const USER_AGENT = `syncdeck-sdk/${SDK_VERSION}`;
  */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
+/** The global `fetch`, looked up at each call, so one installed after the client was made is used. */
+export const defaultFetch: FetchLike = (input, init) => globalThis.fetch(input, init);
+
 /** Parses a base URL, or throws `invalid_config`. */
 export function parseUrl(url: string | undefined, what: string): URL {
   if (!url) throw new SyncdeckError('invalid_config', `${what} is missing`);

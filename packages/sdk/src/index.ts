@@ -10,15 +10,7 @@
  * ```
  * @packageDocumentation
  */
-export {
-  createSyncClient,
-  type EventData,
-  type SendOptions,
-  type SendOutcome,
-  type SyncClient,
-  type SyncClientOptions,
-  type SyncStats,
-} from './client.ts';
+export { createSyncClient, DEFAULT_SYNC_CLIENT_OPTIONS, SyncClient } from './client.ts';
 export { SyncdeckError, type SyncdeckErrorCode } from './errors.ts';
 export type { FetchLike } from './http.ts';
 export { consoleLogger, type SyncdeckLogger, silentLogger } from './logger.ts';
@@ -40,4 +32,5 @@ export {
   type SessionStoreOptions,
 } from './sessions.ts';
 export { mapSyrveStatus, type OrderStatusUpdate } from './status.ts';
+export type { EventData, SendOptions, SendOutcome, SyncClientOptions, SyncStats } from './types.ts';
 export { uuidv7 } from './uuid.ts';

@@ -52,6 +52,8 @@ describe('@syncdeck/sdk as a package', () => {
       ]);
       expect(JSON.parse(stdout)).toEqual({
         exports: [
+          'DEFAULT_SYNC_CLIENT_OPTIONS',
+          'SyncClient',
           'SyncdeckError',
           'consoleLogger',
           'createRowSyncSender',
