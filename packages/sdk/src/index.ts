@@ -3,9 +3,9 @@
  *
  * @example
  * ```ts
- * import { createSessionStore, createSyncClient } from '@syncdeck/sdk';
+ * import { SyncClient } from '@syncdeck/sdk';
  *
- * const sync = createSyncClient({ url: process.env.SYNCDECK_URL, apiKey: process.env.SYNCDECK_API_KEY });
+ * const sync = new SyncClient({ url: process.env.SYNCDECK_URL, apiKey: process.env.SYNCDECK_API_KEY });
  * sync.customerSeen({ telegram_chat_id: 123456789, display_name: 'Omar', preferred_language: 'en' });
  * ```
  * @packageDocumentation
@@ -16,19 +16,22 @@ export type { FetchLike } from './http.ts';
 export { consoleLogger, type SyncdeckLogger, silentLogger } from './logger.ts';
 export {
   createRowSyncSender,
+  DEFAULT_ROW_SYNC_SENDER_OPTIONS,
   type FullSyncBatch,
+  type FullSyncOptions,
   type Row,
   type RowChange,
   type RowSyncAnswer,
-  type RowSyncSender,
+  RowSyncSender,
   type RowSyncSenderOptions,
   signBody,
 } from './row-sync.ts';
 export {
   createSessionStore,
+  DEFAULT_SESSION_STORE_OPTIONS,
   type PutOptions,
   type Session,
-  type SessionStore,
+  SessionStore,
   type SessionStoreOptions,
 } from './sessions.ts';
 export { mapSyrveStatus, type OrderStatusUpdate } from './status.ts';

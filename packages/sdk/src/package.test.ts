@@ -52,7 +52,11 @@ describe('@syncdeck/sdk as a package', () => {
       ]);
       expect(JSON.parse(stdout)).toEqual({
         exports: [
+          'DEFAULT_ROW_SYNC_SENDER_OPTIONS',
+          'DEFAULT_SESSION_STORE_OPTIONS',
           'DEFAULT_SYNC_CLIENT_OPTIONS',
+          'RowSyncSender',
+          'SessionStore',
           'SyncClient',
           'SyncdeckError',
           'consoleLogger',

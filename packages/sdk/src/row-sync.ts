@@ -1,7 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import { bindMethods } from './bind.ts';
 import { SyncdeckError } from './errors.ts';
 import {
   backoffMs,
+  defaultFetch,
   type FetchLike,
   errorMessage,
   joinPath,
@@ -67,7 +69,8 @@ export interface FullSyncBatch {
 }
 
 /**
- * Options of {@link createRowSyncSender}.
+ * Options of the {@link RowSyncSender}; the defaults of the optional ones are in
+ * {@link DEFAULT_ROW_SYNC_SENDER_OPTIONS}.
  *
  * @example
  * ```ts
@@ -85,7 +88,37 @@ export interface RowSyncSenderOptions {
   timeoutMs?: number;
   /** Attempts per request on network errors, timeouts, 5xx and 429. Default 5. */
   maxAttempts?: number;
+  /** Replaces the global `fetch`. */
   fetch?: FetchLike;
+}
+
+/**
+ * The defaults of the {@link RowSyncSender}'s options: 10 s per request, 5 attempts.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_ROW_SYNC_SENDER_OPTIONS.timeoutMs; // 10000
+ * ```
+ */
+export const DEFAULT_ROW_SYNC_SENDER_OPTIONS: Readonly<
+  Required<Pick<RowSyncSenderOptions, 'timeoutMs' | 'maxAttempts'>>
+> = Object.freeze({ timeoutMs: 10_000, maxAttempts: 5 });
+
+/**
+ * Options of {@link RowSyncSender.fullSync}.
+ *
+ * @example
+ * ```ts
+ * const options: FullSyncOptions = { batchSize: 200, concurrency: 2, syncId: 'nightly-2024-06-01' };
+ * ```
+ */
+export interface FullSyncOptions {
+  /** Rows per batch. Default 500. */
+  batchSize?: number;
+  /** The run's id. Default: a new UUID. */
+  syncId?: string;
+  /** Batches in flight at once. Default 4. */
+  concurrency?: number;
 }
 
 /**
@@ -102,38 +135,6 @@ export interface RowSyncAnswer {
 }
 
 /**
- * Sends a source platform's row changes and full syncs, signed.
- *
- * @example
- * ```ts
- * const rows: RowSyncSender = createRowSyncSender({ url, source: 'optiqo', secret });
- * await rows.delete('sites', tenantId, { id: 'site-9' });
- * ```
- */
-export interface RowSyncSender {
-  /** Sends one change. */
-  send(change: RowChange): Promise<RowSyncAnswer>;
-  insert(table: string, tenantId: string, record: Row): Promise<RowSyncAnswer>;
-  update(table: string, tenantId: string, record: Row, oldRecord?: Row | null): Promise<RowSyncAnswer>;
-  delete(table: string, tenantId: string, oldRecord: Row): Promise<RowSyncAnswer>;
-  /**
-   * Replaces a table's rows of one tenant: batches of `batchSize` (default 500) with one `sync_id`,
-   * their `offset`, the `total` and `is_last` on the last one. Up to `concurrency` batches (default
-   * 4) are in flight at once — the server stages them by offset, in whatever order they arrive — and
-   * the last one goes only after all the others were acknowledged. Zero rows send one empty last
-   * batch, which empties the table. A batch that fails after its retries throws (once the batches
-   * in flight have been answered); the server keeps the previous rows until a run's last batch
-   * commits.
-   */
-  fullSync(
-    table: string,
-    tenantId: string,
-    rows: readonly Row[],
-    options?: { batchSize?: number; syncId?: string; concurrency?: number },
-  ): Promise<{ syncId: string; batches: number; total: number }>;
-}
-
-/**
  * The `x-webhook-signature` of a body: hex HMAC-SHA256 of exactly these bytes with the secret.
  *
  * @example
@@ -147,14 +148,15 @@ export function signBody(body: string, secret: string): string {
 }
 
 /**
- * Creates the sender a source platform uses to push its rows to Syncdeck's row-sync webhook:
- * each body is signed (`x-webhook-signature`, hex HMAC-SHA256 of the raw body). Requests that fail
- * with a network error, timeout, 5xx or 429 are retried with backoff (honouring `Retry-After`);
- * a 4xx throws {@link SyncdeckError} `rejected` at once.
+ * The sender a source platform uses to push its rows to Syncdeck's row-sync webhook
+ * (`POST /api/webhooks/:source`): each body is signed (`x-webhook-signature`, hex HMAC-SHA256 of
+ * the raw body). Requests that fail with a network error, timeout, 5xx or 429 are retried with
+ * backoff (honouring `Retry-After`); a 4xx throws {@link SyncdeckError} `rejected` at once. The
+ * constructor throws `invalid_config` without a usable url or secret. Methods are bound.
  *
  * @example
  * ```ts
- * const rows = createRowSyncSender({ url: 'https://hub.example.com', source: 'optiqo', secret });
+ * const rows = new RowSyncSender({ url: 'https://hub.example.com', source: 'optiqo', secret });
  *
  * await rows.insert('adhoc_work_orders', tenantId, { id: 'wo-1', title: 'Fix the door' });
  * await rows.update('adhoc_work_orders', tenantId, { id: 'wo-1', title: 'Fixed' });
@@ -164,85 +166,169 @@ export function signBody(body: string, secret: string): string {
  * await rows.fullSync('zone_categories', tenantId, allZones, { batchSize: 500 });
  * ```
  */
-export function createRowSyncSender(options: RowSyncSenderOptions): RowSyncSender {
-  const base = parseUrl(options.url, 'url');
-  if (!options.secret) throw new SyncdeckError('invalid_config', 'secret is missing');
-  const endpoint = options.source
-    ? joinPath(base, `/api/webhooks/${encodeURIComponent(options.source)}`)
-    : base.toString();
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
-  const fetchFn: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+export class RowSyncSender {
+  private readonly endpoint: string;
+  private readonly secret: string;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly fetch: FetchLike;
 
-  async function post(payload: RowChange | FullSyncBatch): Promise<RowSyncAnswer> {
+  constructor(options: RowSyncSenderOptions) {
+    const base = parseUrl(options.url, 'url');
+    if (!options.secret) throw new SyncdeckError('invalid_config', 'secret is missing');
+    this.endpoint = options.source
+      ? joinPath(base, `/api/webhooks/${encodeURIComponent(options.source)}`)
+      : base.toString();
+    this.secret = options.secret;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_ROW_SYNC_SENDER_OPTIONS.timeoutMs;
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_ROW_SYNC_SENDER_OPTIONS.maxAttempts);
+    this.fetch = options.fetch ?? defaultFetch;
+    bindMethods(this, ['send', 'insert', 'update', 'delete', 'fullSync']);
+  }
+
+  /**
+   * Sends one change, signed; retried on network errors, timeouts, 5xx and 429.
+   *
+   * @example
+   * ```ts
+   * await rows.send({ type: 'UPDATE', table: 'sites', tenant_id: t, record: site, old_record: before });
+   * ```
+   */
+  send(change: RowChange): Promise<RowSyncAnswer> {
+    return this.post(change);
+  }
+
+  /**
+   * Sends an `INSERT`.
+   *
+   * @example
+   * ```ts
+   * await rows.insert('sites', tenantId, { id: 'site-9', name: 'Riyadh North' });
+   * ```
+   */
+  insert(table: string, tenantId: string, record: Row): Promise<RowSyncAnswer> {
+    return this.post({ type: 'INSERT', table, tenant_id: tenantId, record, old_record: null });
+  }
+
+  /**
+   * Sends an `UPDATE`; `oldRecord` (default null) is the row before it.
+   *
+   * @example
+   * ```ts
+   * await rows.update('sites', tenantId, { id: 'site-9', name: 'Riyadh N.' }, before);
+   * ```
+   */
+  update(table: string, tenantId: string, record: Row, oldRecord: Row | null = null): Promise<RowSyncAnswer> {
+    return this.post({ type: 'UPDATE', table, tenant_id: tenantId, record, old_record: oldRecord });
+  }
+
+  /**
+   * Sends a `DELETE` of the row as it was.
+   *
+   * @example
+   * ```ts
+   * await rows.delete('sites', tenantId, { id: 'site-9' });
+   * ```
+   */
+  delete(table: string, tenantId: string, oldRecord: Row): Promise<RowSyncAnswer> {
+    return this.post({ type: 'DELETE', table, tenant_id: tenantId, record: null, old_record: oldRecord });
+  }
+
+  /**
+   * Replaces a table's rows of one tenant: batches of `batchSize` (default 500) with one `sync_id`,
+   * their `offset`, the `total` and `is_last` on the last one. Up to `concurrency` batches (default
+   * 4) are in flight at once — the server stages them by offset, in whatever order they arrive — and
+   * the last one goes only after all the others were acknowledged. Zero rows send one empty last
+   * batch, which empties the table. A batch that fails after its retries throws (once the batches
+   * in flight have been answered); the server keeps the previous rows until a run's last batch
+   * commits.
+   *
+   * @example
+   * ```ts
+   * const { syncId, batches } = await rows.fullSync('zone_categories', tenantId, allZones, { concurrency: 2 });
+   * ```
+   */
+  async fullSync(
+    table: string,
+    tenantId: string,
+    rows: readonly Row[],
+    options: FullSyncOptions = {},
+  ): Promise<{ syncId: string; batches: number; total: number }> {
+    const batchSize = Math.max(1, options.batchSize ?? 500);
+    const concurrency = Math.max(1, options.concurrency ?? 4);
+    const syncId = options.syncId ?? randomUUID();
+    const total = rows.length;
+    const offsets: number[] = [];
+    for (let offset = 0; offset === 0 || offset < total; offset += batchSize) offsets.push(offset);
+    const send = (offset: number) =>
+      this.post({
+        type: 'FULL_SYNC',
+        table,
+        tenant_id: tenantId,
+        sync_id: syncId,
+        offset,
+        records: rows.slice(offset, offset + batchSize),
+        total,
+        is_last: offset + batchSize >= total,
+      });
+    // Every batch but the last, `concurrency` at a time; a failure stops new ones from starting.
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+      while (!failed && next < offsets.length - 1) {
+        const offset = offsets[next++]!;
+        await send(offset).catch((error: unknown) => {
+          failed = true;
+          throw error;
+        });
+      }
+    };
+    const settled = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+    const failure = settled.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    await send(offsets.at(-1)!);
+    return { syncId, batches: offsets.length, total };
+  }
+
+  /** Signs and posts one body, retrying as the class says; a 2xx is answered, anything else thrown. */
+  private async post(payload: RowChange | FullSyncBatch): Promise<RowSyncAnswer> {
     const body = JSON.stringify(payload);
     const headers = {
       'content-type': 'application/json',
       'user-agent': USER_AGENT,
-      'x-webhook-signature': signBody(body, options.secret),
+      'x-webhook-signature': signBody(body, this.secret),
     };
     for (let attempt = 1; ; attempt++) {
       let wait: number | undefined;
       try {
-        const answer = await request(fetchFn, endpoint, { method: 'POST', headers, body }, timeoutMs);
+        const init = { method: 'POST', headers, body };
+        const answer = await request(this.fetch, this.endpoint, init, this.timeoutMs);
         if (answer.status >= 200 && answer.status < 300) return { status: answer.status, body: answer.body };
         const code = retryableStatus(answer.status) ? 'server_error' : 'rejected';
         const error = new SyncdeckError(code, `row sync: ${errorMessage(answer)}`, {
           status: answer.status,
           body: answer.body,
         });
-        if (code === 'rejected' || attempt >= maxAttempts) throw error;
+        if (code === 'rejected' || attempt >= this.maxAttempts) throw error;
         wait = retryAfterMs(answer.headers.get('retry-after'));
       } catch (error) {
-        if (!(error instanceof SyncdeckError) || !error.retryable || attempt >= maxAttempts) throw error;
+        if (!(error instanceof SyncdeckError) || !error.retryable || attempt >= this.maxAttempts) throw error;
       }
       await sleep(Math.min(60_000, wait ?? backoffMs(attempt, 500, 30_000)));
     }
   }
+}
 
-  return {
-    send: post,
-    insert: (table, tenantId, record) =>
-      post({ type: 'INSERT', table, tenant_id: tenantId, record, old_record: null }),
-    update: (table, tenantId, record, oldRecord = null) =>
-      post({ type: 'UPDATE', table, tenant_id: tenantId, record, old_record: oldRecord }),
-    delete: (table, tenantId, oldRecord) =>
-      post({ type: 'DELETE', table, tenant_id: tenantId, record: null, old_record: oldRecord }),
-    async fullSync(table, tenantId, rows, syncOptions = {}) {
-      const batchSize = Math.max(1, syncOptions.batchSize ?? 500);
-      const concurrency = Math.max(1, syncOptions.concurrency ?? 4);
-      const syncId = syncOptions.syncId ?? randomUUID();
-      const total = rows.length;
-      const offsets: number[] = [];
-      for (let offset = 0; offset === 0 || offset < total; offset += batchSize) offsets.push(offset);
-      const send = (offset: number) =>
-        post({
-          type: 'FULL_SYNC',
-          table,
-          tenant_id: tenantId,
-          sync_id: syncId,
-          offset,
-          records: rows.slice(offset, offset + batchSize),
-          total,
-          is_last: offset + batchSize >= total,
-        });
-      // Every batch but the last, `concurrency` at a time; a failure stops new ones from starting.
-      let next = 0;
-      let failed = false;
-      const worker = async () => {
-        while (!failed && next < offsets.length - 1) {
-          const offset = offsets[next++]!;
-          await send(offset).catch((error: unknown) => {
-            failed = true;
-            throw error;
-          });
-        }
-      };
-      const settled = await Promise.allSettled(Array.from({ length: concurrency }, worker));
-      const failure = settled.find((result) => result.status === 'rejected');
-      if (failure) throw failure.reason;
-      await send(offsets.at(-1)!);
-      return { syncId, batches: offsets.length, total };
-    },
-  };
+/**
+ * Creates a {@link RowSyncSender}: the same as `new RowSyncSender(options)`, kept for the
+ * platforms that already call it. Throws `invalid_config` without a usable url or secret.
+ *
+ * @example
+ * ```ts
+ * const rows = createRowSyncSender({ url: 'https://hub.example.com', source: 'optiqo', secret });
+ * await rows.insert('adhoc_work_orders', tenantId, { id: 'wo-1', title: 'Fix the door' });
+ * ```
+ */
+export function createRowSyncSender(options: RowSyncSenderOptions): RowSyncSender {
+  return new RowSyncSender(options);
 }
