@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { channelSchema } from './sync.ts';
+import { channelSchema } from './ingest.ts';
+import {
+  BOT_SESSION_MAX_DEPTH,
+  BOT_SESSION_MAX_STATE_BYTES,
+  BOT_SESSION_MAX_TTL_SECONDS,
+  botStatuses,
+} from './constants.ts';
 
 // PostgreSQL text cannot hold NUL: refusing it here makes it a 400 with a path, not a 500.
 const text = (max: number) =>
@@ -10,8 +16,6 @@ const text = (max: number) =>
     .max(max)
     .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
 
-/** A sender's lifecycle, as the seed names it; `INACTIVE` is where a deleted bot with history goes. */
-export const botStatuses = ['PENDING', 'VERIFYING', 'ACTIVE', 'FAILED', 'INACTIVE'] as const;
 export const botStatusSchema = z.enum(botStatuses);
 export type BotStatus = z.infer<typeof botStatusSchema>;
 
@@ -118,20 +122,12 @@ export const deletedBotSchema = z.object({
 });
 export type DeletedBot = z.infer<typeof deletedBotSchema>;
 
-/** Most bytes of a session's state, as compact JSON. */
-export const BOT_SESSION_MAX_STATE_BYTES = 64 * 1024;
-/** Longest TTL a session may ask for: a year. */
-export const BOT_SESSION_MAX_TTL_SECONDS = 365 * 24 * 60 * 60;
-
 export const botSessionKeySchema = z
   .string()
   .min(1)
   .max(200)
   .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters')
   .describe("Opaque to the server, e.g. the customer's phone or chat id; compared exactly");
-
-/** Deepest nesting a session's state may have. */
-export const BOT_SESSION_MAX_DEPTH = 64;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 

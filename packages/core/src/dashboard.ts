@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { channelSchema } from './sync.ts';
+import { channelSchema } from './ingest.ts';
+import { conversationStatuses, escalationStatuses, timelineEntryTypes } from './constants.ts';
 
 /*
  * What the dashboard reads: the seed's `/api/db/*` objects (camelCase, `restaurantId` is the
@@ -8,8 +9,6 @@ import { channelSchema } from './sync.ts';
  */
 
 const timestamp = z.string().describe('ISO 8601');
-
-export const conversationStatuses = ['active', 'closed'] as const;
 
 export const conversationSchema = z.object({
   id: z.string().uuid(),
@@ -99,8 +98,6 @@ export const orderSchema = z.object({
 });
 export type Order = z.infer<typeof orderSchema>;
 
-export const escalationStatuses = ['open', 'resolved'] as const;
-
 export const escalationSchema = z.object({
   id: z.string().uuid(),
   restaurantId: z.string().uuid(),
@@ -121,16 +118,6 @@ export const resolveEscalationSchema = z.strictObject({
 });
 export type ResolveEscalationInput = z.infer<typeof resolveEscalationSchema>;
 
-export const timelineEntryTypes = [
-  'customer.first_seen',
-  'conversation.started',
-  'conversation.closed',
-  'order.created',
-  'order.status',
-  'escalation.opened',
-  'escalation.resolved',
-] as const;
-
 export const timelineEntrySchema = z.object({
   type: z.enum(timelineEntryTypes),
   at: timestamp,
@@ -143,9 +130,6 @@ export const customerIdentitySchema = z.object({
   kind: z.string().describe('`phone`, `telegram`, `syrve` or `web`'),
   value: z.string(),
 });
-
-export const PROFILE_LIST_LIMIT = 50;
-export const TIMELINE_LIMIT = 100;
 
 /** The customer, everything known about them, and what happened, newest first. */
 export const customerProfileSchema = customerSchema.extend({

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { errorCodes } from './constants.ts';
+
+/** A stable machine-readable error code; see `errorCodes`. */
+export type ErrorCode = (typeof errorCodes)[number];
 
 /** One entry of an error's `details`: which field was wrong and why. */
 export const errorDetailSchema = z.object({
@@ -9,7 +13,7 @@ export const errorDetailSchema = z.object({
 /** The one error shape every Syncdeck route answers with. */
 export const errorBodySchema = z.object({
   error: z.object({
-    code: z.string().describe('Stable machine-readable code, e.g. `validation_failed`'),
+    code: z.enum(errorCodes).describe('Stable machine-readable code, e.g. `validation_failed`'),
     message: z.string(),
     details: z.array(errorDetailSchema).optional(),
     requestId: z.string().optional(),

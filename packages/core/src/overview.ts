@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { orderStatuses } from './sync.ts';
+import { orderStatuses } from './constants.ts';
 
 /** A calendar day, `YYYY-MM-DD`, in the time zone the overview was asked for. */
 export const isoDateSchema = z
@@ -10,9 +10,6 @@ export const isoDateSchema = z
     const at = Date.parse(`${value}T00:00:00Z`);
     return !Number.isNaN(at) && new Date(at).toISOString().slice(0, 10) === value;
   }, 'must be a real date');
-
-/** Longest range one overview answers, in days. */
-export const OVERVIEW_MAX_DAYS = 366;
 
 const ordersByStatus = z
   .record(z.enum(orderStatuses), z.number().int())

@@ -1,18 +1,6 @@
 import { z } from 'zod';
+import { feedEventTypes } from './constants.ts';
 
-/** What the change feed carries; `data` is the same object the REST API answers. */
-export const feedEventTypes = [
-  'message.created',
-  'conversation.updated',
-  'customer.updated',
-  'order.created',
-  'order.updated',
-  'escalation.created',
-  'escalation.resolved',
-  'bot.updated',
-  'bot.deleted',
-  'table.synced',
-] as const;
 export type FeedEventType = (typeof feedEventTypes)[number];
 
 /** One change, in feed order. A client resumes with the last `seq` it saw (`?since=`). */
@@ -40,11 +28,3 @@ export type ControlFrame = z.infer<typeof controlFrameSchema>;
 
 export const realtimeFrameSchema = z.union([feedFrameSchema, controlFrameSchema]);
 export type RealtimeFrame = z.infer<typeof realtimeFrameSchema>;
-
-/** Close codes of the realtime socket besides the standard ones. */
-export const realtimeCloseCodes = {
-  /** The client did not read fast enough; reconnect with `since` = the last seq received. */
-  tooSlow: 4001,
-  /** The server is shutting down; reconnect (to another process) with `since`. */
-  goingAway: 1001,
-} as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { filterOps, MAX_FULL_SYNC_BATCH, syncedColumnTypes, webhookLogResults } from './constants.ts';
 
 /** Source and schema names: they become PostgreSQL identifiers, so the pattern is strict. */
 export const sourceNameSchema = z
@@ -76,7 +77,6 @@ export const rowChangeSchema = z.object({
   record: recordSchema.nullable().optional(),
   old_record: recordSchema.nullable().optional(),
 });
-export const MAX_FULL_SYNC_BATCH = 5_000;
 export const fullSyncSchema = z.object({
   type: z.literal('FULL_SYNC'),
   table: sourceTableNameSchema,
@@ -111,8 +111,6 @@ export const webhookResultSchema = z.object({
 });
 export type WebhookResult = z.infer<typeof webhookResultSchema>;
 
-/** The types a tenant's view gives pushed columns; anything mixed widens to text (or jsonb). */
-export const syncedColumnTypes = ['text', 'numeric', 'boolean', 'timestamptz', 'jsonb'] as const;
 export type SyncedColumnType = (typeof syncedColumnTypes)[number];
 export const syncedColumnSchema = z.object({ name: z.string(), type: z.enum(syncedColumnTypes) });
 export type SyncedColumn = z.infer<typeof syncedColumnSchema>;
@@ -127,7 +125,6 @@ export const syncedTableSchema = z.object({
 });
 export type SyncedTable = z.infer<typeof syncedTableSchema>;
 
-export const webhookLogResults = ['applied', 'ignored', 'duplicate', 'staged', 'rejected', 'failed'] as const;
 export const webhookLogSchema = z.object({
   id: z.string().uuid(),
   source: z.string(),
@@ -148,7 +145,6 @@ export type WebhookLog = z.infer<typeof webhookLogSchema>;
 // ---- charts --------------------------------------------------------------------------------
 
 export const columnNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'is not a column name');
-export const filterOps = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'contains', 'isnull', 'notnull'] as const;
 export const rowFilterSchema = z.object({
   column: columnNameSchema,
   op: z.enum(filterOps),

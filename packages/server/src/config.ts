@@ -121,7 +121,7 @@ export interface Config {
   };
   /**
    * Master key for secrets kept at rest (channel auth tokens). Unset: a key generated once
-   * and kept in `dataDir` (see bots/secret-box.ts).
+   * and kept in `dataDir` (see lib/secret-box.ts).
    */
   secretKey: Buffer | undefined;
 }

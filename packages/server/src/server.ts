@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
-import { claimDataDir, releaseDataDir, updateClaim } from './cli/control.ts';
+import { claimDataDir, releaseDataDir, updateClaim } from './cli/index.ts';
 import type { Config } from './config.ts';
 import { type Db, migrate, openDatabase } from './db/index.ts';
 import { analyzeChangedTables, autovacuumRuns } from './db/statistics.ts';
-import { initialise, isInitialised } from './installation/service.ts';
+import { initialise, isInitialised } from './installation/index.ts';
 import { createLogger } from './logger.ts';
-import { pruneExpired } from './ingest/retention.ts';
+import { pruneExpired } from './retention.ts';
 
 export interface RunningServer {
   app: FastifyInstance;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/index.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 import { ApiKeyLookup } from './key-lookup.ts';
-import { hashToken } from './secrets.ts';
+import { hashToken } from '../lib/secrets.ts';
 
 let t: TestApp;
 let tenant: Tenant;

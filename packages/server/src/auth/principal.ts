@@ -1,8 +1,8 @@
 import { type Role, type Scope, scopeAllows, scopes, scopesOfRole, type Tenant } from '@syncdeck/core';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../http/errors.ts';
-import { findTenant, toTenant } from '../tenants/store.ts';
-import { hashToken } from './secrets.ts';
+import { AppError } from '../lib/errors.ts';
+import { findTenant, toTenant } from '../tenants/index.ts';
+import { hashToken } from '../lib/secrets.ts';
 import { findLiveSession, listUserRoles } from './store.ts';
 
 export const SESSION_COOKIE = 'syncdeck_session';

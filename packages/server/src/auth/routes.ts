@@ -1,11 +1,11 @@
 import { loginSchema, meSchema, membershipSchema, userSchema } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../lib/errors.ts';
 import { errorResponses } from '../http/schemas.ts';
-import { findUser, listMemberships } from '../users/store.ts';
+import { findUser, listMemberships } from '../users/index.ts';
 import { getPrincipal, requirePrincipal, SESSION_COOKIE } from './principal.ts';
-import { DUMMY_PASSWORD_HASH, generateSessionToken, hashToken, verifyPassword } from './secrets.ts';
+import { DUMMY_PASSWORD_HASH, generateSessionToken, hashToken, verifyPassword } from '../lib/secrets.ts';
 import {
   clearLoginFailures,
   countRecentLoginFailures,
@@ -36,7 +36,6 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
       const failures = await countRecentLoginFailures(db, request.ip, config.loginWindowMinutes);
       if (failures >= config.loginMaxFailures) {
         throw new AppError(
-          429,
           'too_many_attempts',
           'Too many failed logins from this address; try again later',
           undefined,
@@ -53,7 +52,7 @@ export const authRoutes: FastifyPluginAsyncZod = async (app) => {
       );
       if (!candidate || !passwordMatches) {
         await recordLoginFailure(db, request.ip, config.loginWindowMinutes);
-        throw new AppError(401, 'invalid_credentials', 'The email or password is wrong');
+        throw new AppError('invalid_credentials', 'The email or password is wrong');
       }
       await clearLoginFailures(db, request.ip);
       const token = generateSessionToken();

@@ -1,6 +1,6 @@
 import type { Role, Scope } from '@syncdeck/core';
 import { PREPARED, type Queryable } from '../db/index.ts';
-import type { TenantRow } from '../tenants/store.ts';
+import type { TenantRow } from '../tenants/index.ts';
 
 export interface KeyCredential {
   id: string;

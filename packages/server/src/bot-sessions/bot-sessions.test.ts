@@ -1,6 +1,6 @@
 import { BOT_SESSION_MAX_STATE_BYTES, type Tenant } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pruneExpired } from '../ingest/retention.ts';
+import { pruneExpired } from '../retention.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 
 let t: TestApp;

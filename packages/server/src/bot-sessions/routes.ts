@@ -6,8 +6,8 @@ import {
 } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireTenant } from '../auth/principal.ts';
-import { AppError } from '../http/errors.ts';
+import { requireTenant } from '../auth/index.ts';
+import { AppError } from '../lib/errors.ts';
 import { errorResponses } from '../http/schemas.ts';
 import {
   botExists,
@@ -135,7 +135,6 @@ export const botSessionRoutes: FastifyPluginAsyncZod = async (app) => {
       const size = Buffer.byteLength(stateJson, 'utf8');
       if (size > BOT_SESSION_MAX_STATE_BYTES) {
         throw new AppError(
-          413,
           'state_too_large',
           `The state is ${size} bytes as JSON; at most ${BOT_SESSION_MAX_STATE_BYTES} are kept`,
           [{ path: 'state', message: `at most ${BOT_SESSION_MAX_STATE_BYTES} bytes` }],
@@ -181,7 +180,6 @@ export const botSessionRoutes: FastifyPluginAsyncZod = async (app) => {
     const headers: Record<string, string> = current ? { etag: etag(current.version) } : {};
     if (condition.kind === 'absent') {
       return new AppError(
-        409,
         'session_exists',
         'A session already exists for this customer',
         [
@@ -194,7 +192,6 @@ export const botSessionRoutes: FastifyPluginAsyncZod = async (app) => {
       );
     }
     return new AppError(
-      409,
       'version_conflict',
       current
         ? `The session changed: it is at version ${current.version}`

@@ -1,6 +1,6 @@
 import type { BotSession } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
-import { iso } from '../http/time.ts';
+import { iso } from '../lib/time.ts';
 
 interface SessionRow {
   bot_id: string;

@@ -2,7 +2,7 @@ import type { Bot, Tenant } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, TEST_SECRET_KEY, type TestApp } from '../testing/harness.ts';
 import { authTokenContext } from './routes.ts';
-import { SecretBox } from './secret-box.ts';
+import { SecretBox } from '../lib/secret-box.ts';
 
 let t: TestApp;
 let one: Tenant;

@@ -8,12 +8,12 @@ import {
 } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requirePrincipal, requireScope, requireTenant, visibleTenant } from '../auth/principal.ts';
-import { AppError } from '../http/errors.ts';
+import { requirePrincipal, requireScope, requireTenant, visibleTenant } from '../auth/index.ts';
+import { AppError } from '../lib/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
-import { normalisePhone } from '../ingest/phones.ts';
-import { loadSecretBox } from './secret-box.ts';
+import { normalisePhone } from '../lib/phones.ts';
+import { loadSecretBox } from '../lib/secret-box.ts';
 import {
   type BotChanges,
   deleteBot,

@@ -1,11 +1,11 @@
 import type { Bot, BotStatus, DeletedBot, RestaurantBot } from '@syncdeck/core';
 import { z } from 'zod';
 import type { Db, Queryable } from '../db/index.ts';
-import { AppError } from '../http/errors.ts';
-import { decodeCursor, type Page, type PageQuery, sqlMicros, toPage } from '../http/pagination.ts';
-import { iso } from '../http/time.ts';
-import { whatsappAddress } from '../ingest/phones.ts';
-import { appendFeed, type FeedEntry, recordChange } from '../ingest/store.ts';
+import { AppError } from '../lib/errors.ts';
+import { type PageQuery, decodeCursor, type Page, sqlMicros, toPage } from '../lib/pagination.ts';
+import { iso } from '../lib/time.ts';
+import { whatsappAddress } from '../lib/phones.ts';
+import { appendFeed, type FeedEntry, recordChange } from '../feed/index.ts';
 
 export interface BotRow {
   tenant_id: string;

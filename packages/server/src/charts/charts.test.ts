@@ -1,6 +1,6 @@
 import type { Chart } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signSeed } from '../rowsync/signature.ts';
+import { signSeed } from '../rowsync/index.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 
 let t: TestApp;

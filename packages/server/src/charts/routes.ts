@@ -1,11 +1,11 @@
 import { chartDataSchema, chartSchema, createChartSchema } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { requireTenant } from '../auth/principal.ts';
-import { AppError } from '../http/errors.ts';
+import { requireTenant } from '../auth/index.ts';
+import { AppError } from '../lib/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
-import { iso } from '../http/time.ts';
-import { tenantTable } from '../rowsync/query.ts';
+import { iso } from '../lib/time.ts';
+import { tenantTable } from '../rowsync/index.ts';
 import {
   checkSpec,
   computeChart,
@@ -38,7 +38,7 @@ export const chartRoutes: FastifyPluginAsyncZod = async (app) => {
       const { tenant } = await requireTenant(request, 'operate');
       const { name, spec } = request.body;
       const table = await tenantTable(db, tenant.id, spec.table).catch((error: unknown) => {
-        if (error instanceof AppError && error.status === 404)
+        if (error instanceof AppError && error.code === 'not_found')
           throw AppError.badRequest('The chart is not valid', [
             { path: 'spec.table', message: `no rows were synced to "${spec.table}" for this tenant` },
           ]);
@@ -121,7 +121,6 @@ export const chartRoutes: FastifyPluginAsyncZod = async (app) => {
         // The columns changed type since the chart was made (a column that became text, say).
         if (error instanceof AppError)
           throw new AppError(
-            409,
             'chart_invalid',
             `The chart no longer fits its table: ${error.details?.[0]?.message}`,
           );

@@ -1,17 +1,17 @@
 import type { Chart, ChartData, ChartSpec } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../lib/errors.ts';
 import {
+  type PageQuery,
   decodeCursor,
   type Page,
-  type PageQuery,
   sqlMicros,
   timeKeySchema,
   toPage,
-} from '../http/pagination.ts';
-import { iso } from '../http/time.ts';
-import { columnIdent, tenantView } from '../rowsync/names.ts';
-import { filterSql, type TenantTable } from '../rowsync/query.ts';
+} from '../lib/pagination.ts';
+import { iso } from '../lib/time.ts';
+import { columnIdent, tenantView } from '../rowsync/index.ts';
+import { filterSql, type TenantTable } from '../rowsync/index.ts';
 
 interface ChartRow {
   id: string;

@@ -11,15 +11,15 @@ import {
   tenantSlugSchema,
 } from '@syncdeck/core';
 import { z } from 'zod';
-import { loadSecretBox } from '../bots/secret-box.ts';
+import { loadSecretBox } from '../lib/secret-box.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
-import { AppError } from '../http/errors.ts';
-import { initialise } from '../installation/service.ts';
-import { addSecret, createSource, mapSourceTable, removeSecret } from '../rowsync/service.ts';
-import { createApiKey } from '../keys/store.ts';
-import { findTenant, insertTenant } from '../tenants/store.ts';
-import { addMember } from '../users/store.ts';
+import { AppError } from '../lib/errors.ts';
+import { initialise } from '../installation/index.ts';
+import { addSecret, createSource, mapSourceTable, removeSecret } from '../rowsync/index.ts';
+import { createApiKey } from '../keys/index.ts';
+import { findTenant, insertTenant } from '../tenants/index.ts';
+import { addMember } from '../users/index.ts';
 
 /**
  * The CLI's commands that touch the database, as plain functions of (db, args). The CLI runs

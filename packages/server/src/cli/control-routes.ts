@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { safeEqual } from '../auth/secrets.ts';
-import { AppError } from '../http/errors.ts';
+import { safeEqual } from '../lib/secrets.ts';
+import { AppError } from '../lib/errors.ts';
 import { isCliCommandName, runCliCommand } from './commands.ts';
 
 export const CONTROL_HEADER = 'x-syncdeck-control';

@@ -4,12 +4,12 @@ import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { ConfigError, type Config, loadConfig } from '../config.ts';
 import { migrate, openDatabase } from '../db/index.ts';
-import { AppError, detailsFromZod } from '../http/errors.ts';
-import type { InitialiseResult } from '../installation/service.ts';
-import { startDemo } from '../demo/simulator.ts';
+import { AppError, detailsFromZod } from '../lib/errors.ts';
+import type { InitialiseResult } from '../installation/index.ts';
+import { startDemo } from '../demo/index.ts';
 import { createLogger } from '../logger.ts';
 import { type RunningServer, startServer, stopOnSignals } from '../server.ts';
-import type { AddedMember } from '../users/store.ts';
+import type { AddedMember } from '../users/index.ts';
 import { type CliCommandName, runCliCommand } from './commands.ts';
 import { CONTROL_HEADER } from './control-routes.ts';
 import { claimDataDir, DataDirBusyError, readControlFile, releaseDataDir } from './control.ts';
@@ -165,8 +165,7 @@ async function viaServer(
   if (!response.ok) {
     const error = body.error;
     throw new AppError(
-      response.status,
-      error?.code ?? 'error',
+      error?.code ?? 'internal_error',
       error?.message ?? `HTTP ${response.status}`,
       error?.details,
     );

@@ -1,8 +1,8 @@
 import type { Tenant } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable, QueryResult } from '../db/index.ts';
-import { listCustomers } from '../customers/store.ts';
-import { listEscalations, listOrders } from '../orders/store.ts';
+import { listCustomers } from '../customers/index.ts';
+import { listEscalations, listOrders } from '../orders/index.ts';
 import { createTestApp, type TestApp } from '../testing/harness.ts';
 import { ingest, message, newPhone } from '../testing/ingest.ts';
 import { conversationStats, listConversations, listMessages } from './store.ts';

@@ -5,11 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { type Db, migrate } from '../db/index.ts';
-import { initialise } from '../installation/service.ts';
-import { createApiKey } from '../keys/store.ts';
+import { initialise } from '../installation/index.ts';
+import { createApiKey } from '../keys/index.ts';
 import { bearer, createTestDatabase, TEST_ADMIN } from '../testing/harness.ts';
 import { ingest, message, newPhone } from '../testing/ingest.ts';
-import { insertTenant } from '../tenants/store.ts';
+import { insertTenant } from '../tenants/index.ts';
 import { NEXT_CURSOR_HEADER } from './routes.ts';
 
 const database = await createTestDatabase();

@@ -7,10 +7,10 @@ import {
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireTenant } from '../auth/principal.ts';
-import { searchPatterns } from '../customers/search.ts';
+import { requireTenant } from '../auth/index.ts';
+import { searchPatterns } from '../customers/index.ts';
 import { retryingTransaction } from '../db/retry.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../lib/errors.ts';
 import { MAX_PAGE_SIZE } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
 import {

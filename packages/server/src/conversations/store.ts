@@ -1,15 +1,16 @@
 import type { Conversation, ConversationStats } from '@syncdeck/core';
 import { PREPARED, type Queryable } from '../db/index.ts';
 import { sqlParams } from '../db/params.ts';
-import { decodeCursor, encodeCursor, sqlFromMicros, sqlMicros, timeKeySchema } from '../http/pagination.ts';
-import { customerSearchText, type SearchPatterns } from '../customers/search.ts';
+import { decodeCursor, encodeCursor, sqlFromMicros, sqlMicros, timeKeySchema } from '../lib/pagination.ts';
+import { customerSearchText, type SearchPatterns } from '../customers/index.ts';
 import {
   CONVERSATION_JSON_COLUMNS,
   type ConversationRow,
   conversationObject,
   MESSAGE_JSON_COLUMNS,
-} from '../ingest/shapes.ts';
-import { appendFeed, CONVERSATION_COLUMNS, type FeedEntry, pushConversation } from '../ingest/store.ts';
+} from '../ingest/index.ts';
+import { appendFeed, type FeedEntry } from '../feed/index.ts';
+import { CONVERSATION_COLUMNS, pushConversation } from '../ingest/index.ts';
 
 /**
  * A page of a list the seed answers as a bare array, written by the database: `json` is the

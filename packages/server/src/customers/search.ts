@@ -1,4 +1,4 @@
-import { normalisePhone } from '../ingest/phones.ts';
+import { normalisePhone } from '../lib/phones.ts';
 
 /** `ILIKE` patterns for a search box: the text as typed, and the phone it spells, if it spells one. */
 export interface SearchPatterns {

@@ -14,16 +14,16 @@ import {
   sqlMicros,
   timeKeySchema,
   toPage,
-} from '../http/pagination.ts';
-import { iso } from '../http/time.ts';
-import { customerEscalations, customerOrders } from '../orders/store.ts';
+} from '../lib/pagination.ts';
+import { iso } from '../lib/time.ts';
+import { customerEscalations, customerOrders } from '../orders/index.ts';
 import {
   type ConversationRow,
   type CustomerRow,
   conversationObject,
   customerObject,
-} from '../ingest/shapes.ts';
-import { CONVERSATION_COLUMNS } from '../ingest/store.ts';
+} from '../ingest/index.ts';
+import { CONVERSATION_COLUMNS } from '../ingest/index.ts';
 import { customerSearchText, type SearchPatterns } from './search.ts';
 
 export interface CustomerFilter {

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Tenant } from '@syncdeck/core';
 import { createSyncClient, type SyncClient, type SyncdeckLogger } from '@syncdeck/sdk';
 import type { Db } from '../db/index.ts';
-import { AppError } from '../http/errors.ts';
-import { createApiKey, listApiKeys, revokeApiKey } from '../keys/store.ts';
-import { findTenant, insertTenant } from '../tenants/store.ts';
+import { AppError } from '../lib/errors.ts';
+import { createApiKey, listApiKeys, revokeApiKey } from '../keys/index.ts';
+import { findTenant, insertTenant } from '../tenants/index.ts';
 
 /** The demo's key in each tenant: replaced on every start, so old ones do not pile up. */
 export const DEMO_KEY_NAME = 'demo simulator';
@@ -152,7 +152,7 @@ async function ensureTenant(db: Db, restaurant: Restaurant): Promise<Tenant> {
     return await insertTenant(db, { slug: restaurant.slug, name: restaurant.name });
   } catch (error) {
     // Another server process of the same database created it first.
-    if (!(error instanceof AppError) || error.status !== 409) throw error;
+    if (!(error instanceof AppError) || error.code !== 'conflict') throw error;
     const created = await findTenant(db, restaurant.slug);
     if (!created) throw error;
     return created;

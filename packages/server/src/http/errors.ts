@@ -1,71 +1,36 @@
-import type { ErrorBody, ErrorDetail } from '@syncdeck/core';
+import type { ErrorBody, ErrorCode, ErrorDetail } from '@syncdeck/core';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
+import { AppError, detailsFromZod, toDetails } from '../lib/errors.ts';
 
-/** The one error type of Syncdeck: every failure a client should see carries its HTTP status. */
-export class AppError extends Error {
-  override name = 'AppError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: ErrorDetail[],
-    readonly headers?: Record<string, string>,
-  ) {
-    super(message);
-  }
+/** The HTTP status of each error code: the one place where Syncdeck's errors meet HTTP. */
+export const STATUS_OF: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  bad_request: 400,
+  invalid_json: 400,
+  bad_data: 400,
+  chart_invalid: 400,
+  unmapped_table: 400,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  forbidden: 403,
+  not_found: 404,
+  route_not_found: 404,
+  conflict: 409,
+  session_exists: 409,
+  version_conflict: 409,
+  body_too_large: 413,
+  state_too_large: 413,
+  unsupported_media_type: 415,
+  upgrade_required: 426,
+  too_many_attempts: 429,
+  internal_error: 500,
+};
 
-  static badRequest(message: string, details?: ErrorDetail[]) {
-    return new AppError(400, 'bad_request', message, details);
-  }
-  static unauthorized(message = 'Authentication required') {
-    return new AppError(401, 'unauthorized', message);
-  }
-  static forbidden(message: string) {
-    return new AppError(403, 'forbidden', message);
-  }
-  /** Also the answer for another tenant's object: it must look exactly like a missing one. */
-  static notFound(what: string) {
-    return new AppError(404, 'not_found', `${what} not found`);
-  }
-  static conflict(message: string, details?: ErrorDetail[]) {
-    return new AppError(409, 'conflict', message, details);
-  }
-}
-
-function joinPath(parts: (string | number | undefined)[]): string {
-  return parts.filter((part) => part !== undefined && part !== '').join('.');
-}
-
-/**
- * One detail per wrong field, with a dotted path (`events.3.data.phone`). An unknown key is
- * its own field: its path names it, rather than the object that holds it.
- */
-function toDetails(
-  issue: { path: (string | number)[]; message: string; unknownKeys?: string[] | undefined },
-  prefix: string | undefined,
-): ErrorDetail[] {
-  if (issue.unknownKeys?.length) {
-    return issue.unknownKeys.map((key) => ({
-      path: joinPath([prefix, ...issue.path, key]),
-      message: 'is not a known field',
-    }));
-  }
-  return [{ path: joinPath([prefix, ...issue.path]), message: issue.message }];
-}
-
-export function detailsFromZod(error: ZodError, prefix?: string): ErrorDetail[] {
-  return error.issues.flatMap((issue) =>
-    toDetails(
-      {
-        path: issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part)),
-        message: issue.message,
-        unknownKeys: issue.code === 'unrecognized_keys' ? issue.keys : undefined,
-      },
-      prefix,
-    ),
-  );
+/** The status a response carrying this error code answers with. */
+export function httpStatusOf(code: ErrorCode): number {
+  return STATUS_OF[code];
 }
 
 const contextPrefix: Record<string, string | undefined> = {
@@ -76,7 +41,7 @@ const contextPrefix: Record<string, string | undefined> = {
 };
 
 // Fastify's own client errors, mapped to stable codes.
-const fastifyClientErrors: Record<string, { status: number; code: string }> = {
+const fastifyClientErrors: Record<string, { status: number; code: ErrorCode }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'body_too_large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_request' },
@@ -84,7 +49,7 @@ const fastifyClientErrors: Record<string, { status: number; code: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json' },
 };
 
-function body(code: string, message: string, requestId: string, details?: ErrorDetail[]): ErrorBody {
+function body(code: ErrorCode, message: string, requestId: string, details?: ErrorDetail[]): ErrorBody {
   return { error: { code, message, ...(details ? { details } : {}), requestId } };
 }
 
@@ -100,7 +65,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
     if (error instanceof AppError) {
       if (error.headers) reply.headers(error.headers);
-      return reply.code(error.status).send(body(error.code, error.message, request.id, error.details));
+      return reply
+        .code(STATUS_OF[error.code])
+        .send(body(error.code, error.message, request.id, error.details));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const prefix = contextPrefix[(error as FastifyError).validationContext ?? 'body'];

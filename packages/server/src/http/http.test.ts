@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
-import { AppError } from './errors.ts';
+import { AppError } from '../lib/errors.ts';
 
 let t: TestApp;
 
@@ -10,8 +10,10 @@ beforeAll(async () => {
     app.get('/test/boom', async () => {
       throw new Error('database password is hunter2');
     });
-    app.get('/test/teapot', async () => {
-      throw new AppError(418, 'teapot', 'I am a teapot', [{ path: 'kettle', message: 'too hot' }]);
+    app.get('/test/too-large', async () => {
+      throw new AppError('state_too_large', 'The state is too large', [
+        { path: 'state', message: 'too big' },
+      ]);
     });
     const shown = z.object({
       id: z.string(),
@@ -132,14 +134,14 @@ describe('one error shape for every failure', () => {
     expect(query.json().error.details[0].path).toBe('query.limit');
   });
 
-  it('passes an AppError through with its status, code and details', async () => {
-    const response = await t.app.inject({ method: 'GET', url: '/test/teapot' });
-    expect(response.statusCode).toBe(418);
+  it("answers an AppError with its code's status, its code and its details", async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/test/too-large' });
+    expect(response.statusCode).toBe(413);
     expect(response.json()).toEqual({
       error: {
-        code: 'teapot',
-        message: 'I am a teapot',
-        details: [{ path: 'kettle', message: 'too hot' }],
+        code: 'state_too_large',
+        message: 'The state is too large',
+        details: [{ path: 'state', message: 'too big' }],
         requestId: expect.any(String),
       },
     });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { ErrorDetail } from '@syncdeck/core';
 import { PREPARED, type Queryable } from '../db/index.ts';
 import { applyEscalations } from './escalations.ts';
 import { applyOrderStatuses, createOrders } from './orders.ts';
@@ -17,18 +16,15 @@ import {
   type MessageRow,
   messageObject,
 } from './shapes.ts';
+import { type FeedEntry, recordChange } from '../feed/index.ts';
 import {
-  type ApplyOutcome,
+  type BatchOutcome,
   applyEventBody,
   CONVERSATION_COLUMNS,
-  type FeedEntry,
   type OneByOneEvent,
   pushConversation,
-  recordChange,
   selectBoth,
 } from './store.ts';
-
-export type BatchOutcome = { status: ApplyOutcome } | { status: 'rejected'; details: ErrorDetail[] };
 
 type MessageEvent = Extract<PreparedEvent, { name: 'message.created' }>;
 /** Events that name a bot: messages, and a conversation.closed that names its conversation by bot. */

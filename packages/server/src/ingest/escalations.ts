@@ -1,8 +1,9 @@
 import type { Queryable } from '../db/index.ts';
-import type { BatchOutcome } from './batch.ts';
+import type { BatchOutcome } from './store.ts';
 import type { PreparedEvent } from './prepare.ts';
 import { type ConversationRow, type EscalationRow, escalationObject } from './shapes.ts';
-import { CONVERSATION_COLUMNS, type FeedEntry, pushConversation, recordChange, selectBoth } from './store.ts';
+import { type FeedEntry, recordChange } from '../feed/index.ts';
+import { CONVERSATION_COLUMNS, pushConversation, selectBoth } from './store.ts';
 
 type Opened = Extract<PreparedEvent, { name: 'escalation.created' }>;
 type Resolved = Extract<PreparedEvent, { name: 'escalation.resolved' }>;

@@ -2,7 +2,7 @@ import type { Tenant } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 import { orderCreated, orderStatus } from '../testing/ingest.ts';
-import { pruneExpired } from './retention.ts';
+import { pruneExpired } from '../retention.ts';
 
 let t: TestApp;
 let tenant: Tenant;

@@ -1,8 +1,8 @@
 import { PREPARED, type Queryable } from '../db/index.ts';
-import type { BatchOutcome } from './batch.ts';
+import type { BatchOutcome } from './store.ts';
 import type { PreparedEvent } from './prepare.ts';
 import { type OrderRow, orderObject } from './shapes.ts';
-import { type FeedEntry, recordChange } from './store.ts';
+import { type FeedEntry, recordChange } from '../feed/index.ts';
 
 type OrderCreated = Extract<PreparedEvent, { name: 'order.created' }>;
 type OrderStatus = Extract<PreparedEvent, { name: 'order.status' }>;

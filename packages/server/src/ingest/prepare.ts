@@ -6,8 +6,8 @@ import {
   syncEventNames,
   syncEventSchemas,
 } from '@syncdeck/core';
-import { detailsFromZod } from '../http/errors.ts';
-import { normalisePhone } from './phones.ts';
+import { detailsFromZod } from '../lib/errors.ts';
+import { normalisePhone } from '../lib/phones.ts';
 
 /** How a customer is found. Phones from any field share one kind: the same number is the same person. */
 export interface Identity {

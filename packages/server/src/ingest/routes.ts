@@ -2,8 +2,8 @@ import { MAX_BATCH_EVENTS, type SyncResult, syncEventNames, syncResultSchema } f
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireTenant } from '../auth/principal.ts';
-import { AppError } from '../http/errors.ts';
+import { requireTenant } from '../auth/index.ts';
+import { AppError } from '../lib/errors.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { EventRejected, type PreparedEvent, prepareEvent } from './prepare.ts';
 import { GroupCommitWriter, type WriteOutcome } from './writer.ts';

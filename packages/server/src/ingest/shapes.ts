@@ -1,5 +1,5 @@
-import { iso, sqlIso } from '../http/time.ts';
-import { whatsappAddress } from './phones.ts';
+import { iso, sqlIso } from '../lib/time.ts';
+import { whatsappAddress } from '../lib/phones.ts';
 
 /*
  * Rows as the wire shows them: camelCase, as the seed's dashboards read them

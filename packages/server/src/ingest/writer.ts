@@ -4,7 +4,7 @@ import type { Db } from '../db/index.ts';
 import { retryingTransaction } from '../db/retry.ts';
 import { applyBatch } from './batch.ts';
 import type { PreparedEvent } from './prepare.ts';
-import { appendFeed, type FeedEntry } from './store.ts';
+import { appendFeed, type FeedEntry } from '../feed/index.ts';
 
 export type WriteOutcome =
   | { status: 'accepted' | 'duplicate' }

@@ -1,7 +1,7 @@
 import { type CreatedApiKey, scopes } from '@syncdeck/core';
 import { advisoryLocks, type Db } from '../db/index.ts';
-import { createApiKey } from '../keys/store.ts';
-import { ensureUser } from '../users/store.ts';
+import { createApiKey } from '../keys/index.ts';
+import { ensureUser } from '../users/index.ts';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@syncdeck.local';
 

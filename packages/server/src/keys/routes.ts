@@ -1,7 +1,7 @@
 import { apiKeySchema, createApiKeySchema, createdApiKeySchema } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { requireTenant } from '../auth/principal.ts';
-import { AppError } from '../http/errors.ts';
+import { requireTenant } from '../auth/index.ts';
+import { AppError } from '../lib/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from './store.ts';

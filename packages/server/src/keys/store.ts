@@ -1,9 +1,9 @@
 import type { ApiKey, CreatedApiKey, Scope } from '@syncdeck/core';
 import { z } from 'zod';
-import { displayPrefix, generateApiKeyToken, hashToken } from '../auth/secrets.ts';
+import { displayPrefix, generateApiKeyToken, hashToken } from '../lib/secrets.ts';
 import type { Queryable } from '../db/index.ts';
-import { decodeCursor, type Page, type PageQuery, sqlMicros, toPage } from '../http/pagination.ts';
-import { iso } from '../http/time.ts';
+import { type PageQuery, decodeCursor, type Page, sqlMicros, toPage } from '../lib/pagination.ts';
+import { iso } from '../lib/time.ts';
 
 interface KeyRow {
   id: string;

@@ -7,9 +7,9 @@ import {
 } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireTenant } from '../auth/principal.ts';
+import { requireTenant } from '../auth/index.ts';
 import { retryingTransaction } from '../db/retry.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../lib/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
 import { getEscalation, getOrder, listEscalations, listOrders, resolveEscalation } from './store.ts';

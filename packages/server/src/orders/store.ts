@@ -1,7 +1,7 @@
 import type { Escalation, Order } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
 import { sqlParams } from '../db/params.ts';
-import { iso } from '../http/time.ts';
+import { iso } from '../lib/time.ts';
 import {
   decodeCursor,
   type Page,
@@ -9,11 +9,11 @@ import {
   sqlMicros,
   timeKeySchema,
   toPage,
-} from '../http/pagination.ts';
-import type { PreparedEvent } from '../ingest/prepare.ts';
-import { type EscalationRow, escalationObject, type OrderRow, orderObject } from '../ingest/shapes.ts';
-import { applyEscalations } from '../ingest/escalations.ts';
-import { appendFeed, type FeedEntry } from '../ingest/store.ts';
+} from '../lib/pagination.ts';
+import type { PreparedEvent } from '../ingest/index.ts';
+import { type EscalationRow, escalationObject, type OrderRow, orderObject } from '../ingest/index.ts';
+import { applyEscalations } from '../ingest/index.ts';
+import { appendFeed, type FeedEntry } from '../feed/index.ts';
 
 const ORDER_COLUMNS = `o.tenant_id, o.id, o.syrve_order_id, o.customer_id, o.external_number, o.items, o.total,
   o.delivery_address, o.payment_method, o.restaurant, o.channel, o.status, o.status_at, o.created_at, o.updated_at`;

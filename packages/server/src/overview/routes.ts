@@ -1,7 +1,7 @@
 import { isoDateSchema, OVERVIEW_MAX_DAYS, overviewSchema } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireTenant } from '../auth/principal.ts';
+import { requireTenant } from '../auth/index.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { daysBetween, readOverview } from './store.ts';
 

@@ -1,6 +1,6 @@
 import { type Overview, type OrderStatus, orderStatuses } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
-import { conversationStats } from '../conversations/store.ts';
+import { conversationStats } from '../conversations/index.ts';
 
 export interface OverviewRange {
   /** First day, `YYYY-MM-DD`, inclusive. */

@@ -2,9 +2,8 @@ import { type RealtimeFrame, realtimeCloseCodes } from '@syncdeck/core';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Db } from '../db/index.ts';
-import type { FeedTail } from './feed-tail.ts';
+import { type FeedTail, oldestRetainedSeq, type StoredFeedEvent, tenantFeedAfter } from '../feed/index.ts';
 import { FrameRun, frameOf } from './frames.ts';
-import { oldestRetainedSeq, type StoredFeedEvent, tenantFeedAfter } from './store.ts';
 
 const REPLAY_PAGE = 500;
 /** Live changes held while the replay runs; past this the replay simply goes on reading. */
@@ -47,7 +46,7 @@ export class RealtimeClient {
   constructor(
     private readonly socket: WebSocket,
     private readonly tenantId: string,
-    private readonly tail: FeedTail,
+    private readonly tail: FeedTail<FrameRun>,
     private readonly db: Db,
     private readonly options: RealtimeClientOptions,
   ) {

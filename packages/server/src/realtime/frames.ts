@@ -1,4 +1,6 @@
-import type { StoredFeedEvent } from './store.ts';
+import type { Db } from '../db/index.ts';
+import { FeedTail, type StoredFeedEvent } from '../feed/index.ts';
+import type { FastifyBaseLogger } from 'fastify';
 
 /**
  * A WebSocket text frame as a server sends it (RFC 6455 §5.2: final, unmasked), ready to be
@@ -67,4 +69,9 @@ export class FrameRun {
     if (this.events[0]!.seq > seq) return this;
     return new FrameRun(this.events.filter((event) => event.seq > seq));
   }
+}
+
+/** This process's follower of the feed, handing each tenant's clients its changes as one FrameRun. */
+export function frameFeedTail(db: Db, logger: FastifyBaseLogger, pollMs: number): FeedTail<FrameRun> {
+  return new FeedTail(db, logger, pollMs, (events) => new FrameRun(events));
 }

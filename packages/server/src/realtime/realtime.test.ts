@@ -6,7 +6,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { buildApp } from '../app.ts';
 import { bearer, createTestApp, type TestApp, testSettings } from '../testing/harness.ts';
 import { RealtimeClient } from './client.ts';
-import { FeedTail } from './feed-tail.ts';
+import { frameFeedTail } from './frames.ts';
 
 let t: TestApp;
 let tenant: Tenant;
@@ -350,7 +350,7 @@ describe('the feed tail', () => {
       },
     });
     // No timed reads during the test: whatever the tail learns comes from notifications.
-    const tail = new FeedTail(counted, t.app.log, 3_600_000);
+    const tail = frameFeedTail(counted, t.app.log, 3_600_000);
     await tail.start();
     try {
       const latest = async () =>
@@ -409,7 +409,7 @@ describe('a client that cannot keep up', () => {
     const serverSide = await accepted;
     const tcp = (serverSide as unknown as { _socket: Socket })._socket;
     tcp.cork();
-    const tail = new FeedTail(t.db, t.app.log, 1000);
+    const tail = frameFeedTail(t.db, t.app.log, 1000);
     await tail.start();
     try {
       const client = new RealtimeClient(serverSide, tenant.id, tail, t.db, {

@@ -2,11 +2,11 @@ import fastifyWebsocket from '@fastify/websocket';
 import { realtimeCloseCodes } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireTenant } from '../auth/principal.ts';
-import { AppError } from '../http/errors.ts';
+import { requireTenant } from '../auth/index.ts';
+import { AppError } from '../lib/errors.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { RealtimeClient } from './client.ts';
-import { FeedTail } from './feed-tail.ts';
+import { frameFeedTail } from './frames.ts';
 
 const querySchema = z
   .object({
@@ -29,7 +29,7 @@ reconnect with \`since\` = the last seq received. A plain HTTP request answers 4
 
 export const realtimeRoutes: FastifyPluginAsyncZod = async (app) => {
   const { config, db } = app;
-  const tail = new FeedTail(db, app.log, config.realtime.pollMs);
+  const tail = frameFeedTail(db, app.log, config.realtime.pollMs);
   await tail.start();
   const clients = new Set<RealtimeClient>();
 
@@ -68,7 +68,7 @@ export const realtimeRoutes: FastifyPluginAsyncZod = async (app) => {
         request.realtimeTenantId = (await requireTenant(request, 'read', query.tenant)).tenant.id;
       },
       handler: async () => {
-        throw new AppError(426, 'upgrade_required', 'This route speaks WebSocket only');
+        throw new AppError('upgrade_required', 'This route speaks WebSocket only');
       },
       wsHandler: (socket, request) => {
         const client = new RealtimeClient(socket, request.realtimeTenantId!, tail, db, {

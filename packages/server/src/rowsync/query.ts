@@ -1,8 +1,8 @@
 import type { RowFilter } from '@syncdeck/core';
 import { z } from 'zod';
 import type { Queryable } from '../db/index.ts';
-import { AppError } from '../http/errors.ts';
-import { decodeCursor, type Page, toPage } from '../http/pagination.ts';
+import { AppError } from '../lib/errors.ts';
+import { decodeCursor, type Page, toPage } from '../lib/pagination.ts';
 import { type ColumnType, isTimestamp } from './columns.ts';
 import { columnIdent, tenantView } from './names.ts';
 import { loadColumns } from './store.ts';

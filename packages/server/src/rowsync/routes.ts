@@ -13,9 +13,9 @@ import {
 } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requirePlatformAdmin, requirePrincipal, requireTenant } from '../auth/principal.ts';
-import { loadSecretBox } from '../bots/secret-box.ts';
-import { AppError } from '../http/errors.ts';
+import { requirePlatformAdmin, requirePrincipal, requireTenant } from '../auth/index.ts';
+import { loadSecretBox } from '../lib/secret-box.ts';
+import { AppError } from '../lib/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
 import { parseFilterParam, readSyncedRows, tenantTable } from './query.ts';

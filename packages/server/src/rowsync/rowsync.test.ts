@@ -1,6 +1,6 @@
 import type { Source, WebhookResult } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pruneExpired } from '../ingest/retention.ts';
+import { pruneExpired } from '../retention.ts';
 import { bearer, createTestApp, deferred, type TestApp, testSettings } from '../testing/harness.ts';
 import { rowChange } from '../testing/rowsync.ts';
 import { buildApp } from '../app.ts';

@@ -11,11 +11,12 @@ import {
   webhookPayloadSchema,
 } from '@syncdeck/core';
 import type { FastifyBaseLogger } from 'fastify';
-import type { SecretBox } from '../bots/secret-box.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
 import { BatchedLookup } from '../db/batched-lookup.ts';
 import type { Db, Queryable } from '../db/index.ts';
-import { AppError, detailsFromZod } from '../http/errors.ts';
-import { insertTenant } from '../tenants/store.ts';
+import { httpStatusOf } from '../http/errors.ts';
+import { AppError, detailsFromZod } from '../lib/errors.ts';
+import { insertTenant } from '../tenants/index.ts';
 import { addsColumns, type ColumnType, columnsOf, isTimestamp } from './columns.ts';
 import { type SignatureHeaders, verifySignature } from './signature.ts';
 import { RowChangeWriter } from './writer.ts';
@@ -130,7 +131,7 @@ interface PreparedRow {
 }
 
 function rejected(path: string, message: string): AppError {
-  return new AppError(400, 'validation_failed', 'The payload is not valid', [{ path, message }]);
+  return new AppError('validation_failed', 'The payload is not valid', [{ path, message }]);
 }
 
 function prepareRow(record: Record<string, unknown>, path: string): PreparedRow {
@@ -292,8 +293,8 @@ export class RowSyncService {
     const refuse = async (error: AppError): Promise<AppError> => {
       await insertWebhookLog(this.db, {
         ...entry,
-        result: error.status >= 500 ? 'failed' : 'rejected',
-        status: error.status,
+        result: httpStatusOf(error.code) >= 500 ? 'failed' : 'rejected',
+        status: httpStatusOf(error.code),
         durationMs: elapsed(),
         error:
           error.message +
@@ -312,16 +313,14 @@ export class RowSyncService {
 
     // JSON is UTF-8 (RFC 8259): decoding other bytes would quietly store U+FFFD in their place.
     if (!isUtf8(body))
-      throw await refuse(new AppError(400, 'invalid_json', 'Body is not valid JSON: it is not UTF-8'));
+      throw await refuse(new AppError('invalid_json', 'Body is not valid JSON: it is not UTF-8'));
     // Decoded once: parsed here, and a full sync's batch is staged from this same text.
     const text = body.toString('utf8');
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (error) {
-      throw await refuse(
-        new AppError(400, 'invalid_json', `Body is not valid JSON: ${(error as Error).message}`),
-      );
+      throw await refuse(new AppError('invalid_json', `Body is not valid JSON: ${(error as Error).message}`));
     }
     if (json && typeof json === 'object') {
       const raw = json as Record<string, unknown>;
@@ -333,14 +332,13 @@ export class RowSyncService {
     const parsed = webhookPayloadSchema.safeParse(json);
     if (!parsed.success)
       throw await refuse(
-        new AppError(400, 'validation_failed', 'The payload is not valid', detailsFromZod(parsed.error)),
+        new AppError('validation_failed', 'The payload is not valid', detailsFromZod(parsed.error)),
       );
     const payload = parsed.data;
     const table = source.tables.get(payload.table);
     if (!table)
       throw await refuse(
         new AppError(
-          422,
           'unmapped_table',
           `Source "${source.name}" has no mapping for table "${payload.table}"`,
           [
@@ -375,9 +373,9 @@ export class RowSyncService {
       if (error instanceof AppError) throw await refuse(error);
       if (isDataException(error))
         throw await refuse(
-          new AppError(400, 'bad_data', `The database refused a value: ${(error as Error).message}`),
+          new AppError('bad_data', `The database refused a value: ${(error as Error).message}`),
         );
-      await refuse(new AppError(500, 'internal_error', (error as Error).message)).catch(() => {});
+      await refuse(new AppError('internal_error', (error as Error).message)).catch(() => {});
       throw error;
     }
   }
@@ -581,7 +579,7 @@ async function createTenantFor(tx: Queryable, sourceName: string, externalId: st
     try {
       return await insertTenant(tx, { slug, name: `${sourceName} ${externalId}`.slice(0, 200) });
     } catch (error) {
-      if (!(error instanceof AppError && error.status === 409)) throw error;
+      if (!(error instanceof AppError && error.code === 'conflict')) throw error;
     }
   }
   throw new Error(`no free slug for ${sourceName} tenant ${externalId}`);

@@ -8,9 +8,9 @@ import {
 } from '@syncdeck/core';
 import { z } from 'zod';
 import { type Db, PREPARED, type Queryable, type QueryOptions, type QueryResult } from '../db/index.ts';
-import { AppError } from '../http/errors.ts';
-import { decodeCursor, type Page, sqlMicros, toPage } from '../http/pagination.ts';
-import { iso } from '../http/time.ts';
+import { AppError } from '../lib/errors.ts';
+import { decodeCursor, type Page, sqlMicros, toPage } from '../lib/pagination.ts';
+import { iso } from '../lib/time.ts';
 import { type ColumnType, columnExpression } from './columns.ts';
 import { sqlParams } from '../db/params.ts';
 import { columnIdent, dataTable, quoteLiteral, schemaIdent, tenantView } from './names.ts';

@@ -1,7 +1,7 @@
 import { createTenantSchema, tenantSchema, updateTenantSchema } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requirePlatformAdmin, requirePrincipal, requireScope, visibleTenant } from '../auth/principal.ts';
+import { requirePlatformAdmin, requirePrincipal, requireScope, visibleTenant } from '../auth/index.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { insertTenant, listTenants, updateTenant } from './store.ts';

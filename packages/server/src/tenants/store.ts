@@ -1,9 +1,9 @@
 import type { CreateTenantInput, Tenant, UpdateTenantInput } from '@syncdeck/core';
 import { z } from 'zod';
 import type { Queryable } from '../db/index.ts';
-import { AppError } from '../http/errors.ts';
-import { decodeCursor, type Page, type PageQuery, toPage } from '../http/pagination.ts';
-import { iso } from '../http/time.ts';
+import { AppError } from '../lib/errors.ts';
+import { type PageQuery, decodeCursor, type Page, toPage } from '../lib/pagination.ts';
+import { iso } from '../lib/time.ts';
 
 export interface TenantRow {
   id: string;

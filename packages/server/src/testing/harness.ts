@@ -11,9 +11,9 @@ import { type Config, loadConfig, loadTestSettings } from '../config.ts';
 import { type Db, migrate } from '../db/index.ts';
 import { openPglite } from '../db/pglite.ts';
 import { openPostgres } from '../db/postgres.ts';
-import { initialise } from '../installation/service.ts';
-import { createApiKey } from '../keys/store.ts';
-import { insertTenant } from '../tenants/store.ts';
+import { initialise } from '../installation/index.ts';
+import { createApiKey } from '../keys/index.ts';
+import { insertTenant } from '../tenants/index.ts';
 import { type ServerProcess, startServerProcess } from './process.ts';
 
 export const testSettings = loadTestSettings();

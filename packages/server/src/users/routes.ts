@@ -1,8 +1,8 @@
 import { createMemberSchema, memberSchema, updateMemberSchema } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireTenant } from '../auth/principal.ts';
-import { AppError } from '../http/errors.ts';
+import { requireTenant } from '../auth/index.ts';
+import { AppError } from '../lib/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
 import { addMember, listMembers, removeMember, updateMemberRole } from './store.ts';

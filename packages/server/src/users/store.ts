@@ -1,10 +1,10 @@
 import type { Member, Membership, Role, User } from '@syncdeck/core';
 import { z } from 'zod';
-import { generatePassword, hashPassword } from '../auth/secrets.ts';
+import { generatePassword, hashPassword } from '../lib/secrets.ts';
 import type { Queryable } from '../db/index.ts';
-import { decodeCursor, type Page, type PageQuery, toPage } from '../http/pagination.ts';
-import { iso } from '../http/time.ts';
-import { type TenantRow, toTenant } from '../tenants/store.ts';
+import { type PageQuery, decodeCursor, type Page, toPage } from '../lib/pagination.ts';
+import { iso } from '../lib/time.ts';
+import { type TenantRow, toTenant } from '../tenants/index.ts';
 
 interface UserRow {
   id: string;

@@ -1,7 +1,7 @@
 import type { Order } from '@syncdeck/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { orderStatuses } from '../constants.ts';
+import { orderStatuses } from '@syncdeck/core/constants';
 import { ListStates, PagedCardList, SelectFilter, useTenantList, useUrlFilters } from '../lists.tsx';
 import { useTenant } from '../session.tsx';
 import { Empty, formatMoney, formatTime, PageHeader, StatusBadge } from '../ui.tsx';

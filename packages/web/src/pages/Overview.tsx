@@ -14,7 +14,7 @@ import {
   YAxis,
 } from 'recharts';
 import { get } from '../api.ts';
-import { orderStatuses } from '../constants.ts';
+import { orderStatuses } from '@syncdeck/core/constants';
 import { useTenant } from '../session.tsx';
 import { Empty, ErrorState, formatMoney, PageHeader, Skeleton } from '../ui.tsx';
 

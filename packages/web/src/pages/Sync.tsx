@@ -2,7 +2,7 @@ import type { RowFilter, Source, SyncedColumn, SyncedTable, WebhookLog } from '@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, NavLink, Navigate, Route, Routes, useLocation, useParams } from 'react-router';
 import { get } from '../api.ts';
-import { webhookLogResults } from '../constants.ts';
+import { webhookLogResults } from '@syncdeck/core/constants';
 import {
   arrowKeys,
   type HeaderCell,

@@ -2,7 +2,7 @@ import type { RowFilter, SyncedColumn, SyncedTable } from '@syncdeck/core';
 import { useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { get } from '../api.ts';
-import { filterOps } from '../constants.ts';
+import { filterOps } from '@syncdeck/core/constants';
 import { SelectFilter } from '../lists.tsx';
 import { useTenant } from '../session.tsx';
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { channels, orderStatuses } from './constants.ts';
 
 const text = (max = 500) => z.string().trim().min(1).max(max);
 /** Chat ids arrive as numbers from Telegram and as strings elsewhere; they are kept as text. */
 const idLike = z.union([z.string().trim().min(1).max(100), z.number().int()]).transform(String);
 
-export const channels = ['whatsapp', 'telegram', 'web'] as const;
 export const channelSchema = z.enum(channels);
 
 /** Any of these identifies one customer; phones in any common spelling. */
@@ -48,14 +48,6 @@ export const customerSeenSchema = z
     'needs at least one of whatsapp_phone, phone, telegram_chat_id, syrve_customer_id, web_session_id',
   );
 
-export const orderStatuses = [
-  'created',
-  'confirmed',
-  'cooking',
-  'delivering',
-  'delivered',
-  'cancelled',
-] as const;
 export const orderStatusSchema = z.enum(orderStatuses);
 export type OrderStatus = z.infer<typeof orderStatusSchema>;
 
@@ -161,8 +153,6 @@ export const syncEnvelopeSchema = z.object({
   event_id: z.string().trim().min(1).max(200).optional(),
   occurred_at: z.iso.datetime({ offset: true }).optional(),
 });
-
-export const MAX_BATCH_EVENTS = 1000;
 
 export const syncResultSchema = z.object({
   index: z.number().int(),

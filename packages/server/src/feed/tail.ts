@@ -1,11 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/index.ts';
-import { FEED_CHANNEL } from '../ingest/store.ts';
-import { FrameRun } from './frames.ts';
-import { currentSeq, feedAfter, type StoredFeedEvent } from './store.ts';
+import { FEED_CHANNEL } from './append.ts';
+import { currentSeq, feedAfter, type StoredFeedEvent } from './read.ts';
 
 /** Told each read's changes of its tenant at once, so it can send them in one write. */
-export type FeedListener = (changes: FrameRun) => void;
+export type FeedListener<Run> = (changes: Run) => void;
 
 const PAGE = 1_000;
 
@@ -16,10 +15,10 @@ const PAGE = 1_000;
  * lost while the listening connection was down delays a change by at most `pollMs`, and never
  * loses it.
  */
-export class FeedTail {
+export class FeedTail<Run = readonly StoredFeedEvent[]> {
   /** Every change up to here has been read (and handed to the listeners of that moment). */
   lastSeq = 0;
-  private readonly listeners = new Map<string, Set<FeedListener>>();
+  private readonly listeners = new Map<string, Set<FeedListener<Run>>>();
   private reading: Promise<void> | null = null;
   private readAgain = false;
   private unlisten: (() => Promise<void>) | null = null;
@@ -29,6 +28,11 @@ export class FeedTail {
     private readonly db: Db,
     private readonly logger: FastifyBaseLogger,
     private readonly pollMs: number,
+    /**
+     * Wraps one read's changes of one tenant before they go to its listeners, once for all of
+     * them (realtime encodes their frames there, once however many clients a tenant has).
+     */
+    private readonly group: (events: StoredFeedEvent[]) => Run = (events) => events as Run,
   ) {}
 
   async start(): Promise<void> {
@@ -47,7 +51,7 @@ export class FeedTail {
   }
 
   /** Listens to one tenant's changes read from now on; returns the unsubscribe function. */
-  subscribe(tenantId: string, listener: FeedListener): () => void {
+  subscribe(tenantId: string, listener: FeedListener<Run>): () => void {
     let set = this.listeners.get(tenantId);
     if (!set) {
       set = new Set();
@@ -112,7 +116,7 @@ export class FeedTail {
           events.push(event);
         }
         for (const [tenantId, events] of byTenant) {
-          const changes = new FrameRun(events);
+          const changes = this.group(events);
           for (const listener of this.listeners.get(tenantId) ?? []) listener(changes);
         }
       } while (page.length === PAGE);
