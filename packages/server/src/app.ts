@@ -14,13 +14,18 @@ import { conversationRoutes } from './conversations/routes.ts';
 import { customerRoutes } from './customers/routes.ts';
 import type { Db } from './db/index.ts';
 import { healthRoutes } from './health/routes.ts';
+import { loadSecretBox } from './lib/secret-box.ts';
 import { createSerializerCompiler } from './http/serializer.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { RequestLog } from './http/request-log.ts';
+import { frameFeedTail } from './realtime/frames.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
 import { rowSyncRoutes } from './rowsync/routes.ts';
+import { RowSyncService } from './rowsync/service.ts';
+import { RowChangeWriter } from './rowsync/writer.ts';
 import { chartRoutes } from './charts/routes.ts';
 import { ingestRoutes } from './ingest/routes.ts';
+import { GroupCommitWriter } from './ingest/writer.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { orderRoutes } from './orders/routes.ts';
 import { overviewRoutes } from './overview/routes.ts';
@@ -100,19 +105,42 @@ export async function buildApp({
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
 
+  // The app's long-lived parts, built once here and handed to the routes that use them.
+  const secrets = await loadSecretBox(config);
+  const ingestWriter = new GroupCommitWriter(
+    db,
+    app.log,
+    config.ingestMaxBatch,
+    config.ingestConcurrentTransactions,
+  );
+  app.addHook('onClose', () => ingestWriter.flush());
+  const rowSync = new RowSyncService(
+    db,
+    secrets,
+    new RowChangeWriter(
+      db,
+      app.log,
+      config.ingestMaxBatch,
+      RowChangeWriter.lanesFor(db.kind, config.dbPoolSize),
+    ),
+  );
+  const feedTail = frameFeedTail(db, app.log, config.realtime.pollMs);
+  await feedTail.start();
+  app.addHook('onClose', () => feedTail.stop());
+
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(tenantRoutes);
   await app.register(keyRoutes);
   await app.register(userRoutes);
-  await app.register(ingestRoutes);
-  await app.register(realtimeRoutes);
-  await app.register(botRoutes);
+  await app.register(ingestRoutes, { writer: ingestWriter });
+  await app.register(realtimeRoutes, { tail: feedTail });
+  await app.register(botRoutes, { secrets });
   await app.register(botSessionRoutes);
   await app.register(conversationRoutes);
   await app.register(customerRoutes);
   await app.register(orderRoutes);
-  await app.register(rowSyncRoutes);
+  await app.register(rowSyncRoutes, { service: rowSync, box: secrets });
   await app.register(chartRoutes);
   await app.register(overviewRoutes);
   await app.register(controlRoutes);

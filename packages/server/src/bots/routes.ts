@@ -13,7 +13,7 @@ import { AppError } from '../lib/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
 import { normalisePhone } from '../lib/phones.ts';
-import { loadSecretBox } from '../lib/secret-box.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
 import {
   type BotChanges,
   deleteBot,
@@ -32,10 +32,9 @@ export function authTokenContext(tenantId: string): string {
   return `bots.auth_token:${tenantId}`;
 }
 
-export const botRoutes: FastifyPluginAsyncZod = async (app) => {
+export const botRoutes: FastifyPluginAsyncZod<{ secrets: SecretBox }> = async (app, { secrets }) => {
   const { db, config } = app;
   // Loaded at start-up, so an unreadable or wrong key file stops the server rather than a request.
-  const secrets = await loadSecretBox(config);
 
   function e164(input: string): string {
     const number = normalisePhone(input, config.phoneDefaultRegion);

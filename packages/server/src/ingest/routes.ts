@@ -6,7 +6,7 @@ import { requireTenant } from '../auth/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { EventRejected, type PreparedEvent, prepareEvent } from './prepare.ts';
-import { GroupCommitWriter, type WriteOutcome } from './writer.ts';
+import type { GroupCommitWriter, WriteOutcome } from './writer.ts';
 
 const singleResponse = z.object({
   status: z.enum(['accepted', 'duplicate']),
@@ -25,15 +25,8 @@ or a batch \`{"events": [...]}\` of up to ${MAX_BATCH_EVENTS}. Events: ${syncEve
 A 200 means committed. An \`event_id\` already applied answers \`duplicate\` and changes nothing. In a batch each
 event is applied whole or not at all, and answered by index.`;
 
-export const ingestRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { config, db } = app;
-  const writer = new GroupCommitWriter(
-    db,
-    app.log,
-    config.ingestMaxBatch,
-    config.ingestConcurrentTransactions,
-  );
-  app.addHook('onClose', () => writer.flush());
+export const ingestRoutes: FastifyPluginAsyncZod<{ writer: GroupCommitWriter }> = async (app, { writer }) => {
+  const { config } = app;
 
   const ingest = async (request: FastifyRequest, body: Record<string, unknown>) => {
     const { tenant } = await requireTenant(request, 'ingest');

@@ -6,7 +6,8 @@ import { requireTenant } from '../auth/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { RealtimeClient } from './client.ts';
-import { frameFeedTail } from './frames.ts';
+import type { FeedTail } from '../feed/index.ts';
+import type { FrameRun } from './frames.ts';
 
 const querySchema = z
   .object({
@@ -27,10 +28,8 @@ together; a replay comes in arrays of up to 500), so a client handles one messag
 feed: reload, then follow from that seq. Close code ${realtimeCloseCodes.tooSlow}: the client read too slowly;
 reconnect with \`since\` = the last seq received. A plain HTTP request answers 426.`;
 
-export const realtimeRoutes: FastifyPluginAsyncZod = async (app) => {
+export const realtimeRoutes: FastifyPluginAsyncZod<{ tail: FeedTail<FrameRun> }> = async (app, { tail }) => {
   const { config, db } = app;
-  const tail = frameFeedTail(db, app.log, config.realtime.pollMs);
-  await tail.start();
   const clients = new Set<RealtimeClient>();
 
   await app.register(fastifyWebsocket, {
@@ -48,7 +47,6 @@ export const realtimeRoutes: FastifyPluginAsyncZod = async (app) => {
   heartbeat.unref();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
-    await tail.stop();
   });
 
   for (const url of ['/api/realtime', '/ws']) {

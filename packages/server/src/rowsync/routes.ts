@@ -14,7 +14,7 @@ import {
 import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requirePlatformAdmin, requirePrincipal, requireTenant } from '../auth/index.ts';
-import { loadSecretBox } from '../lib/secret-box.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
 import { AppError } from '../lib/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
@@ -24,7 +24,7 @@ import {
   createSource,
   getSource,
   mapSourceTable,
-  RowSyncService,
+  type RowSyncService,
   removeSecret,
 } from './service.ts';
 import { findWebhookLog, listSources, listTenantTables, listWebhookLogs, toSource } from './store.ts';
@@ -57,14 +57,11 @@ const logQuerySchema = pageQuerySchema.extend({
 });
 
 /** Row sync: the signed webhook, the sources' admin API, synced rows and the webhook log. */
-export const rowSyncRoutes: FastifyPluginAsyncZod = async (app) => {
+export const rowSyncRoutes: FastifyPluginAsyncZod<{ service: RowSyncService; box: SecretBox }> = async (
+  app,
+  { service, box },
+) => {
   const { db, config } = app;
-  const box = await loadSecretBox(config);
-  // Two batches of single-row changes in flight (one commits while the next is written), leaving
-  // pool connections for the rest. More lanes made smaller batches: measured under the bench's
-  // load, four lanes cost PostgreSQL 310 µs a change, two 135–180 µs.
-  const lanes = db.kind === 'postgres' ? Math.max(1, Math.min(2, Math.floor(config.dbPoolSize / 2))) : 1;
-  const service = new RowSyncService(db, box, app.log, config.ingestMaxBatch, lanes);
 
   app.decorateRequest('startedAt', 0);
   app.addHook('onRequest', async (request) => {

@@ -19,7 +19,7 @@ import { AppError, detailsFromZod } from '../lib/errors.ts';
 import { insertTenant } from '../tenants/index.ts';
 import { addsColumns, type ColumnType, columnsOf, isTimestamp } from './columns.ts';
 import { type SignatureHeaders, verifySignature } from './signature.ts';
-import { RowChangeWriter } from './writer.ts';
+import type { RowChangeWriter } from './writer.ts';
 import {
   addSourceSecret,
   applyUnstagedBatch,
@@ -176,16 +176,12 @@ export class RowSyncService {
   /** Columns known to be tracked, per tenant and table: only ever a subset of the database's. */
   private readonly columns = new Map<string, Map<string, ColumnType>>();
 
-  private readonly writer: RowChangeWriter;
-
   constructor(
     private readonly db: Db,
     private readonly box: SecretBox,
-    logger: FastifyBaseLogger,
-    maxBatch: number,
-    lanes: number,
+    /** Group commit for single-row changes. */
+    private readonly writer: RowChangeWriter,
   ) {
-    this.writer = new RowChangeWriter(db, logger, maxBatch, lanes);
     this.versions = new BatchedLookup((names) => findSourceVersions(db, names));
   }
 

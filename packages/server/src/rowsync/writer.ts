@@ -18,6 +18,15 @@ const MAX_ATTEMPTS = 5;
  * so changes to one row are written in the order they arrived.
  */
 export class RowChangeWriter {
+  /**
+   * How many lanes a server runs: on PostgreSQL two batches in flight (one commits while the
+   * next is written), leaving pool connections for the rest; more lanes made smaller batches and
+   * cost more per change (docs/performance.md). PGlite runs one transaction at a time: one lane.
+   */
+  static lanesFor(kind: 'pglite' | 'postgres', poolSize: number): number {
+    return kind === 'postgres' ? Math.max(1, Math.min(2, Math.floor(poolSize / 2))) : 1;
+  }
+
   private readonly lanes: Lane[];
 
   constructor(db: Db, logger: FastifyBaseLogger, maxBatch: number, lanes: number) {
