@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { openPglite } from '../packages/server/src/db/pglite.ts';
+import { openPglite } from '@syncdeck/server/testing';
 import {
   analyzeDatabase,
   createDatabase,

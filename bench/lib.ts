@@ -10,11 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import {
-  adminKeyOf,
-  type ServerProcess,
-  startServerProcess,
-} from '../packages/server/src/testing/process.ts';
+import { adminKeyOf, type ServerProcess, startServerProcess } from '@syncdeck/server/testing';
 
 export { adminKeyOf };
 

@@ -4,9 +4,7 @@
  * keyset cursor at every depth against the seed's OFFSET paging, a messages page, and the stats
  * counters against the seed's COUNT(*), in the same run.
  */
-import { conversationStats } from '../packages/server/src/conversations/store.ts';
-import type { Queryable } from '../packages/server/src/db/index.ts';
-import { openPostgres } from '../packages/server/src/db/postgres.ts';
+import { conversationStats, openPostgres, type Queryable } from '@syncdeck/server/testing';
 import {
   createDatabase,
   fmt,

@@ -27,7 +27,7 @@ import {
   sendEvents,
   startSyncdeck,
 } from './lib.ts';
-import type { ServerProcess } from '../packages/server/src/testing/process.ts';
+import type { ServerProcess } from '@syncdeck/server/testing';
 import WebSocket from 'ws';
 
 const CLIENTS = Number(process.env.BENCH_WS_CLIENTS ?? 1000);

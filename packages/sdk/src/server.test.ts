@@ -7,12 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { createRowSyncSender, createSessionStore, createSyncClient, SyncdeckError } from '@syncdeck/sdk';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  adminKeyOf,
   createTestApp,
   createTestDatabase,
+  type ServerProcess,
+  startServerProcess,
   type TestApp,
   type TestDatabase,
-} from '../../server/src/testing/harness.ts';
-import { adminKeyOf, type ServerProcess, startServerProcess } from '../../server/src/testing/process.ts';
+} from '@syncdeck/server/testing';
 import { closedPort } from './testing/fake-server.ts';
 
 const botScript = fileURLToPath(new URL('./testing/bot.ts', import.meta.url));

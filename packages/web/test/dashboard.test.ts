@@ -1,8 +1,13 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../server/src/testing/harness.ts';
-import { message, newPhone } from '../../server/src/testing/ingest.ts';
-import { type ServerProcess, startServerProcess } from '../../server/src/testing/process.ts';
+import {
+  createTestDatabase,
+  message,
+  newPhone,
+  type ServerProcess,
+  startServerProcess,
+  type TestDatabase,
+} from '@syncdeck/server/testing';
 import { ensureBuilt } from '../scripts/ensure-built.ts';
 import {
   type Api,

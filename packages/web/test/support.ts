@@ -3,8 +3,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { testSettings } from '../../server/src/testing/harness.ts';
-import { credentialsIn } from '../../server/src/testing/process.ts';
+import { credentialsIn, testSettings } from '@syncdeck/server/testing';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,9 +1,13 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signSeed } from '../../server/src/rowsync/signature.ts';
-import { createTestDatabase, type TestDatabase } from '../../server/src/testing/harness.ts';
-import { type ServerProcess, startServerProcess } from '../../server/src/testing/process.ts';
-import { rowChange } from '../../server/src/testing/rowsync.ts';
+import {
+  createTestDatabase,
+  rowChange,
+  type ServerProcess,
+  signSeed,
+  startServerProcess,
+  type TestDatabase,
+} from '@syncdeck/server/testing';
 import { ensureBuilt } from '../scripts/ensure-built.ts';
 import {
   type Api,

@@ -7,6 +7,7 @@ import { openPostgres } from './postgres.ts';
 export type { Db, Queryable, QueryOptions, QueryResult } from './db.ts';
 export { advisoryLocks, PREPARED } from './db.ts';
 export { MigrationError, migrate } from './migrate.ts';
+export { openPglite, openPostgres };
 
 /** Opens the database the configuration names: a PostgreSQL server, or PGlite in `dataDir`. */
 export async function openDatabase(
