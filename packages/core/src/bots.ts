@@ -62,7 +62,7 @@ export const updateBotSchema = z
     wabaId: text(100).nullable(),
     status: botStatusInputSchema,
     supportContact: text(200).nullable(),
-    isActive: z.boolean().describe("The seed's switch: `true` is status ACTIVE, `false` INACTIVE"),
+    isActive: z.boolean().describe('`true` is status ACTIVE, `false` INACTIVE'),
   })
   .partial()
   .strict()

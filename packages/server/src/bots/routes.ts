@@ -72,7 +72,7 @@ export const botRoutes: FastifyPluginAsyncZod<{ secrets: SecretBox }> = async (a
         tags: ['bots'],
         summary: 'Register a WhatsApp sender',
         description:
-          "The seed's registration body. The number is stored as E.164; one already registered in the tenant " +
+          "The registration body bots already send (`senderSid`, `wabaId`, …). The number is stored as E.164; one already registered in the tenant " +
           'answers 409. A sender ingest already met under that number is claimed and filled in. ' +
           'The auth token is encrypted at rest (AES-256-GCM) and never returned.',
         body: createBotSchema,
@@ -123,7 +123,7 @@ export const botRoutes: FastifyPluginAsyncZod<{ secrets: SecretBox }> = async (a
         summary: "Change a bot's fields",
         description:
           'Only the fields given change; `null` clears `senderSid`, `wabaId` or `supportContact`. ' +
-          "`isActive` is the seed's switch for status ACTIVE / INACTIVE. A new `authToken` replaces the stored one.",
+          "`isActive` switches status between ACTIVE and INACTIVE. A new `authToken` replaces the stored one.",
         params: uuidParamsSchema,
         body: updateBotSchema,
         response: { 200: botSchema, ...errorResponses(400, 401, 403, 404, 409) },
@@ -171,7 +171,7 @@ export const botRoutes: FastifyPluginAsyncZod<{ secrets: SecretBox }> = async (a
     {
       schema: {
         tags: ['bots'],
-        summary: "A restaurant's bots, as the seed's dashboard lists them",
+        summary: "A restaurant's bots, in the `/api/db` shape existing dashboards read",
         description: `Every bot of the tenant (id or slug), oldest first, at most 1000; a plain array.`,
         params: restaurantParams,
         response: { 200: z.array(restaurantBotSchema), ...errorResponses(400, 401, 403, 404) },

@@ -63,7 +63,7 @@ const messagesQuery = z
   });
 
 const arrayListDescription = (what: string) =>
-  `Answers a JSON array (the seed's shape). When more ${what} follow, the \`${NEXT_CURSOR_HEADER}\` response header holds the cursor of the next page.`;
+  `Answers a JSON array (the \`/api/db\` shape existing dashboards read). When more ${what} follow, the \`${NEXT_CURSOR_HEADER}\` response header holds the cursor of the next page.`;
 
 /**
  * Sends a page the database wrote as JSON (its text goes out as it is; the response schema
@@ -84,7 +84,7 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags,
         summary: "The tenant's conversations, most recent activity first",
-        description: `${arrayListDescription('conversations')} Pass it as \`cursor\`: keyset pages stay correct while messages arrive (a conversation that gets a new message moves to the top rather than repeating). \`offset\` works as in the seed, without \`cursor\`. \`q\` searches customer names, phones (any spelling) and message text.`,
+        description: `${arrayListDescription('conversations')} Pass it as \`cursor\`: keyset pages stay correct while messages arrive (a conversation that gets a new message moves to the top rather than repeating). \`offset\` works as existing \`/api/db\` clients use it, without \`cursor\`. \`q\` searches customer names, phones (any spelling) and message text.`,
         querystring: listQuery,
         response: { 200: z.array(conversationSchema), ...errorResponses(400, 401, 403, 404) },
       },
@@ -137,7 +137,7 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags,
         summary: "A conversation's messages, oldest first",
-        description: `${arrayListDescription('messages')} Without a cursor, pages run from the oldest message (\`offset\` as in the seed) and the cursor is for \`after\`. \`latest=true\` answers the newest \`limit\` messages and \`before\` the ones just older than its cursor; their cursor is for \`before\`, to page back. Every page is in time order, oldest first.`,
+        description: `${arrayListDescription('messages')} Without a cursor, pages run from the oldest message (\`offset\` as existing \`/api/db\` clients use it) and the cursor is for \`after\`. \`latest=true\` answers the newest \`limit\` messages and \`before\` the ones just older than its cursor; their cursor is for \`before\`, to page back. Every page is in time order, oldest first.`,
         params: uuidParamsSchema,
         querystring: messagesQuery,
         response: { 200: z.array(messageSchema), ...errorResponses(400, 401, 403, 404) },

@@ -82,7 +82,7 @@ export const ingestRoutes: FastifyPluginAsyncZod<{ writer: GroupCommitWriter }> 
 
   const schema = {
     tags: ['sync'],
-    summary: "Ingest bot events (the seed's sync endpoint)",
+    summary: 'Ingest bot events (`/functions/v1/sync`, the path existing bots call)',
     description,
     body: z.record(z.string(), z.unknown()),
     response: { 200: z.union([singleResponse, batchResponse]), ...errorResponses(400, 401, 403, 404, 413) },
