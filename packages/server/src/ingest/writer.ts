@@ -84,8 +84,8 @@ export class GroupCommitWriter {
       if (free.length === 0) break;
       // Every transaction pays for its own statements, so the waiting events go in as few as
       // possible: one, plus one more per full batch waiting. Overlapping transactions only pay
-      // when each is full (batches of 100 over 64 connections: +20%); splitting 60 single
-      // events in two cost 10% of the throughput.
+      // when each is full; splitting a handful of single events over two costs throughput
+      // (docs/performance.md).
       let waitingEvents = 0;
       for (const tenant of free) waitingEvents += this.waiting.get(tenant)!.length;
       const starting = Math.min(
