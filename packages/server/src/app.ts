@@ -24,6 +24,7 @@ import { rowSyncRoutes } from './rowsync/routes.ts';
 import { RowSyncService } from './rowsync/service.ts';
 import { RowChangeWriter } from './rowsync/writer.ts';
 import { chartRoutes } from './charts/routes.ts';
+import { syncedRoutes } from './synced/routes.ts';
 import { ingestRoutes } from './ingest/routes.ts';
 import { GroupCommitWriter } from './ingest/writer.ts';
 import { keyRoutes } from './keys/routes.ts';
@@ -141,6 +142,7 @@ export async function buildApp({
   await app.register(customerRoutes);
   await app.register(orderRoutes);
   await app.register(rowSyncRoutes, { service: rowSync, box: secrets });
+  await app.register(syncedRoutes);
   await app.register(chartRoutes);
   await app.register(overviewRoutes);
   await app.register(controlRoutes);

@@ -5,7 +5,7 @@ import { AppError } from '../lib/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
 import { iso } from '../lib/time.ts';
-import { tenantTable } from '../rowsync/index.ts';
+import { tenantTable } from '../synced/index.ts';
 import {
   checkSpec,
   computeChart,

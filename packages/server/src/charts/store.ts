@@ -10,8 +10,7 @@ import {
   toPage,
 } from '../lib/pagination.ts';
 import { iso } from '../lib/time.ts';
-import { columnIdent, tenantView } from '../rowsync/index.ts';
-import { filterSql, type TenantTable } from '../rowsync/index.ts';
+import { columnIdent, filterSql, type TenantTable, tenantView } from '../synced/index.ts';
 
 interface ChartRow {
   id: string;

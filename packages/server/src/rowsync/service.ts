@@ -17,7 +17,7 @@ import type { Db, Queryable } from '../db/index.ts';
 import { httpStatusOf } from '../http/errors.ts';
 import { AppError, detailsFromZod } from '../lib/errors.ts';
 import { insertTenant } from '../tenants/index.ts';
-import { addsColumns, type ColumnType, columnsOf, isTimestamp } from './columns.ts';
+import { addsColumns, type ColumnType, columnsOf, isTimestamp, loadColumns } from '../synced/index.ts';
 import { type SignatureHeaders, verifySignature } from './signature.ts';
 import type { RowChangeWriter } from './writer.ts';
 import {
@@ -31,7 +31,6 @@ import {
   insertSource,
   insertSourceTenant,
   insertWebhookLog,
-  loadColumns,
   lockSourceTenant,
   mapTable,
   type PushTarget,

@@ -1,19 +1,20 @@
-import {
-  MAX_FULL_SYNC_BATCH,
-  type Source,
-  type SyncedColumn,
-  type SyncedTable,
-  type TableMapping,
-  type WebhookLog,
-} from '@syncdeck/core';
+import { MAX_FULL_SYNC_BATCH, type Source, type TableMapping, type WebhookLog } from '@syncdeck/core';
 import { z } from 'zod';
 import { type Db, PREPARED, type Queryable, type QueryOptions, type QueryResult } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { decodeCursor, type Page, sqlMicros, toPage } from '../lib/pagination.ts';
 import { iso } from '../lib/time.ts';
-import { type ColumnType, columnExpression } from './columns.ts';
 import { sqlParams } from '../db/params.ts';
-import { columnIdent, dataTable, quoteLiteral, schemaIdent, tenantView } from './names.ts';
+import {
+  type ColumnType,
+  columnExpression,
+  columnIdent,
+  dataTable,
+  loadColumns,
+  quoteLiteral,
+  schemaIdent,
+  tenantView,
+} from '../synced/index.ts';
 
 /** Serialises DDL on the sources' schemas, so two processes never create one table at once. */
 const DDL_LOCK = 7_301_101;
@@ -270,19 +271,6 @@ export async function insertSourceTenant(
 }
 
 // ---- columns and views --------------------------------------------------------------------
-
-export async function loadColumns(
-  q: Queryable,
-  tenantId: string,
-  table: string,
-): Promise<Map<string, ColumnType>> {
-  const result = await q.query<{ column_name: string; data_type: ColumnType }>(
-    `SELECT column_name, data_type FROM tenant_column_access WHERE tenant_id = $1 AND table_name = $2
-     ORDER BY first_seen_at, column_name`,
-    [tenantId, table],
-  );
-  return new Map(result.rows.map((row) => [row.column_name, row.data_type]));
-}
 
 const WIDENED = `CASE WHEN a.data_type = EXCLUDED.data_type THEN a.data_type
   WHEN a.data_type = 'jsonb' OR EXCLUDED.data_type = 'jsonb' THEN 'jsonb' ELSE 'text' END`;
@@ -1001,34 +989,6 @@ export async function listWebhookLogs(
     ],
   );
   return toPage(result.rows, filter.limit, toWebhookLog, (row) => [row.micros, row.id]);
-}
-
-// ---- reading synced rows ------------------------------------------------------------------
-
-/**
- * The tables pushed for a tenant, with their columns as its views give them and the time of
- * the last push the push log still holds (read newest first, so a busy table stops early).
- */
-export async function listTenantTables(q: Queryable, tenantId: string): Promise<SyncedTable[]> {
-  const result = await q.query<{
-    table_name: string;
-    columns: SyncedColumn[] | string;
-    last_push_at: Date | null;
-  }>(
-    `SELECT a.table_name,
-       json_agg(json_build_object('name', a.column_name, 'type', a.data_type)
-         ORDER BY a.first_seen_at, a.column_name) AS columns,
-       (SELECT p.created_at FROM tenant_data_push_log p
-         WHERE p.tenant_id = $1 AND p.table_name = a.table_name ORDER BY p.created_at DESC LIMIT 1) AS last_push_at
-     FROM tenant_column_access a WHERE a.tenant_id = $1
-     GROUP BY a.table_name ORDER BY a.table_name`,
-    [tenantId],
-  );
-  return result.rows.map((row) => ({
-    table: row.table_name,
-    columns: typeof row.columns === 'string' ? JSON.parse(row.columns) : row.columns,
-    lastPushAt: row.last_push_at ? iso(row.last_push_at) : null,
-  }));
 }
 
 /** The source schema a target table lives in, or null when no source maps to it. */
