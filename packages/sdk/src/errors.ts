@@ -29,6 +29,32 @@ export type SyncdeckErrorCode =
   | 'gave_up';
 
 /**
+ * The server's own `error.code` values: `errorCodes` in `@syncdeck/core`, written out here so the
+ * published SDK needs no other package (errors.test.ts fails to compile when the two differ).
+ */
+export type ServerErrorCode =
+  | 'validation_failed'
+  | 'bad_request'
+  | 'invalid_json'
+  | 'bad_data'
+  | 'chart_invalid'
+  | 'unmapped_table'
+  | 'unauthorized'
+  | 'invalid_credentials'
+  | 'forbidden'
+  | 'not_found'
+  | 'route_not_found'
+  | 'conflict'
+  | 'session_exists'
+  | 'version_conflict'
+  | 'body_too_large'
+  | 'state_too_large'
+  | 'unsupported_media_type'
+  | 'upgrade_required'
+  | 'too_many_attempts'
+  | 'internal_error';
+
+/**
  * The one error type of the SDK. The sync client never throws it: it reports it to the logger and
  * in `stats()`, and hands it in the outcome of a call. The session store and the row-sync sender,
  * which a caller awaits, throw it.
@@ -61,6 +87,15 @@ export class SyncdeckError extends Error {
     this.code = code;
     this.status = options.status;
     this.body = options.body;
+  }
+
+  /**
+   * The server's code for the failure (`validation_failed`, `version_conflict`, …), when it
+   * answered with an error body: finer than `code`, which says what the SDK made of it.
+   */
+  get serverCode(): ServerErrorCode | undefined {
+    const code = (this.body as { error?: { code?: unknown } } | null | undefined)?.error?.code;
+    return typeof code === 'string' ? (code as ServerErrorCode) : undefined;
   }
 
   /** Whether trying the same request again may succeed. */

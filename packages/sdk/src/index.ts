@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 export { createSyncClient, DEFAULT_SYNC_CLIENT_OPTIONS, SyncClient } from './client.ts';
-export { SyncdeckError, type SyncdeckErrorCode } from './errors.ts';
+export { type ServerErrorCode, SyncdeckError, type SyncdeckErrorCode } from './errors.ts';
 export type { FetchLike } from './http.ts';
 export { consoleLogger, type SyncdeckLogger, silentLogger } from './logger.ts';
 export {

@@ -1,10 +1,11 @@
-import type { ErrorBody, ErrorDetail } from '@syncdeck/core';
+import type { ErrorBody, ErrorCode, ErrorDetail } from '@syncdeck/core';
 
 /** An answer other than 2xx, with the server's error body when it sent one. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** The server's code; `http_error` when the answer carried no error body (a proxy's 502), `network` when none came. */
+    readonly code: ErrorCode | 'http_error' | 'network',
     message: string,
     readonly details: ErrorDetail[] = [],
   ) {
