@@ -157,6 +157,18 @@ export async function computeChart(
 }
 
 /**
+ * SQL that marks stale the charts over tables a push changed, in the push's transaction, so
+ * their next read recomputes. Moving `cache_version` too makes a recompute that read the data
+ * before this push unable to mark the chart fresh (see storeChartCache). `pushed` is a query
+ * whose rows are the changed `(tenant_id, table_name)` pairs.
+ */
+export function staleChartsSql(pushed: string): string {
+  return `UPDATE charts SET cache_status = 'stale', cache_version = cache_version + 1
+    WHERE (tenant_id, id) IN (SELECT d.tenant_id, d.chart_id FROM chart_table_dependencies d
+      JOIN (${pushed}) p ON p.tenant_id = d.tenant_id AND p.table_name = d.table_name)`;
+}
+
+/**
  * Keeps the result computed from the data as of `version`, and marks the chart fresh only if
  * no push moved the version meanwhile: a push during the recompute leaves it stale.
  */

@@ -4,6 +4,7 @@ import { type Db, PREPARED, type Queryable, type QueryOptions, type QueryResult 
 import { AppError } from '../lib/errors.ts';
 import { decodeCursor, type Page, sqlMicros, toPage } from '../lib/pagination.ts';
 import { iso } from '../lib/time.ts';
+import { staleChartsSql } from '../charts/index.ts';
 import { sqlParams } from '../db/params.ts';
 import {
   type ColumnType,
@@ -324,13 +325,6 @@ export interface PushTarget {
   table: string;
 }
 
-/** SQL that marks the tenant's charts over `$table` stale; `$tenant` and `$table` are parameter refs. */
-function staleChartsSql(tenant: string, table: string): string {
-  return `UPDATE charts SET cache_status = 'stale', cache_version = cache_version + 1
-    WHERE tenant_id = ${tenant} AND id IN (
-      SELECT chart_id FROM chart_table_dependencies WHERE tenant_id = ${tenant} AND table_name = ${table})`;
-}
-
 /** One INSERT/UPDATE/DELETE waiting for the group commit. */
 export interface QueuedChange {
   target: PushTarget;
@@ -449,6 +443,9 @@ export function roundStatement(
   const applied = writes.length
     ? [...groups.values()].map((g) => `SELECT g, tenant_id, id FROM w${g}`).join(' UNION ALL ')
     : 'SELECT NULL::int AS g, NULL::uuid AS tenant_id, NULL::text AS id WHERE false';
+  const stale = staleChartsSql(
+    "SELECT DISTINCT t AS tenant_id, tb AS table_name FROM outcome WHERE result = 'applied'",
+  );
   const sql = `WITH rows AS MATERIALIZED (
       SELECT * FROM jsonb_to_recordset($1::jsonb) AS a(k int, g int, s uuid, h text, t uuid, id text, d jsonb,
         u timestamptz, tb text, ty text, sn text, ext text, ms float8, ig text)),
@@ -470,10 +467,7 @@ export function roundStatement(
       FROM outcome RETURNING 1),
     pushed AS (INSERT INTO tenant_data_push_log (tenant_id, source_id, table_name, event_type, rows)
       SELECT t, s, tb, ty, count(*) FROM outcome WHERE result = 'applied' GROUP BY t, s, tb, ty RETURNING 1),
-    stale AS (UPDATE charts SET cache_status = 'stale', cache_version = cache_version + 1
-      WHERE (tenant_id, id) IN (SELECT d.tenant_id, d.chart_id FROM chart_table_dependencies d
-        JOIN (SELECT DISTINCT t, tb FROM outcome WHERE result = 'applied') p ON p.t = d.tenant_id AND p.tb = d.table_name)
-      RETURNING 1)
+    stale AS (${stale} RETURNING 1)
     SELECT k, result FROM outcome`;
   return [sql, [JSON.stringify(rows)]];
 }
@@ -704,7 +698,7 @@ export async function completeRun(
      pushed AS (
        INSERT INTO tenant_data_push_log (tenant_id, source_id, table_name, event_type, rows)
        VALUES ($t, $s, $tb, 'FULL_SYNC', $changed::int) RETURNING 1),
-     stale AS (${staleChartsSql('$t', '$tb')} RETURNING 1)
+     stale AS (${staleChartsSql('SELECT $t::uuid AS tenant_id, $tb::text AS table_name')} RETURNING 1)
      INSERT INTO webhook_logs (source_name, source_id, tenant_id, external_tenant_id, event_type, table_name,
        sync_id, rows, result, status, duration_ms, webhook_id)
      VALUES ($sn, $s, $t, $ext, 'FULL_SYNC', $tb, $sync, $distinct::int, 'applied', 200, ${DURATION}, $h)`,
@@ -849,7 +843,7 @@ export async function recordPush(
   await tx.query(
     `WITH pushed AS (INSERT INTO tenant_data_push_log (tenant_id, source_id, table_name, event_type, rows)
        VALUES ($1, $2, $3, $4, $5) RETURNING 1)
-     ${staleChartsSql('$1', '$3')}`,
+     ${staleChartsSql('SELECT $1::uuid AS tenant_id, $3::text AS table_name')}`,
     [target.tenantId, target.sourceId, target.table, type, rows],
   );
 }
