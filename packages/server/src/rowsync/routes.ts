@@ -24,7 +24,8 @@ import {
   type RowSyncService,
   removeSecret,
 } from './service.ts';
-import { findWebhookLog, listSources, listWebhookLogs, toSource } from './store.ts';
+import { listSources, toSource } from './sources.ts';
+import { findWebhookLog, listWebhookLogs } from './webhook-log.ts';
 
 const sourceParams = z.object({ name: sourceNameSchema });
 

@@ -6,7 +6,8 @@ import { rowChange } from '../testing/rowsync.ts';
 import { buildApp } from '../app.ts';
 import { secretFingerprint } from './service.ts';
 import { signSeed, signStandard } from './signature.ts';
-import { applyChangeBatch, type PushTarget, type QueuedChange } from './store.ts';
+import { applyChangeBatch, type QueuedChange } from './changes.ts';
+import type { PushTarget } from './push-log.ts';
 
 let t: TestApp;
 const SECRET = 'optiqo-secret-0123456789abcdef';

@@ -20,28 +20,24 @@ import { insertTenant } from '../tenants/index.ts';
 import { addsColumns, type ColumnType, columnsOf, isTimestamp, loadColumns } from '../synced/index.ts';
 import { type SignatureHeaders, verifySignature } from './signature.ts';
 import type { RowChangeWriter } from './writer.ts';
+import { trackColumns } from './ddl.ts';
+import { applyUnstagedBatch, claimDelivery, stageBatch } from './full-sync-batch.ts';
+import { completeRun } from './full-sync-complete.ts';
+import { type PushTarget, recordPush } from './push-log.ts';
 import {
   addSourceSecret,
-  applyUnstagedBatch,
-  claimDelivery,
-  completeRun,
   findSourceByName,
   findSourceTenant,
   findSourceVersions,
   insertSource,
   insertSourceTenant,
-  insertWebhookLog,
   lockSourceTenant,
   mapTable,
-  type PushTarget,
-  recordPush,
   removeSourceSecret,
   type SourceRecord,
-  stageBatch,
   toSource,
-  trackColumns,
-  type WebhookLogEntry,
-} from './store.ts';
+} from './sources.ts';
+import { insertWebhookLog, type WebhookLogEntry } from './webhook-log.ts';
 
 // ---- managing sources (admin API and CLI) -------------------------------------------------
 

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/index.ts';
 import { retryOnConflict } from '../db/retry.ts';
-import { applyChangeBatch, type ChangeOutcome, type QueuedChange } from './store.ts';
+import { applyChangeBatch, type ChangeOutcome, type QueuedChange } from './changes.ts';
 
 interface Pending {
   change: QueuedChange;
