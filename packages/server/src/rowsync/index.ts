@@ -1,4 +1,4 @@
 /** What other modules may use of this one. */
-export { addSecret, createSource, mapSourceTable, removeSecret } from './service.ts';
+export { addSecret, createSource, mapSourceTable, removeSecret } from './admin.ts';
 export { signSeed } from './signature.ts';
 export { pruneRowSync } from './retention.ts';

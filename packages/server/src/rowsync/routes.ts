@@ -16,14 +16,8 @@ import type { SecretBox } from '../lib/secret-box.ts';
 import { AppError } from '../lib/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
-import {
-  addSecret,
-  createSource,
-  getSource,
-  mapSourceTable,
-  type RowSyncService,
-  removeSecret,
-} from './service.ts';
+import { addSecret, createSource, getSource, mapSourceTable, removeSecret } from './admin.ts';
+import type { RowSyncService } from './service.ts';
 import { listSources, toSource } from './sources.ts';
 import { findWebhookLog, listWebhookLogs } from './webhook-log.ts';
 

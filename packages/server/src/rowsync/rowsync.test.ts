@@ -4,7 +4,7 @@ import { pruneExpired } from '../retention.ts';
 import { bearer, createTestApp, deferred, type TestApp, testSettings } from '../testing/harness.ts';
 import { rowChange } from '../testing/rowsync.ts';
 import { buildApp } from '../app.ts';
-import { secretFingerprint } from './service.ts';
+import { secretFingerprint } from './admin.ts';
 import { signSeed, signStandard } from './signature.ts';
 import { applyChangeBatch, type QueuedChange } from './changes.ts';
 import type { PushTarget } from './push-log.ts';

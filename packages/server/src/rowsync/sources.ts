@@ -12,6 +12,11 @@ export interface StoredSecret {
   createdAt: string;
 }
 
+/** Secrets open only as the secret of the source they were sealed for. */
+export function secretContext(sourceName: string): string {
+  return `sync_sources.secret:${sourceName}`;
+}
+
 export interface SourceRecord {
   id: string;
   name: string;
