@@ -17,14 +17,13 @@ import type { PushTarget } from './push-log.ts';
  * statement that pairs every staged row with its stored one first: that pairing was kept in
  * memory, each wide row copied once more, and a key sent twice was found by sorting all the
  * rows. Here the keys come from the batches' `ids`, a key sent twice is found by hashing them,
- * and the records are only expanded from their arrays (100,000 rows, the statements alone from
- * psql on this project's machine: a first import 1.2-1.5 s → 0.98 s, over unchanged rows
- * 1.0 s → 0.77 s).
+ * and the records are only expanded from their arrays, which is faster both on a first import
+ * and over rows that did not change.
  *
  * Rows the table does not hold yet are inserted plainly and the others updated, rather than
- * upserted: `ON CONFLICT` costs each row a speculative insertion, which was a third of the
- * time on a first import. A row that a single change inserts meanwhile makes the plain insert
- * fail; then the writes run again with an upsert.
+ * upserted: `ON CONFLICT` costs each row a speculative insertion, a large part of a first
+ * import's time. A row that a single change inserts meanwhile makes the plain insert fail;
+ * then the writes run again with an upsert.
  */
 export async function completeRun(
   tx: Queryable,
@@ -114,9 +113,9 @@ async function writeRunRows(
     last: repeated.rows.map((row) => row.last),
   };
   // The run's rows, each once: a repeated key keeps its last record. The records are numbered by
-  // generate_series rather than WITH ORDINALITY: the planner then expects 1,000 rows a batch, not
-  // 100, and joins them to the stored rows by hashing rather than one index probe per row (which
-  // made updating 100,000 rows take 0.65 s instead of 0.37 s).
+  // generate_series rather than WITH ORDINALITY: the planner then expects a batch to hold many
+  // rows and joins them to the stored rows by hashing; for the smaller estimate it probes the
+  // index once per row, which is much slower over a large run.
   const staged = `staged AS (
        SELECT r.id, r.d, (r.d ->> 'updated_at')::timestamptz AS u
        FROM full_sync_batches b

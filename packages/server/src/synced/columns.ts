@@ -19,7 +19,7 @@ function digitsAt(text: string, at: number, length: number): number {
 /**
  * An ISO-8601 date or date-time PostgreSQL will read as exactly this timestamp. Called for
  * every value of a timestamp column a push carries, so the fields are read by position (the
- * pattern fixes them) rather than captured: a third of the time.
+ * pattern fixes them) rather than captured, which costs far less.
  */
 export function isTimestamp(value: string): boolean {
   if (!TIMESTAMP.test(value)) return false;
