@@ -5,10 +5,10 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ApiKeyLookup } from './auth/index.ts';
-import { authRoutes } from './auth/routes.ts';
+import { sessionRoutes } from './sessions/routes.ts';
 import { botSessionRoutes } from './bot-sessions/routes.ts';
 import { botRoutes } from './bots/routes.ts';
-import { controlRoutes } from './cli/index.ts';
+import { controlRoutes } from './control/index.ts';
 import type { Config } from './config.ts';
 import { conversationRoutes } from './conversations/routes.ts';
 import { customerRoutes } from './customers/routes.ts';
@@ -130,7 +130,7 @@ export async function buildApp({
   app.addHook('onClose', () => feedTail.stop());
 
   await app.register(healthRoutes);
-  await app.register(authRoutes);
+  await app.register(sessionRoutes);
   await app.register(tenantRoutes);
   await app.register(keyRoutes);
   await app.register(userRoutes);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
-import { claimDataDir, releaseDataDir, updateClaim } from './cli/index.ts';
+import { claimDataDir, releaseDataDir, updateClaim } from './control/index.ts';
 import type { Config } from './config.ts';
 import { type Db, migrate, openDatabase } from './db/index.ts';
 import { analyzeChangedTables, autovacuumRuns } from './db/statistics.ts';

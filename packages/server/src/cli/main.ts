@@ -10,9 +10,15 @@ import { startDemo } from '../demo/index.ts';
 import { createLogger } from '../logger.ts';
 import { type RunningServer, startServer, stopOnSignals } from '../server.ts';
 import type { AddedMember } from '../users/index.ts';
-import { type CliCommandName, runCliCommand } from './commands.ts';
-import { CONTROL_HEADER } from './control-routes.ts';
-import { claimDataDir, DataDirBusyError, readControlFile, releaseDataDir } from './control.ts';
+import {
+  type CliCommandName,
+  CONTROL_HEADER,
+  claimDataDir,
+  DataDirBusyError,
+  readControlFile,
+  releaseDataDir,
+  runCliCommand,
+} from '../control/index.ts';
 
 const USAGE = `Usage: syncdeck <command> [options]
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../lib/errors.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { findUser, listMemberships } from '../users/index.ts';
-import { getPrincipal, requirePrincipal, SESSION_COOKIE } from './principal.ts';
+import { getPrincipal, requirePrincipal, SESSION_COOKIE } from '../auth/index.ts';
 import { DUMMY_PASSWORD_HASH, generateSessionToken, hashToken, verifyPassword } from '../lib/secrets.ts';
 import {
   clearLoginFailures,
@@ -15,7 +15,7 @@ import {
   recordLoginFailure,
 } from './store.ts';
 
-export const authRoutes: FastifyPluginAsyncZod = async (app) => {
+export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
   const { config, db } = app;
 
   app.post(
