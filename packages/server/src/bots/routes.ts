@@ -72,7 +72,7 @@ export const botRoutes: FastifyPluginAsyncZod<{ secrets: SecretBox }> = async (a
         tags: ['bots'],
         summary: 'Register a WhatsApp sender',
         description:
-          "The registration body bots already send (`senderSid`, `wabaId`, …). The number is stored as E.164; one already registered in the tenant " +
+          'The registration body bots already send (`senderSid`, `wabaId`, …). The number is stored as E.164; one already registered in the tenant ' +
           'answers 409. A sender ingest already met under that number is claimed and filled in. ' +
           'The auth token is encrypted at rest (AES-256-GCM) and never returned.',
         body: createBotSchema,
@@ -123,7 +123,7 @@ export const botRoutes: FastifyPluginAsyncZod<{ secrets: SecretBox }> = async (a
         summary: "Change a bot's fields",
         description:
           'Only the fields given change; `null` clears `senderSid`, `wabaId` or `supportContact`. ' +
-          "`isActive` switches status between ACTIVE and INACTIVE. A new `authToken` replaces the stored one.",
+          '`isActive` switches status between ACTIVE and INACTIVE. A new `authToken` replaces the stored one.',
         params: uuidParamsSchema,
         body: updateBotSchema,
         response: { 200: botSchema, ...errorResponses(400, 401, 403, 404, 409) },
