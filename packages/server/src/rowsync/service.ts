@@ -1,153 +1,39 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash, randomBytes } from 'node:crypto';
 import { type FullSyncBatch, type RowChange, type WebhookResult, webhookPayloadSchema } from '@syncdeck/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from '../lib/secret-box.ts';
-import { BatchedLookup } from '../db/batched-lookup.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { httpStatusOf } from '../http/errors.ts';
 import { AppError, detailsFromZod } from '../lib/errors.ts';
-import { insertTenant } from '../tenants/index.ts';
-import { addsColumns, type ColumnType, columnsOf, isTimestamp, loadColumns } from '../synced/index.ts';
+import { addsColumns, type ColumnType, columnsOf, loadColumns } from '../synced/index.ts';
 import { type SignatureHeaders, verifySignature } from './signature.ts';
 import type { RowChangeWriter } from './writer.ts';
 import { trackColumns } from './ddl.ts';
 import { applyUnstagedBatch, claimDelivery, stageBatch } from './full-sync-batch.ts';
 import { completeRun } from './full-sync-complete.ts';
 import { type PushTarget, recordPush } from './push-log.ts';
-import {
-  findSourceByName,
-  findSourceTenant,
-  findSourceVersions,
-  insertSourceTenant,
-  lockSourceTenant,
-  secretContext,
-} from './sources.ts';
+import { isDataException, type PreparedRow, prepareRow, recordSet, rejected } from './rows.ts';
+import { SourceDirectory } from './source-directory.ts';
 import { insertWebhookLog, type WebhookLogEntry } from './webhook-log.ts';
 
-interface LoadedSource {
-  id: string;
-  name: string;
-  schema: string;
-  secrets: string[];
-  tables: Map<string, string>;
-}
-
-interface PreparedRow {
-  id: string;
-  updatedAt: string | null;
-  record: Record<string, unknown>;
-}
-
-function rejected(path: string, message: string): AppError {
-  return new AppError('validation_failed', 'The payload is not valid', [{ path, message }]);
-}
-
-function prepareRow(record: Record<string, unknown>, path: string): PreparedRow {
-  const id = record.id;
-  if (
-    !(
-      (typeof id === 'string' && id.length > 0 && id.length <= 200) ||
-      (typeof id === 'number' && Number.isSafeInteger(id))
-    )
-  )
-    throw rejected(`${path}.id`, 'a string or integer (within ±2^53) primary key is required');
-  const updatedAt = record.updated_at;
-  if (
-    updatedAt !== undefined &&
-    updatedAt !== null &&
-    !(typeof updatedAt === 'string' && isTimestamp(updatedAt))
-  )
-    throw rejected(`${path}.updated_at`, 'is not an ISO-8601 timestamp');
-  return { id: String(id), updatedAt: (updatedAt as string | null | undefined) ?? null, record };
-}
-
-/** The batch as `jsonb_to_recordset` reads it; a key repeated within a batch keeps its last row. */
-function recordSet(rows: PreparedRow[]): { json: string; count: number } {
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return {
-    json: JSON.stringify([...byId.values()].map((row) => ({ id: row.id, u: row.updatedAt, d: row.record }))),
-    count: byId.size,
-  };
-}
-
-/** PostgreSQL's data exceptions (a NUL in a string, a number out of range): the sender's fault. */
-function isDataException(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && code.startsWith('22');
-}
-
+/**
+ * The signed webhook's receiving end: checks a push's signature against its source's secrets,
+ * then applies single-row changes (through the group-commit writer) or full-sync batches, and
+ * logs every attempt.
+ */
 export class RowSyncService {
-  /** Sources as loaded (secrets opened), with the version they were loaded at. */
-  private readonly sources = new Map<string, { source: LoadedSource; version: string }>();
-  private readonly versions: BatchedLookup<string>;
-  private readonly tenants = new Map<string, string>();
+  private readonly directory: SourceDirectory;
   /** Columns known to be tracked, per tenant and table: only ever a subset of the database's. */
   private readonly columns = new Map<string, Map<string, ColumnType>>();
 
   constructor(
     private readonly db: Db,
-    private readonly box: SecretBox,
+    /** Opens the sources' webhook secrets. */
+    box: SecretBox,
     /** Group commit for single-row changes. */
     private readonly writer: RowChangeWriter,
   ) {
-    this.versions = new BatchedLookup((names) => findSourceVersions(db, names));
-  }
-
-  /**
-   * The source as it is now. Its version is read for every webhook (one query for all those
-   * arriving together), so a secret removed or a table remapped through any process applies
-   * to the very next request; the secrets are opened again only when the version moved.
-   */
-  private async source(name: string): Promise<LoadedSource | null> {
-    const version = await this.versions.find(name);
-    if (!version) {
-      this.sources.delete(name);
-      return null;
-    }
-    const cached = this.sources.get(name);
-    if (cached?.version === version) return cached.source;
-    const record = await findSourceByName(this.db, name);
-    if (!record) {
-      this.sources.delete(name);
-      return null;
-    }
-    const source: LoadedSource = {
-      id: record.id,
-      name: record.name,
-      schema: record.schema,
-      secrets: record.secrets.map((s) => this.box.open(s.sealed, secretContext(record.name))),
-      tables: new Map(record.tables.map((t) => [t.sourceTable, t.targetTable])),
-    };
-    // Loaded at this version or a later one: a later one only means one more load next time.
-    this.sources.set(name, { source, version });
-    return source;
-  }
-
-  /** The Syncdeck tenant of a source's tenant id; the first push of an unknown one creates it. */
-  private async tenantFor(source: LoadedSource, externalId: string, log: FastifyBaseLogger): Promise<string> {
-    const key = `${source.id}:${externalId}`;
-    const cached = this.tenants.get(key);
-    if (cached) return cached;
-    let tenantId = await findSourceTenant(this.db, source.id, externalId);
-    if (!tenantId) {
-      const made = await this.db.transaction(async (tx) => {
-        await lockSourceTenant(tx, source.id, externalId);
-        const existing = await findSourceTenant(tx, source.id, externalId);
-        if (existing) return { id: existing, slug: null };
-        const tenant = await createTenantFor(tx, source.name, externalId);
-        await insertSourceTenant(tx, source.id, externalId, tenant.id);
-        return { id: tenant.id, slug: tenant.slug };
-      });
-      if (made.slug)
-        log.info(
-          { source: source.name, externalTenantId: externalId, tenantId: made.id, slug: made.slug },
-          'row sync: created a tenant for a source tenant id pushed for the first time',
-        );
-      tenantId = made.id;
-    }
-    this.tenants.set(key, tenantId);
-    return tenantId;
+    this.directory = new SourceDirectory(db, box);
   }
 
   /**
@@ -208,7 +94,7 @@ export class RowSyncService {
       return error;
     };
 
-    const source = await this.source(name);
+    const source = await this.directory.source(name);
     if (!source) throw await refuse(AppError.notFound('Source'));
     entry.sourceId = source.id;
     const verified = verifySignature(body, headers, source.secrets);
@@ -261,7 +147,7 @@ export class RowSyncService {
         payload.type === 'FULL_SYNC'
           ? payload.records.map((record, index) => prepareRow(record, `records.${index}`))
           : [this.prepareChange(payload)];
-      const tenantId = await this.tenantFor(source, payload.tenant_id, log);
+      const tenantId = await this.directory.tenantFor(source, payload.tenant_id, log);
       entry.tenantId = tenantId;
       const target: PushTarget = {
         sourceId: source.id,
@@ -463,29 +349,4 @@ interface BatchOutcome {
   result: WebhookResult['result'];
   count: number;
   fullSync: NonNullable<WebhookResult['fullSync']>;
-}
-
-/** A new tenant for a source's tenant id: slug `<source>-<id>` when free, else with a hash. */
-async function createTenantFor(tx: Queryable, sourceName: string, externalId: string) {
-  const base = `${sourceName}-${externalId}`
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+/, '')
-    .slice(0, 48)
-    .replace(/-+$/, '');
-  const hash = createHash('sha256').update(externalId).digest('hex').slice(0, 12);
-  const candidates = [
-    base,
-    `${base.slice(0, 35).replace(/-+$/, '')}-${hash}`,
-    `${sourceName.replaceAll('_', '-').slice(0, 20)}-${randomBytes(8).toString('hex')}`,
-  ];
-  for (const slug of candidates) {
-    if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(slug) || slug.length < 2) continue;
-    try {
-      return await insertTenant(tx, { slug, name: `${sourceName} ${externalId}`.slice(0, 200) });
-    } catch (error) {
-      if (!(error instanceof AppError && error.code === 'conflict')) throw error;
-    }
-  }
-  throw new Error(`no free slug for ${sourceName} tenant ${externalId}`);
 }

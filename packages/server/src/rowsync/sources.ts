@@ -1,9 +1,11 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { Source, TableMapping } from '@syncdeck/core';
 import { PREPARED, type Queryable } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { sqlMicros } from '../lib/pagination.ts';
 import { iso } from '../lib/time.ts';
 import { schemaIdent } from '../synced/index.ts';
+import { insertTenant } from '../tenants/index.ts';
 import { createDataTable } from './ddl.ts';
 
 export interface StoredSecret {
@@ -244,16 +246,27 @@ export async function insertSourceTenant(
   ]);
 }
 
-/** The source schema a target table lives in, or null when no source maps to it. */
-export async function findTargetTable(
-  q: Queryable,
-  table: string,
-): Promise<{ sourceId: string; schema: string } | null> {
-  const result = await q.query<{ source_id: string; schema_name: string }>(
-    `SELECT t.source_id, s.schema_name FROM sync_source_tables t JOIN sync_sources s ON s.id = t.source_id
-     WHERE t.target_table = $1 LIMIT 1`,
-    [table],
-  );
-  const row = result.rows[0];
-  return row ? { sourceId: row.source_id, schema: row.schema_name } : null;
+/** A new tenant for a source's tenant id: slug `<source>-<id>` when free, else with a hash. */
+export async function createTenantFor(tx: Queryable, sourceName: string, externalId: string) {
+  const base = `${sourceName}-${externalId}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 48)
+    .replace(/-+$/, '');
+  const hash = createHash('sha256').update(externalId).digest('hex').slice(0, 12);
+  const candidates = [
+    base,
+    `${base.slice(0, 35).replace(/-+$/, '')}-${hash}`,
+    `${sourceName.replaceAll('_', '-').slice(0, 20)}-${randomBytes(8).toString('hex')}`,
+  ];
+  for (const slug of candidates) {
+    if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(slug) || slug.length < 2) continue;
+    try {
+      return await insertTenant(tx, { slug, name: `${sourceName} ${externalId}`.slice(0, 200) });
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === 'conflict')) throw error;
+    }
+  }
+  throw new Error(`no free slug for ${sourceName} tenant ${externalId}`);
 }

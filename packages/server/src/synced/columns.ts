@@ -1,9 +1,8 @@
-import { type SyncedColumnType, syncedColumnTypes } from '@syncdeck/core';
+import type { SyncedColumnType } from '@syncdeck/core';
 import { isColumnName } from './names.ts';
 
 /** The types a view gives pushed columns. Anything mixed widens to text (or jsonb). */
 export type ColumnType = SyncedColumnType;
-export const columnTypes: readonly ColumnType[] = syncedColumnTypes;
 
 const TIMESTAMP =
   /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
