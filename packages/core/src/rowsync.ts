@@ -53,7 +53,7 @@ export const createSourceSchema = z
   .strict();
 export type CreateSourceInput = z.infer<typeof createSourceSchema>;
 
-/** The seed's mapping: every source starts with it, and more can be added. */
+/** The table mapping every source starts with (its platform's table names); more can be added. */
 export const defaultTableMapping: TableMapping[] = [
   { sourceTable: 'adhoc_work_orders', targetTable: 'work_orders' },
   { sourceTable: 'attendance_events', targetTable: 'attendance_events' },

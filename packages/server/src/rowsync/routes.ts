@@ -64,7 +64,7 @@ export const rowSyncRoutes: FastifyPluginAsyncZod<{ service: RowSyncService; box
             'tenant_id, record, old_record}` or `{type: FULL_SYNC, table, tenant_id, sync_id, offset, records, ' +
             'total?, is_last?}`. An update older (`updated_at`) than the stored row is `ignored`. A full sync with ' +
             '`total` or `is_last` is staged: the old rows stay until the last batch, then the rows the run did not ' +
-            'carry are removed. Without either, offset 0 clears the tenant’s table (the seed’s behaviour).',
+            'carry are removed. Without either, offset 0 clears the tenant’s table first, as senders that give neither expect.',
           params: z.object({ source: z.string().min(1).max(100) }),
           response: { 200: webhookResultSchema, ...errorResponses(400, 401, 404, 413, 422) },
         },
