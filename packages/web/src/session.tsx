@@ -2,7 +2,8 @@ import type { FeedFrame, Me, Role, Scope, Tenant } from '@syncdeck/core';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from 'react';
 import { ApiError, get, getPage } from './api.ts';
-import { createFrameApplier, FeedLink, type LinkState, tenantKey } from './realtime.ts';
+import { FeedLink, type LinkState } from './feedLink.ts';
+import { createFrameApplier, tenantKey } from './realtime.ts';
 
 export function useMe() {
   return useQuery({

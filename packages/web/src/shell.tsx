@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useState } from 'react';
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate, useParams } from 'react-router';
 import { request } from './api.ts';
-import type { LinkState } from './realtime.ts';
+import type { LinkState } from './feedLink.ts';
 import { lastTenant, TenantProvider, useMe, useTenant, useTenants } from './session.tsx';
 import { ErrorState, Skeleton } from './ui.tsx';
 
