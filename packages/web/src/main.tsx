@@ -17,7 +17,7 @@ import './styles.css';
 
 // The charts library is the heaviest dependency: it loads with the Overview or Sync, not before.
 const Overview = lazy(() => import('./pages/Overview.tsx'));
-const Sync = lazy(() => import('./pages/Sync.tsx'));
+const Sync = lazy(() => import('./pages/sync/Sync.tsx'));
 
 const client = new QueryClient({
   defaultOptions: {

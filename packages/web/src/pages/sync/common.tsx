@@ -1,10 +1,10 @@
 import type { RowFilter, SyncedColumn, SyncedTable } from '@syncdeck/core';
 import { useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { get } from '../api.ts';
+import { get } from '../../api.ts';
 import { filterOps } from '@syncdeck/core/constants';
-import { SelectFilter } from '../lists.tsx';
-import { useTenant } from '../session.tsx';
+import { SelectFilter } from '../../lists.tsx';
+import { useTenant } from '../../session.tsx';
 
 /* What the Sync screen's sections share: the tenant's tables, and the row filters. */
 
