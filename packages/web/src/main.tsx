@@ -4,7 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, Navigate, RouterProvider } from 'react-router';
 import { ApiError, setUnauthorizedHandler } from './api.ts';
 import { AllTenants } from './pages/AllTenants.tsx';
-import { Bots } from './pages/Bots.tsx';
+import { Bots } from './pages/bots/Bots.tsx';
 import { CustomerProfileView, Customers } from './pages/Customers.tsx';
 import { Escalations } from './pages/Escalations.tsx';
 import { Inbox } from './pages/Inbox.tsx';
