@@ -7,7 +7,7 @@ import { AllTenants } from './pages/AllTenants.tsx';
 import { Bots } from './pages/bots/Bots.tsx';
 import { CustomerProfileView, Customers } from './pages/Customers.tsx';
 import { Escalations } from './pages/Escalations.tsx';
-import { Inbox } from './pages/Inbox.tsx';
+import { Inbox } from './pages/inbox/Inbox.tsx';
 import { Login } from './pages/Login.tsx';
 import { Orders } from './pages/Orders.tsx';
 import { Settings } from './pages/Settings.tsx';

@@ -14,7 +14,7 @@ import {
   Skeleton,
   StatusBadge,
 } from '../ui.tsx';
-import { displayName } from './Inbox.tsx';
+import { displayName } from './inbox/common.ts';
 
 interface TenantSummary {
   bots: RestaurantBot[];

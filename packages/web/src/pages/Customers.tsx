@@ -17,7 +17,7 @@ import {
   StatusBadge,
 } from '../ui.tsx';
 import { EscalationRow } from './Escalations.tsx';
-import { displayName } from './Inbox.tsx';
+import { displayName } from './inbox/common.ts';
 import { OrderRow } from './Orders.tsx';
 
 export function Customers() {

@@ -1,192 +1,24 @@
-import type { Conversation, Message, RestaurantBot } from '@syncdeck/core';
+import type { Conversation, Message } from '@syncdeck/core';
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
-import { get, getPage, request } from '../api.ts';
-import { type ConversationFilter, placeConversation } from '../realtime.ts';
-import {
-  arrowKeys,
-  ListStates,
-  SearchFilter,
-  SelectFilter,
-  type TenantList,
-  useDebounced,
-  useTenantList,
-  useUrlFilters,
-} from '../lists.tsx';
-import { useTenant } from '../session.tsx';
+import { useEffect, useLayoutEffect, useRef } from 'react';
+import { useNavigate } from 'react-router';
+import { get, getPage, request } from '../../api.ts';
+import { type ConversationFilter, placeConversation } from '../../realtime.ts';
+import { useTenant } from '../../session.tsx';
 import {
   Badge,
   Empty,
   ErrorState,
-  formatAgo,
   formatClock,
   formatPhone,
   formatTime,
   LoadMore,
-  LoadNextPage,
-  PageHeader,
   Skeleton,
   StatusBadge,
-} from '../ui.tsx';
+} from '../../ui.tsx';
+import { displayName } from './common.ts';
 
-export function useRestaurantBots() {
-  const { tenant, key } = useTenant();
-  return useQuery({
-    queryKey: [...key, 'restaurant-bots'],
-    queryFn: () => get<RestaurantBot[]>(`/api/db/restaurants/${encodeURIComponent(tenant.slug)}/bots`),
-  });
-}
-
-export function displayName(c: { customerName: string | null; customerPhone: string | null }) {
-  return c.customerName ?? formatPhone(c.customerPhone);
-}
-
-export function Inbox() {
-  const { conversationId } = useParams();
-  const filters = useUrlFilters();
-  const [search, setSearch] = useState(filters.get('q'));
-  const q = useDebounced(search.trim());
-  const status = filters.get('status');
-  const botId = filters.get('bot');
-  const setFilter = filters.set;
-
-  useEffect(() => setFilter('q', q), [q, setFilter]);
-
-  const filter: ConversationFilter = {
-    status: status || undefined,
-    botId: botId || undefined,
-    q: q || undefined,
-  };
-  const bots = useRestaurantBots();
-
-  return (
-    <div className="inbox">
-      <section className="inbox-list" aria-label="Conversations">
-        <PageHeader title="Inbox" />
-        <div className="filters">
-          <SearchFilter
-            grow
-            label="Search conversations"
-            placeholder="Search name, phone or message"
-            value={search}
-            onChange={setSearch}
-          />
-          <SelectFilter
-            hideLabel
-            label="Status"
-            value={status}
-            onChange={(value) => setFilter('status', value)}
-            options={[
-              ['', 'All statuses'],
-              ['active', 'Active'],
-              ['closed', 'Closed'],
-            ]}
-          />
-          <SelectFilter
-            hideLabel
-            label="Bot"
-            value={botId}
-            onChange={(value) => setFilter('bot', value)}
-            options={[['', 'All bots'], ...(bots.data ?? []).map((bot) => [bot.id, bot.name] as const)]}
-          />
-        </div>
-        <ConversationList filter={filter} selected={conversationId} search={filters.params.toString()} />
-      </section>
-      <section className="inbox-transcript" aria-label="Transcript">
-        {conversationId ? (
-          <Transcript key={conversationId} id={conversationId} />
-        ) : (
-          <Empty title="Choose a conversation">Its messages appear here, live.</Empty>
-        )}
-      </section>
-    </div>
-  );
-}
-
-function ConversationList({
-  filter,
-  selected,
-  search,
-}: {
-  filter: ConversationFilter;
-  selected: string | undefined;
-  search: string;
-}) {
-  const list = useTenantList<Conversation>('conversations', '/api/db/conversations', { filter, limit: 30 });
-  const suffix = search ? `?${search}` : '';
-  return (
-    <ListStates
-      list={list}
-      skeleton={8}
-      skeletonHeight={58}
-      empty={
-        <Empty
-          title={
-            filter.q || filter.status || filter.botId ? 'No conversation matches' : 'No conversations yet'
-          }
-        >
-          {filter.q ? 'Try another search.' : 'They appear here as soon as a bot sends its first message.'}
-        </Empty>
-      }
-    >
-      <ConversationRows list={list} selected={selected} suffix={suffix} />
-    </ListStates>
-  );
-}
-
-function ConversationRows({
-  list: { query: list, rows },
-  selected,
-  suffix,
-}: {
-  list: TenantList<Conversation>;
-  selected: string | undefined;
-  suffix: string;
-}) {
-  const { tenant } = useTenant();
-  return (
-    <div className="scroll">
-      <ul className="conversation-list" onKeyDown={arrowKeys} data-testid="conversation-list">
-        {rows.map((c) => (
-          <li key={c.id}>
-            <Link
-              data-row
-              to={`/t/${tenant.slug}/inbox/${c.id}${suffix}`}
-              className={c.id === selected ? 'conversation-row selected' : 'conversation-row'}
-              aria-current={c.id === selected ? 'page' : undefined}
-            >
-              <div className="row-top">
-                <span className="row-name" dir="auto">
-                  {displayName(c)}
-                </span>
-                <time className="row-time" dateTime={c.lastMessageAt ?? c.createdAt}>
-                  {formatAgo(c.lastMessageAt ?? c.createdAt)}
-                </time>
-              </div>
-              <div className="row-bottom">
-                <span className="row-preview" dir="auto">
-                  {c.lastMessagePreview ?? 'No messages'}
-                </span>
-                {c.status === 'closed' ? <Badge>closed</Badge> : null}
-                {c.unreadCount > 0 ? (
-                  <span className="unread" title={`${c.unreadCount} unread`}>
-                    {c.unreadCount}
-                    <span className="sr-only"> unread</span>
-                  </span>
-                ) : null}
-              </div>
-            </Link>
-          </li>
-        ))}
-      </ul>
-      <LoadNextPage query={list} />
-      {list.isError ? <ErrorState error={list.error} retry={() => list.refetch()} /> : null}
-    </div>
-  );
-}
-
-function Transcript({ id }: { id: string }) {
+export function Transcript({ id }: { id: string }) {
   const { tenant, key } = useTenant();
   const client = useQueryClient();
   const navigate = useNavigate();
