@@ -1,17 +1,15 @@
-import { parseArgs } from 'node:util';
-import type { CreatedApiKey, ErrorBody, Source, Tenant } from '@syncdeck/core';
+import type { ErrorBody } from '@syncdeck/core';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { ConfigError, type Config, loadConfig } from '../config.ts';
 import { migrate, openDatabase } from '../db/index.ts';
 import { AppError, detailsFromZod } from '../lib/errors.ts';
-import type { InitialiseResult } from '../installation/index.ts';
 import { startDemo } from '../demo/index.ts';
 import { createLogger } from '../logger.ts';
 import { type RunningServer, startServer, stopOnSignals } from '../server.ts';
-import type { AddedMember } from '../users/index.ts';
+import { describe } from './describe.ts';
+import { CliUsageError, type Invocation, parseInvocation, USAGE } from './invocation.ts';
 import {
-  type CliCommandName,
   CONTROL_HEADER,
   claimDataDir,
   DataDirBusyError,
@@ -20,103 +18,7 @@ import {
   runCliCommand,
 } from '../control/index.ts';
 
-const USAGE = `Usage: syncdeck <command> [options]
-
-Commands:
-  start [--demo]                          Start the server (PORT, DATA_DIR or DATABASE_URL from the environment);
-                                          --demo also runs simulated restaurant bots through @syncdeck/sdk
-  init [--email E] [--password P]         Create the schema, the platform admin and an admin API key (once)
-  tenant create SLUG [--name NAME]        Create a tenant
-  key create --tenant SLUG --scopes ingest,read,operate,admin [--name NAME]
-                                          Create an API key; the token is printed once
-  user create --email E --tenant SLUG --role owner|admin|agent|viewer [--password P]
-                                          Add a user to a tenant (created with a generated password if new)
-  source create NAME --secret S [--schema SCHEMA]
-                                          Create a row-sync source (webhook POST /api/webhooks/NAME)
-  source secret NAME --add S | --remove S Add a second secret, or remove one (rotation without downtime)
-  source map NAME SOURCE_TABLE TARGET_TABLE
-                                          Map a source table to a target table
-
-Every command takes --json for output a script can read.
-`;
-
 const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-
-export class CliUsageError extends Error {}
-
-interface Invocation {
-  name: CliCommandName;
-  args: Record<string, unknown>;
-  json: boolean;
-}
-
-function parseInvocation(argv: string[]): Invocation | 'start' | 'demo' | 'help' {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      email: { type: 'string' },
-      password: { type: 'string' },
-      name: { type: 'string' },
-      tenant: { type: 'string' },
-      scopes: { type: 'string' },
-      role: { type: 'string' },
-      secret: { type: 'string' },
-      schema: { type: 'string' },
-      add: { type: 'string' },
-      remove: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      demo: { type: 'boolean', default: false },
-    },
-  });
-  const [first, second, ...rest] = positionals;
-  const json = values.json ?? false;
-  if (values.help || !first || first === 'help') return 'help';
-  if (first === 'start') return values.demo ? 'demo' : 'start';
-  if (first === 'init')
-    return { name: 'init', json, args: { email: values.email, password: values.password } };
-  if (first === 'tenant' && second === 'create') {
-    if (!rest[0]) throw new CliUsageError('tenant create needs a SLUG');
-    return { name: 'tenant create', json, args: { slug: rest[0], name: values.name } };
-  }
-  if (first === 'key' && second === 'create') {
-    const scopes = values.scopes
-      ?.split(',')
-      .map((scope) => scope.trim())
-      .filter(Boolean);
-    return { name: 'key create', json, args: { tenant: values.tenant, scopes, name: values.name } };
-  }
-  if (first === 'user' && second === 'create') {
-    return {
-      name: 'user create',
-      json,
-      args: { email: values.email, tenant: values.tenant, role: values.role, password: values.password },
-    };
-  }
-  if (first === 'source' && second === 'create') {
-    if (!rest[0]) throw new CliUsageError('source create needs a NAME');
-    return {
-      name: 'source create',
-      json,
-      args: { name: rest[0], secret: values.secret, schema: values.schema },
-    };
-  }
-  if (first === 'source' && second === 'secret') {
-    if (!rest[0]) throw new CliUsageError('source secret needs a NAME');
-    return { name: 'source secret', json, args: { name: rest[0], add: values.add, remove: values.remove } };
-  }
-  if (first === 'source' && second === 'map') {
-    if (rest.length !== 3) throw new CliUsageError('source map needs NAME SOURCE_TABLE TARGET_TABLE');
-    return {
-      name: 'source map',
-      json,
-      args: { name: rest[0], sourceTable: rest[1], targetTable: rest[2] },
-    };
-  }
-  throw new CliUsageError(`Unknown command "${positionals.join(' ')}"`);
-}
 
 /** Runs a command on the database directly, or through the PGlite server that holds DATA_DIR. */
 async function execute(config: Config, invocation: Invocation): Promise<unknown> {
@@ -177,49 +79,6 @@ async function viaServer(
     );
   }
   return body.result;
-}
-
-function describe(name: CliCommandName, result: unknown): string {
-  switch (name) {
-    case 'init': {
-      const init = result as InitialiseResult;
-      if (!init.created)
-        return `Already initialised (admin: ${init.email ?? 'unknown'}); nothing was created.`;
-      return [
-        'Initialised. Keep these; they are shown only this once:',
-        `  Admin login:   ${init.email}`,
-        `  Password:      ${init.password ?? '(the one you gave)'}`,
-        `  Admin API key: ${init.apiKey.token}`,
-      ].join('\n');
-    }
-    case 'tenant create': {
-      const tenant = result as Tenant;
-      return `Created tenant ${tenant.slug} (${tenant.name}), id ${tenant.id}`;
-    }
-    case 'key create': {
-      const key = result as CreatedApiKey;
-      return `Created API key "${key.name}" with scopes ${key.scopes.join(',')}. Token (shown once):\n${key.token}`;
-    }
-    case 'source create':
-    case 'source secret':
-    case 'source map': {
-      const source = result as Source;
-      const verb = { 'source create': 'Created', 'source secret': 'Updated', 'source map': 'Mapped' }[name];
-      return [
-        `${verb} source ${source.name} (schema ${source.schema}); webhook: POST /api/webhooks/${source.name}`,
-        `  Active secrets: ${source.secrets.map((s) => s.fingerprint).join(', ')}`,
-        ...source.tables.map((t) => `  ${t.sourceTable} -> ${t.targetTable}`),
-      ].join('\n');
-    }
-    case 'user create': {
-      const added = result as AddedMember;
-      const lines = [
-        `${added.userCreated ? 'Created user' : 'User'} ${added.member.email} is now ${added.member.role} of this tenant.`,
-      ];
-      if (added.generatedPassword) lines.push(`Generated password (shown once): ${added.generatedPassword}`);
-      return lines.join('\n');
-    }
-  }
 }
 
 function reportError(error: unknown, json: boolean): number {

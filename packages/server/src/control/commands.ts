@@ -16,10 +16,18 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { initialise } from '../installation/index.ts';
-import { addSecret, createSource, mapSourceTable, removeSecret } from '../rowsync/index.ts';
-import { createApiKey } from '../keys/index.ts';
-import { findTenant, insertTenant } from '../tenants/index.ts';
-import { addMember } from '../users/index.ts';
+import type { Page, PageQuery } from '../lib/pagination.ts';
+import {
+  addSecret,
+  createSource,
+  listSources,
+  mapSourceTable,
+  removeSecret,
+  toSource,
+} from '../rowsync/index.ts';
+import { createApiKey, listApiKeys } from '../keys/index.ts';
+import { findTenant, insertTenant, listTenants } from '../tenants/index.ts';
+import { addMember, listMembers, setPassword } from '../users/index.ts';
 
 /**
  * The CLI's commands that touch the database, as plain functions of (db, args). The CLI runs
@@ -30,6 +38,10 @@ export const cliCommands = {
     args: z.object({ email: emailSchema.optional(), password: passwordSchema.optional() }),
     run: (db: Db, args: { email?: string | undefined; password?: string | undefined }) =>
       initialise(db, args),
+  },
+  'tenant list': {
+    args: z.object({}),
+    run: (db: Db) => everyPage((page) => listTenants(db, page, 'all')),
   },
   'tenant create': {
     args: createTenantSchema,
@@ -44,6 +56,28 @@ export const cliCommands = {
     run: async (db: Db, args: { tenant: string; scopes: z.infer<typeof scopeSchema>[]; name: string }) => {
       const tenant = await requireTenantNamed(db, args.tenant);
       return createApiKey(db, { tenantId: tenant.id, name: args.name, scopes: args.scopes });
+    },
+  },
+  'key list': {
+    args: z.object({ tenant: tenantSlugSchema.or(z.string().uuid()) }),
+    run: async (db: Db, args: { tenant: string }) => {
+      const tenant = await requireTenantNamed(db, args.tenant);
+      return everyPage((page) => listApiKeys(db, tenant.id, page));
+    },
+  },
+  'user list': {
+    args: z.object({ tenant: tenantSlugSchema.or(z.string().uuid()) }),
+    run: async (db: Db, args: { tenant: string }) => {
+      const tenant = await requireTenantNamed(db, args.tenant);
+      return everyPage((page) => listMembers(db, tenant.id, page));
+    },
+  },
+  'user password': {
+    args: z.object({ email: emailSchema, password: passwordSchema.optional() }),
+    run: async (db: Db, args: { email: string; password?: string | undefined }) => {
+      const changed = await setPassword(db, args.email, args.password);
+      if (!changed) throw AppError.notFound(`User "${args.email}"`);
+      return changed;
     },
   },
   'user create': {
@@ -63,8 +97,23 @@ export const cliCommands = {
       },
     ) => {
       const tenant = await requireTenantNamed(db, args.tenant);
-      return db.transaction((tx) => addMember(tx, { ...args, tenantId: tenant.id }));
+      return db.transaction(async (tx) => {
+        const added = await addMember(tx, { ...args, tenantId: tenant.id });
+        // An existing user's password is not changed by adding them to a tenant: say so rather
+        // than ignore --password (the transaction rolls the membership back).
+        if (!added.userCreated && args.password !== undefined) {
+          throw AppError.conflict(
+            `User ${args.email} already exists; --password was not applied. Use "user password" to change it`,
+            [{ path: 'password', message: 'the user already exists' }],
+          );
+        }
+        return added;
+      });
     },
+  },
+  'source list': {
+    args: z.object({}),
+    run: async (db: Db) => (await listSources(db)).map(toSource),
   },
   'source create': {
     args: createSourceSchema,
@@ -127,4 +176,16 @@ async function requireTenantNamed(db: Db, idOrSlug: string) {
   const tenant = await findTenant(db, idOrSlug);
   if (!tenant) throw AppError.notFound(`Tenant "${idOrSlug}"`);
   return tenant;
+}
+
+/** Every row of a keyset-paged list, for commands that print a whole list. */
+async function everyPage<T>(fetch: (page: PageQuery) => Promise<Page<T>>): Promise<T[]> {
+  const rows: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await fetch({ limit: 200, cursor });
+    rows.push(...page.data);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return rows;
 }

@@ -1,4 +1,5 @@
 /** What other modules may use of this one. */
 export { addSecret, createSource, mapSourceTable, removeSecret } from './admin.ts';
 export { signSeed } from './signature.ts';
+export { listSources, toSource } from './sources.ts';
 export { pruneRowSync } from './retention.ts';

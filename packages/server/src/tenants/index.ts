@@ -1,2 +1,2 @@
 /** What other modules may use of this one. */
-export { findTenant, insertTenant, type TenantRow, toTenant } from './store.ts';
+export { findTenant, insertTenant, listTenants, type TenantRow, toTenant } from './store.ts';

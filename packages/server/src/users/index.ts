@@ -1,2 +1,10 @@
 /** What other modules may use of this one. */
-export { type AddedMember, addMember, ensureUser, findUser, listMemberships } from './store.ts';
+export {
+  type AddedMember,
+  addMember,
+  ensureUser,
+  findUser,
+  listMembers,
+  listMemberships,
+  setPassword,
+} from './store.ts';

@@ -1,10 +1,13 @@
-import type { Member, Membership, Role, User } from '@syncdeck/core';
+import { type Member, type Membership, type Role, storableString, type User } from '@syncdeck/core';
 import { z } from 'zod';
 import { generatePassword, hashPassword } from '../lib/secrets.ts';
 import type { Queryable } from '../db/index.ts';
 import { type PageQuery, decodeCursor, type Page, toPage } from '../lib/pagination.ts';
 import { iso } from '../lib/time.ts';
 import { type TenantRow, toTenant } from '../tenants/index.ts';
+
+/** A cursor's email; a forged one with text PostgreSQL cannot compare is refused, not a 500. */
+const textKeySchema = z.tuple([storableString()]);
 
 interface UserRow {
   id: string;
@@ -81,7 +84,7 @@ interface MemberRow extends UserRow {
 }
 
 export async function listMembers(q: Queryable, tenantId: string, page: PageQuery): Promise<Page<Member>> {
-  const after = page.cursor ? decodeCursor(page.cursor, z.tuple([z.string()]))[0] : '';
+  const after = page.cursor ? decodeCursor(page.cursor, textKeySchema)[0] : '';
   const result = await q.query<MemberRow>(
     `SELECT u.id, u.email, u.platform_admin, u.created_at, m.role
      FROM memberships m JOIN users u ON u.id = m.user_id
@@ -135,4 +138,25 @@ export async function listMemberships(q: Queryable, userId: string): Promise<Mem
     [userId],
   );
   return result.rows.map((row) => ({ role: row.role, tenant: toTenant(row) }));
+}
+
+/**
+ * Replaces a user's password (a generated one when none is given, shown once) and ends every
+ * session logged in with the old one. Null when no user has that email.
+ */
+export async function setPassword(
+  q: Queryable,
+  email: string,
+  password?: string,
+): Promise<{ user: User; generatedPassword?: string } | null> {
+  const chosen = password ?? generatePassword();
+  const result = await q.query<UserRow>(
+    `UPDATE users SET password_hash = $2 WHERE email = $1
+     RETURNING id, email, platform_admin, created_at`,
+    [email, await hashPassword(chosen)],
+  );
+  const row = result.rows[0];
+  if (!row) return null;
+  await q.query('DELETE FROM sessions WHERE user_id = $1', [row.id]);
+  return { user: toUser(row), ...(password ? {} : { generatedPassword: chosen }) };
 }

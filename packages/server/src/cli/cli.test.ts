@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliCommand } from '../control/index.ts';
+import { createTestApp, createTestDatabase, type TestApp, type TestDatabase } from '../testing/harness.ts';
+import { runCli } from '../testing/process.ts';
+import { CliUsageError, parseInvocation } from './invocation.ts';
+
+describe('the command line', () => {
+  it('refuses a flag its command does not read, rather than ignore it', () => {
+    expect(() => parseInvocation(['tenant', 'create', 'pizza', '--scopes', 'read'])).toThrow(
+      /does not take --scopes/,
+    );
+    expect(() => parseInvocation(['tenant', 'list', '--tenant', 'pizza'])).toThrow(CliUsageError);
+    expect(() => parseInvocation(['key', 'list', '--tenant', 'pizza', '--demo'])).toThrow(/--demo/);
+    expect(() => parseInvocation(['source', 'list', 'extra'])).toThrow(/takes no arguments/);
+    expect(parseInvocation(['user', 'password', '--email', 'a@b.co', '--json'])).toEqual({
+      name: 'user password',
+      json: true,
+      args: { email: 'a@b.co', password: undefined },
+    });
+  });
+});
+
+describe('user password', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  const login = (password: string) =>
+    t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: t.adminEmail, password } });
+
+  it('sets a new password and ends the sessions made with the old one', async () => {
+    const before = await login(t.adminPassword);
+    const cookie = before.cookies.find((c) => c.name === 'syncdeck_session')!;
+    const me = () =>
+      t.app.inject({ method: 'GET', url: '/api/me', cookies: { syncdeck_session: cookie.value } });
+    expect((await me()).statusCode).toBe(200);
+
+    const changed = (await runCliCommand(t.db, 'user password', { email: t.adminEmail }, t.config)) as {
+      generatedPassword: string;
+    };
+    expect(changed.generatedPassword.length).toBeGreaterThanOrEqual(12);
+    expect((await me()).statusCode).toBe(401);
+    expect((await login(t.adminPassword)).statusCode).toBe(401);
+    expect((await login(changed.generatedPassword)).statusCode).toBe(200);
+
+    await expect(
+      runCliCommand(t.db, 'user password', { email: 'nobody@example.com' }, t.config),
+    ).rejects.toMatchObject({
+      code: 'not_found',
+    });
+  });
+});
+
+describe('syncdeck list commands', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(() => database.drop());
+  const cli = (...args: string[]) => runCli(args, database.env);
+
+  it('lists tenants, keys, members and sources, and refuses a --password it would not apply', async () => {
+    expect((await cli('init', '--json')).code).toBe(0);
+    expect((await cli('tenant', 'list')).stdout).toMatch(/No tenants yet/);
+    expect((await cli('tenant', 'create', 'pizza', '--name', 'Pizza Palace')).code).toBe(0);
+    const key = await cli(
+      'key',
+      'create',
+      '--tenant',
+      'pizza',
+      '--scopes',
+      'read',
+      '--name',
+      'Dash',
+      '--json',
+    );
+    expect(key.code, key.stderr).toBe(0);
+    const token = JSON.parse(key.stdout).token as string;
+    const added = await cli(
+      'user',
+      'create',
+      '--email',
+      'cook@example.com',
+      '--tenant',
+      'pizza',
+      '--role',
+      'agent',
+    );
+    expect(added.code, added.stderr).toBe(0);
+    expect((await cli('source', 'create', 'optiqo', '--secret', 'list-test-secret-0123456789')).code).toBe(0);
+
+    const tenants = JSON.parse((await cli('tenant', 'list', '--json')).stdout);
+    expect(tenants.map((tenant: { slug: string }) => tenant.slug)).toEqual(['pizza']);
+    const keys = await cli('key', 'list', '--tenant', 'pizza');
+    expect(keys.stdout).toMatch(/Dash/);
+    expect(keys.stdout).not.toContain(token);
+    const members = JSON.parse((await cli('user', 'list', '--tenant', 'pizza', '--json')).stdout);
+    expect(members).toMatchObject([{ email: 'cook@example.com', role: 'agent' }]);
+    const sources = await cli('source', 'list');
+    expect(sources.stdout).toMatch(/optiqo/);
+    expect(sources.stdout).not.toContain('list-test-secret');
+
+    const again = await cli(
+      'user',
+      'create',
+      '--email',
+      'cook@example.com',
+      '--tenant',
+      'pizza',
+      '--role',
+      'admin',
+      '--password',
+      'a-new-password-123',
+      '--json',
+    );
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout).error.code).toBe('conflict');
+    // Refused whole: the role did not change either.
+    const after = JSON.parse((await cli('user', 'list', '--tenant', 'pizza', '--json')).stdout);
+    expect(after).toMatchObject([{ email: 'cook@example.com', role: 'agent' }]);
+  }, 180_000);
+});
