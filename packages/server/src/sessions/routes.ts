@@ -7,12 +7,13 @@ import { findUser, listMemberships } from '../users/index.ts';
 import { getPrincipal, requirePrincipal, SESSION_COOKIE } from '../auth/index.ts';
 import { DUMMY_PASSWORD_HASH, generateSessionToken, hashToken, verifyPassword } from '../lib/secrets.ts';
 import {
-  clearLoginFailures,
-  countRecentLoginFailures,
+  beginLoginAttempt,
   deleteSession,
+  failLoginAttempt,
   findUserForLogin,
   insertSession,
-  recordLoginFailure,
+  refuseLoginAttempt,
+  succeedLoginAttempt,
 } from './store.ts';
 
 export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -33,28 +34,32 @@ export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const failures = await countRecentLoginFailures(db, request.ip, config.loginWindowMinutes);
-      if (failures >= config.loginMaxFailures) {
+      const { email, password } = request.body;
+      const attempt = await beginLoginAttempt(
+        db,
+        email,
+        request.ip,
+        config.loginMaxFailures,
+        config.loginWindowMinutes,
+      );
+      if (!attempt.allowed) {
+        await refuseLoginAttempt(db, attempt);
+        // Whether the account or the address is locked is not said: either would tell a guesser something.
         throw new AppError(
           'too_many_attempts',
-          'Too many failed logins from this address; try again later',
+          'Too many failed logins for this account or from this address; try again later',
           undefined,
-          {
-            'retry-after': String(config.loginWindowMinutes * 60),
-          },
+          { 'retry-after': String(attempt.retryAfterSeconds) },
         );
       }
-      const candidate = await findUserForLogin(db, request.body.email);
+      const candidate = await findUserForLogin(db, email);
       // Hash against a dummy when the email is unknown, so timing does not reveal which emails exist.
-      const passwordMatches = await verifyPassword(
-        request.body.password,
-        candidate?.password_hash ?? DUMMY_PASSWORD_HASH,
-      );
+      const passwordMatches = await verifyPassword(password, candidate?.password_hash ?? DUMMY_PASSWORD_HASH);
       if (!candidate || !passwordMatches) {
-        await recordLoginFailure(db, request.ip, config.loginWindowMinutes);
+        await failLoginAttempt(db, config.loginWindowMinutes);
         throw new AppError('invalid_credentials', 'The email or password is wrong');
       }
-      await clearLoginFailures(db, request.ip);
+      await succeedLoginAttempt(db, attempt);
       const token = generateSessionToken();
       const expiresAt = await insertSession(db, candidate.id, hashToken(token), config.sessionTtlHours);
       reply.setCookie(SESSION_COOKIE, token, {
