@@ -14,6 +14,10 @@ describe('isTimestamp', () => {
       '2024-02-29',
       '2000-02-29T00:00:00Z',
       '0001-01-01',
+      '2024-06-01T10:00:00+15:59',
+      '2024-06-01T10:00:00-15:59',
+      '2024-06-01T10:00+1559',
+      '2024-06-01 10:00:00.5-15',
     ])
       expect(isTimestamp(value), value).toBe(true);
   });
@@ -32,6 +36,13 @@ describe('isTimestamp', () => {
       '2024-06-01T10:00:60Z',
       '2024-06-01T10:00:00.1234567Z',
       '2024-06-01T10',
+      // Offsets PostgreSQL refuses ("time zone displacement out of range").
+      '2024-06-01T10:00:00+16:00',
+      '2024-06-01T10:00:00-16:00',
+      '2024-06-01T10:00:00+05:99',
+      '2024-06-01T10:00:00+0560',
+      '2024-06-01T10:00+99',
+      '2024-06-01T10:00:00.123-1600',
       '2024-6-1',
       ' 2024-06-01',
       'June 1st',
@@ -61,5 +72,7 @@ describe('column types', () => {
     expect(addsColumns(known, [{ id: 'c', n: '3' }])).toBe(true);
     expect(addsColumns(known, [{ id: 'c', fresh: 1 }])).toBe(true);
     expect(columnsOf([...records, { id: 'c', at: '2024-02-30' }]).get('at')).toBe('text');
+    expect(columnsOf([...records, { id: 'c', at: '2024-06-01T10:00:00+16:00' }]).get('at')).toBe('text');
+    expect(addsColumns(known, [{ id: 'c', at: '2024-06-01T10:00:00+05:99' }])).toBe(true);
   });
 });

@@ -8,6 +8,9 @@ const TIMESTAMP =
   /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** PostgreSQL's limit on a UTC offset: ±15:59(:59); anything further is an error, not a time. */
+const MAX_OFFSET_HOURS = 15;
+
 /** The number written by the `length` ASCII digits of `text` at `at` (the pattern checked they are digits). */
 function digitsAt(text: string, at: number, length: number): number {
   let value = 0;
@@ -25,16 +28,30 @@ export function isTimestamp(value: string): boolean {
   const year = digitsAt(value, 0, 4);
   const month = digitsAt(value, 5, 2);
   const day = digitsAt(value, 8, 2);
-  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
-  const leapDay = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 1 : 0;
-  if (day > DAYS_IN_MONTH[month - 1]! + leapDay) return false;
+  if (year < 1 || !isDate(year, month, day)) return false;
   if (value.length === 10) return true;
   const hasSeconds = value.charCodeAt(16) === 58; // ':'
+  if (
+    digitsAt(value, 11, 2) > 23 ||
+    digitsAt(value, 14, 2) > 59 ||
+    (hasSeconds && digitsAt(value, 17, 2) > 59)
+  )
+    return false;
+  // The offset's sign is the only + or - after the date; `+HH`, `+HHMM` or `+HH:MM` follows it.
+  let sign = 16;
+  while (sign < value.length && value[sign] !== '+' && value[sign] !== '-') sign++;
+  if (sign === value.length) return true;
+  const minutesAt = value.length === sign + 3 ? -1 : value[sign + 3] === ':' ? sign + 4 : sign + 3;
   return (
-    digitsAt(value, 11, 2) <= 23 &&
-    digitsAt(value, 14, 2) <= 59 &&
-    (!hasSeconds || digitsAt(value, 17, 2) <= 59)
+    digitsAt(value, sign + 1, 2) <= MAX_OFFSET_HOURS && (minutesAt < 0 || digitsAt(value, minutesAt, 2) <= 59)
   );
+}
+
+/** A day of the proleptic Gregorian calendar; `year` astronomical (1 BC is 0). */
+function isDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leapDay = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 1 : 0;
+  return day <= DAYS_IN_MONTH[month - 1]! + leapDay;
 }
 
 export function typeOfValue(value: unknown): ColumnType | null {
