@@ -1,4 +1,4 @@
-// Reading synced rows whatever values a source sends.
+// Reading synced rows whatever names and values a source sends.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signSeed } from '../rowsync/index.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
@@ -26,6 +26,25 @@ function read(token: string, query = '') {
   return t.app.inject({ method: 'GET', url: `/api/synced/work_orders${query}`, headers: bearer(token) });
 }
 
+async function rows(token: string, query = '?limit=200'): Promise<Record<string, unknown>[]> {
+  const response = await read(token, query);
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json().data;
+}
+
+/** Every page of a sort, one row at a time, following the cursors the server hands out. */
+async function pagedIds(token: string, sort: string): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await read(token, `?limit=1&sort=${sort}${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(page.statusCode, page.body).toBe(200);
+    ids.push(...page.json().data.map((r: { id: string }) => r.id));
+    cursor = page.json().nextCursor;
+  } while (cursor);
+  return ids;
+}
+
 beforeAll(async () => {
   t = await createTestApp();
   const created = await t.app.inject({
@@ -37,6 +56,54 @@ beforeAll(async () => {
   expect(created.statusCode, created.body).toBe(201);
 });
 afterAll(() => t.close());
+
+describe('column names', () => {
+  it("round-trip when they are the query's aliases, SQL keywords, id-like or in mixed case", async () => {
+    const named = {
+      v: 'vee',
+      t: 'tee',
+      row: 'a row',
+      k: 'kay',
+      q: 'queue',
+      key: 'a key',
+      value: 7,
+      select: 'chosen',
+      order: 2,
+      from: 'here',
+      where: true,
+      null: 'not null',
+      data: 'not the data',
+      tenant_id: 'not the tenant',
+      synced_at: 'not a time',
+      ID: 'upper',
+      Id: 'mixed',
+      _id: 'underscored',
+      Amount: 1,
+      amount: 2,
+    };
+    const token = await push('names', { id: 'n1', ...named, 'we"ird': 'quoted', "it's": 'apostrophe' });
+    await push('names', { id: 'n2', ...named, v: 'other', select: 'also', order: 1 });
+    const [first] = await rows(token, '?limit=200&filter=v:eq:vee');
+    expect(first).toEqual({ id: 'n1', ...named });
+
+    // Names that are not plain identifiers stay in the stored row but are no column of the view.
+    const columns = (await read(token)).json().columns.map((c: { name: string }) => c.name);
+    expect(columns.sort()).toEqual(['id', ...Object.keys(named)].sort());
+    const stored = await t.db.query<{ data: Record<string, unknown> | string }>(
+      "SELECT data FROM optiqo.work_orders WHERE id = 'n1'",
+    );
+    const data = stored.rows[0]!.data;
+    expect(typeof data === 'string' ? JSON.parse(data) : data).toMatchObject({
+      'we"ird': 'quoted',
+      "it's": 'apostrophe',
+    });
+
+    expect((await rows(token, '?sort=v')).map((r) => r.id)).toEqual(['n2', 'n1']);
+    expect(await pagedIds(token, 'order')).toEqual(['n2', 'n1']);
+    expect(await pagedIds(token, '-select')).toEqual(['n1', 'n2']);
+    expect((await rows(token, '?filter=row:contains:row&filter=where:eq:true')).length).toBe(2);
+  });
+});
 
 describe('timestamps', () => {
   it('only values PostgreSQL reads type a column as timestamptz; the others leave it text, and readable', async () => {

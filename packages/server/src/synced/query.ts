@@ -150,7 +150,8 @@ export async function readSyncedRows(
   const order = key ? `${key} ${direction} NULLS LAST, v.id ${direction}` : `v.id ${direction}`;
   params.push(query.limit + 1);
   const result = await q.query<{ row: Record<string, unknown> | string; k: string | null; id: string }>(
-    `SELECT to_jsonb(v) AS row, ${key ? `${key}::text` : 'NULL'} AS k, v.id
+    // `v.*`, not `v`: a bare `v` would name a column called v, when a source sends one.
+    `SELECT to_jsonb(v.*) AS row, ${key ? `${key}::text` : 'NULL'} AS k, v.id
      FROM ${tenantView(table.tenantId, table.table)} v
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY ${order} LIMIT $${params.length}`,
