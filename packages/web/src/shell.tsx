@@ -124,12 +124,32 @@ export function Frame({
   children?: ReactNode;
 }) {
   const me = useMe();
+  // On a phone the sidebar folds behind a menu button, and folds again on every navigation.
+  const [menuOpen, setMenuOpen] = useState(false);
+  const location = useLocation();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new location is what closes it
+  useEffect(() => setMenuOpen(false), [location.pathname]);
   return (
     <div className="app">
       <a href="#main" className="skip-link">
         Skip to content
       </a>
-      <aside className="sidebar">
+      <header className="topbar">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true" />
+          {tenant?.name ?? 'Syncdeck'}
+        </div>
+        <button
+          type="button"
+          className="button ghost small"
+          aria-expanded={menuOpen}
+          aria-controls="sidebar"
+          onClick={() => setMenuOpen((open) => !open)}
+        >
+          {menuOpen ? 'Close menu' : 'Menu'}
+        </button>
+      </header>
+      <aside className={menuOpen ? 'sidebar open' : 'sidebar'} id="sidebar">
         <div className="brand">
           <span className="brand-mark" aria-hidden="true" />
           Syncdeck

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
-import { useParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import { SearchFilter, SelectFilter, useDebounced, useUrlFilters } from '../../lists.tsx';
 import type { ConversationFilter } from '../../realtime.ts';
+import { useTenant } from '../../session.tsx';
 import { Empty, PageHeader } from '../../ui.tsx';
 import { useRestaurantBots } from './common.ts';
 import { ConversationList } from './ConversationList.tsx';
@@ -24,9 +25,13 @@ export function Inbox() {
     q: q || undefined,
   };
   const bots = useRestaurantBots();
+  const { tenant } = useTenant();
+  const base = `/t/${tenant.slug}`;
+  const query = filters.params.toString();
 
   return (
-    <div className="inbox">
+    // On a phone the list and the transcript take the screen in turn (styles.css).
+    <div className={conversationId ? 'inbox has-selection' : 'inbox'}>
       <section className="inbox-list" aria-label="Conversations">
         <PageHeader title="Inbox" />
         <div className="filters">
@@ -56,11 +61,16 @@ export function Inbox() {
             options={[['', 'All bots'], ...(bots.data ?? []).map((bot) => [bot.id, bot.name] as const)]}
           />
         </div>
-        <ConversationList filter={filter} selected={conversationId} search={filters.params.toString()} />
+        <ConversationList filter={filter} selected={conversationId} search={query} />
       </section>
       <section className="inbox-transcript" aria-label="Transcript">
         {conversationId ? (
-          <Transcript key={conversationId} id={conversationId} />
+          <>
+            <Link className="back-link phone-only" to={`${base}/inbox${query ? `?${query}` : ''}`}>
+              ← Conversations
+            </Link>
+            <Transcript key={conversationId} id={conversationId} />
+          </>
         ) : (
           <Empty title="Choose a conversation">Its messages appear here, live.</Empty>
         )}
