@@ -16,6 +16,7 @@ import type { Db } from './db/index.ts';
 import { healthRoutes } from './health/routes.ts';
 import { loadSecretBox } from './lib/secret-box.ts';
 import { createSerializerCompiler } from './http/serializer.ts';
+import { registerCors } from './http/cors.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { RequestLog } from './http/request-log.ts';
 import { frameFeedTail } from './realtime/frames.ts';
@@ -81,6 +82,8 @@ export async function buildApp({
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Before any route is registered: a hook added later would miss the routes already loaded.
+  registerCors(app, config.corsOrigins);
 
   registerErrorHandling(app);
   await app.register(fastifyCookie);

@@ -14,6 +14,24 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   PUBLIC_URL: z.string().url().optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value, ctx) => {
+      const origins = value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean);
+      for (const origin of origins) {
+        if (!isExactOrigin(origin)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${origin}" is not an origin like https://app.example.com`,
+          });
+        }
+      }
+      return origins;
+    })
+    .default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: z.coerce
     .number()
@@ -65,6 +83,19 @@ const envSchema = z.object({
     .optional(),
 });
 
+/**
+ * An origin exactly as a browser sends it: scheme, host and port only (no path, no trailing slash,
+ * no wildcard). Origins are compared as strings, so anything else would simply never match.
+ */
+function isExactOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
 /** 32 bytes written as 64 hex digits or as base64/base64url; null when it is neither. */
 export function decodeSecretKey(text: string): Buffer | null {
   const value = text.trim();
@@ -85,6 +116,11 @@ export interface Config {
   /** A PostgreSQL server; when absent, PGlite keeps the database in `dataDir`. */
   databaseUrl: string | undefined;
   publicUrl: string;
+  /**
+   * Other origins (a dashboard served elsewhere) allowed to call the API with CORS, and to open
+   * the realtime socket with the session cookie. Empty: none.
+   */
+  corsOrigins: string[];
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   bodyLimitBytes: number;
   /** The row-sync webhook's own limit: a full-sync batch of 500 wide rows is far above BODY_LIMIT_BYTES. */
@@ -148,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     publicUrl: (e.PUBLIC_URL ?? `http://${shownHost}:${e.PORT}`).replace(/\/$/, ''),
+    corsOrigins: e.CORS_ORIGINS,
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     rowSyncBodyLimitBytes: e.ROWSYNC_BODY_LIMIT_BYTES,

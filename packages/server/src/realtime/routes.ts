@@ -6,6 +6,7 @@ import { requireTenant } from '../auth/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { RealtimeClient } from './client.ts';
+import { keyFromProtocols, selectProtocol } from './handshake.ts';
 import type { FeedTail } from '../feed/index.ts';
 import type { FrameRun } from './frames.ts';
 
@@ -18,9 +19,11 @@ const querySchema = z
   .strict();
 
 const description = `A WebSocket following the tenant's change feed. Authenticate with \`Authorization: Bearer <key
-with scope read>\` or the session cookie (never a token in the URL); a browser that cannot send \`X-Tenant-Id\`
-chooses its tenant with \`?tenant=\` (id or slug). The first frame is \`{"type":"hello","seq"}\` with the feed's
-current seq. With \`?since=SEQ\` every later change of the tenant follows, once and in order, then live ones.
+with scope read>\`; or, where a client cannot set headers, with the same key offered as two subprotocols,
+\`syncdeck.bearer\` and \`syncdeck.key.<key>\` (the server selects \`syncdeck.bearer\` and never echoes the key); or
+with the session cookie. Never a token in the URL. A browser that cannot send \`X-Tenant-Id\` chooses its tenant with \`?tenant=\`
+(id or slug). The first frame is \`{"type":"hello","seq"}\` with the feed's current seq. With \`?since=SEQ\`
+every later change of the tenant follows, once and in order, then live ones.
 Changes are \`{"seq","type","data"}\` with \`data\` shaped as the REST object; with \`?batch=true\` each frame
 is instead a JSON array of them, every change a read of the feed brought at once (a commit's changes arrive
 together; a replay comes in arrays of up to 500), so a client handles one message per commit, not per change.
@@ -33,7 +36,8 @@ export const realtimeRoutes: FastifyPluginAsyncZod<{ tail: FeedTail<FrameRun> }>
   const clients = new Set<RealtimeClient>();
 
   await app.register(fastifyWebsocket, {
-    options: { maxPayload: 4096 },
+    // Without handleProtocols, ws would select the first subprotocol offered: possibly the key.
+    options: { maxPayload: 4096, handleProtocols: selectProtocol },
     preClose(done) {
       for (const socket of this.websocketServer.clients) {
         socket.close(realtimeCloseCodes.goingAway, 'server shutting down: reconnect with since');
@@ -63,6 +67,7 @@ export const realtimeRoutes: FastifyPluginAsyncZod<{ tail: FeedTail<FrameRun> }>
       // Authorised before the upgrade: a refused client gets a plain HTTP error answer.
       preValidation: async (request) => {
         const query = request.query as z.infer<typeof querySchema>;
+        keyFromProtocols(request);
         request.realtimeTenantId = (await requireTenant(request, 'read', query.tenant)).tenant.id;
       },
       handler: async () => {
