@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addsColumns, columnsOf, isTimestamp } from './columns.ts';
+import { addsColumns, columnsOf, isPrintedTimestamp, isTimestamp } from './columns.ts';
 
 describe('isTimestamp', () => {
   it('takes ISO-8601 dates and date-times PostgreSQL reads as written', () => {
@@ -49,6 +49,34 @@ describe('isTimestamp', () => {
       '',
     ])
       expect(isTimestamp(value), value).toBe(false);
+  });
+});
+
+describe('isPrintedTimestamp', () => {
+  it('takes timestamps as PostgreSQL prints them, and nothing it could not read back', () => {
+    for (const value of [
+      '2024-06-01 10:00:00+00',
+      '2024-06-01 10:00:00.123456+05:30',
+      '1900-01-01 00:00:00+00:19:32',
+      '0001-12-31 23:00:00+00 BC',
+      '0005-02-29 00:00:00+00 BC',
+      '10000-01-01 04:00:00+00',
+    ])
+      expect(isPrintedTimestamp(value), value).toBe(true);
+    for (const value of [
+      '2024-06-01T10:00:00Z',
+      '2024-06-01 10:00:00',
+      '2024-06-01 10:00:00+16',
+      '2024-06-01 10:00:00+05:60',
+      '2024-02-30 10:00:00+00',
+      '2023-02-29 10:00:00+00',
+      '0004-02-29 00:00:00+00 BC',
+      '0000-01-01 00:00:00+00',
+      '2024-06-01 24:00:00+00',
+      '999999-01-01 00:00:00+00',
+      'x',
+    ])
+      expect(isPrintedTimestamp(value), value).toBe(false);
   });
 });
 

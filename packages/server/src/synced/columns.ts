@@ -54,6 +54,35 @@ function isDate(year: number, month: number, day: number): boolean {
   return day <= DAYS_IN_MONTH[month - 1]! + leapDay;
 }
 
+/** A `numeric` as PostgreSQL prints it (values from JSON numbers are never NaN or infinite). */
+export const NUMERIC_TEXT = /^-?\d+(?:\.\d+)?$/;
+
+const PRINTED_TIMESTAMP =
+  /^(\d{4,6})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.\d{1,6})?[+-](\d\d)(?::(\d\d))?(?::(\d\d))?( BC)?$/;
+
+/**
+ * A `timestamptz` as PostgreSQL prints it with DateStyle ISO (`2024-06-01 10:00:00.5+00`,
+ * `… +05:30`, `… +00:19:32` for a zone's old local mean time, `… BC`), within the range it can
+ * read back. Only for cursors, so captures are fine here.
+ */
+export function isPrintedTimestamp(value: string): boolean {
+  const m = PRINTED_TIMESTAMP.exec(value);
+  if (!m) return false;
+  const [, y, mo, d, h, mi, s, oh, om = '0', os = '0', bc] = m;
+  const year = Number(y);
+  // Inside PostgreSQL's range (4714 BC to 294276 AD) with a year to spare for the offset.
+  if (year < 1 || (bc ? year > 4713 : year > 294275)) return false;
+  return (
+    isDate(bc ? 1 - year : year, Number(mo), Number(d)) &&
+    Number(h) <= 23 &&
+    Number(mi) <= 59 &&
+    Number(s) <= 59 &&
+    Number(oh) <= MAX_OFFSET_HOURS &&
+    Number(om) <= 59 &&
+    Number(os) <= 59
+  );
+}
+
 export function typeOfValue(value: unknown): ColumnType | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'boolean') return 'boolean';

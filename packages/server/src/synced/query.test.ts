@@ -1,4 +1,4 @@
-// Reading synced rows whatever names and values a source sends.
+// Reading synced rows whatever names and values a source sends, and whatever cursor a client sends.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signSeed } from '../rowsync/index.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
@@ -44,6 +44,8 @@ async function pagedIds(token: string, sort: string): Promise<string[]> {
   } while (cursor);
   return ids;
 }
+
+const cursorOf = (key: unknown[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -120,5 +122,52 @@ describe('timestamps', () => {
     expect(response.json().data.map((r: { id: string }) => r.id)).toEqual(['o1', 'o2']);
     expect(response.json().data[0].far).toBe('2024-06-01T10:00:00+16:00');
     expect(response.json().data[1].odd).toBe('2024-06-01T10:00:00+05:99');
+  });
+});
+
+describe('cursors', () => {
+  let token: string;
+  beforeAll(async () => {
+    token = await push('cursors', {
+      id: 'c1',
+      amount: 1.5,
+      flag: true,
+      at: '0001-01-01T00:00:00+01:00',
+      title: 'b',
+    });
+    await push('cursors', { id: 'c2', amount: 10, flag: false, at: '9999-12-31T23:00:00-05:00', title: 'a' });
+    await push('cursors', { id: 'c3', amount: -2, flag: true, at: '2024-06-01T10:00:00.123456+05:30' });
+    await push('cursors', { id: 'c4', title: 'c' });
+  });
+
+  it('that the server hands out page every sort, whatever the type and the range of its values', async () => {
+    expect(await pagedIds(token, 'amount')).toEqual(['c3', 'c1', 'c2', 'c4']);
+    expect(await pagedIds(token, '-flag')).toEqual(['c3', 'c1', 'c2', 'c4']);
+    expect(await pagedIds(token, 'at')).toEqual(['c1', 'c3', 'c2', 'c4']);
+    expect(await pagedIds(token, '-at')).toEqual(['c2', 'c3', 'c1', 'c4']);
+    expect(await pagedIds(token, 'title')).toEqual(['c2', 'c1', 'c4', 'c3']);
+  });
+
+  it("whose values do not fit the sort column's type are refused with 400, never a 500", async () => {
+    for (const [sort, key] of [
+      ['amount', ['x', 'r1']],
+      ['amount', ['', 'r1']],
+      ['-flag', ['yes', 'r1']],
+      ['at', ['2024-13-01 00:00:00+00', 'r1']],
+      ['at', ['2024-06-01 10:00:00+16', 'r1']],
+      ['at', ['June', 'r1']],
+      ['title', ['a\u0000', 'r1']],
+      ['title', ['a', 'r\u0000']],
+    ] as const) {
+      const response = await read(token, `?sort=${sort}&cursor=${cursorOf([...key])}`);
+      expect(response.statusCode, `${sort} ${JSON.stringify(key)}: ${response.body}`).toBe(400);
+      expect(response.json().error).toMatchObject({
+        code: 'validation_failed',
+        details: [{ path: 'query.cursor', message: expect.any(String) }],
+      });
+    }
+    // A cursor of another sort, by a client keeping it as it changes the sort.
+    const byTitle = (await read(token, '?limit=1&sort=title')).json().nextCursor;
+    expect((await read(token, `?sort=amount&cursor=${byTitle}`)).statusCode).toBe(400);
   });
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Queryable } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { decodeCursor, type Page, toPage } from '../lib/pagination.ts';
-import { type ColumnType, isTimestamp } from './columns.ts';
+import { type ColumnType, isPrintedTimestamp, isTimestamp, NUMERIC_TEXT } from './columns.ts';
 import { columnIdent, tenantView } from './names.ts';
 import { loadColumns } from './store.ts';
 
@@ -101,6 +101,31 @@ export function parseFilterParam(text: string, index: number): RowFilter {
 
 const rowCursor = z.tuple([z.string().nullable(), z.string()]);
 
+function invalidCursor(message: string): AppError {
+  return AppError.invalid([{ path: 'query.cursor', message }]);
+}
+
+/**
+ * A cursor's values are cast to the sort column's type in SQL, and a cast that fails is a
+ * 500: so they must be what PostgreSQL printed for that type. A cursor this list issued always
+ * is; one that is not was made by hand, or issued for another sort. No stored text holds NUL,
+ * which PostgreSQL refuses in any text.
+ */
+function checkCursor(type: ColumnType, value: string | null, id: string): void {
+  if (id.includes('\u0000') || value?.includes('\u0000'))
+    throw invalidCursor('not a cursor this list issued');
+  if (value === null) return;
+  const fits =
+    type === 'numeric'
+      ? NUMERIC_TEXT.test(value)
+      : type === 'boolean'
+        ? value === 'true' || value === 'false'
+        : type === 'timestamptz'
+          ? isPrintedTimestamp(value)
+          : true;
+  if (!fits) throw invalidCursor(`its sort value does not fit the sort column's type (${type})`);
+}
+
 export interface SyncedQuery {
   filters: RowFilter[];
   sort: { column: string; descending: boolean } | null;
@@ -132,6 +157,7 @@ export async function readSyncedRows(
   const cmp = descending ? '<' : '>';
   if (query.cursor) {
     const [value, id] = decodeCursor(query.cursor, rowCursor);
+    checkCursor(sortType, value, id);
     params.push(id);
     const idParam = `$${params.length}`;
     if (!key) {
