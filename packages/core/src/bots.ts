@@ -6,22 +6,15 @@ import {
   BOT_SESSION_MAX_TTL_SECONDS,
   botStatuses,
 } from './constants.ts';
+import { jsonValueProblem, storableString } from './fields.ts';
 
-// PostgreSQL text cannot hold NUL: refusing it here makes it a 400 with a path, not a 500.
-const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
+const text = (max: number) => storableString().trim().min(1).max(max);
 
 export const botStatusSchema = z.enum(botStatuses);
 export type BotStatus = z.infer<typeof botStatusSchema>;
 
 /** Statuses are answered upper case, as the seed shows them, and accepted in any case. */
-export const botStatusInputSchema = z
-  .string()
+export const botStatusInputSchema = storableString()
   .transform((value) => value.trim().toUpperCase())
   .pipe(botStatusSchema)
   .describe(`One of ${botStatuses.join(', ')} (any case)`);
@@ -122,46 +115,10 @@ export const deletedBotSchema = z.object({
 });
 export type DeletedBot = z.infer<typeof deletedBotSchema>;
 
-export const botSessionKeySchema = z
-  .string()
+export const botSessionKeySchema = storableString()
   .min(1)
   .max(200)
-  .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters')
   .describe("Opaque to the server, e.g. the customer's phone or chat id; compared exactly");
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * What PostgreSQL's jsonb would refuse in a JSON value (NUL characters, lone surrogates) or
- * choke on (very deep nesting), with where it is; null when the value is fine. Walks with its
- * own stack, so a hostile nesting cannot overflow the server's.
- */
-export function jsonValueProblem(value: unknown): { path: (string | number)[]; message: string } | null {
-  const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
-  const badText = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
-  while (stack.length > 0) {
-    const item = stack.pop()!;
-    if (typeof item.value === 'string') {
-      if (badText(item.value))
-        return { path: item.path, message: 'must not contain NUL or unpaired surrogates' };
-      continue;
-    }
-    if (item.value === null || typeof item.value !== 'object') continue;
-    if (item.path.length >= BOT_SESSION_MAX_DEPTH) {
-      return { path: item.path, message: `nests deeper than ${BOT_SESSION_MAX_DEPTH} levels` };
-    }
-    const entries: [string | number, unknown][] = Array.isArray(item.value)
-      ? item.value.map((child, index) => [index, child])
-      : Object.entries(item.value);
-    for (const [key, child] of entries) {
-      if (typeof key === 'string' && badText(key)) {
-        return { path: [...item.path, key], message: 'this key must not contain NUL or unpaired surrogates' };
-      }
-      stack.push({ value: child, path: [...item.path, key] });
-    }
-  }
-  return null;
-}
 
 /** `PUT /api/bot-sessions/:botId/:customerKey`. */
 export const putBotSessionSchema = z
@@ -173,7 +130,7 @@ export const putBotSessionSchema = z
           ctx.addIssue({ code: 'custom', message: 'Required' });
           return;
         }
-        const problem = jsonValueProblem(value);
+        const problem = jsonValueProblem(value, BOT_SESSION_MAX_DEPTH);
         if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
       })
       .describe(`Any JSON value, at most ${BOT_SESSION_MAX_STATE_BYTES} bytes`),

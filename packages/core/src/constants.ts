@@ -22,6 +22,10 @@ export const BOT_SESSION_MAX_TTL_SECONDS = 365 * 24 * 60 * 60;
 /** Deepest nesting a session's state may have. */
 export const BOT_SESSION_MAX_DEPTH = 64;
 
+// fields
+/** Deepest nesting free-form JSON in a request (ingest `metadata`) may have. */
+export const MAX_JSON_DEPTH = 64;
+
 // dashboard
 export const conversationStatuses = ['active', 'closed'] as const;
 export const escalationStatuses = ['open', 'resolved'] as const;

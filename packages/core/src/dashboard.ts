@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storableString } from './fields.ts';
 import { channelSchema } from './ingest.ts';
 import { conversationStatuses, escalationStatuses, timelineEntryTypes } from './constants.ts';
 
@@ -114,7 +115,7 @@ export const escalationSchema = z.object({
 export type Escalation = z.infer<typeof escalationSchema>;
 
 export const resolveEscalationSchema = z.strictObject({
-  resolutionSummary: z.string().trim().min(1).max(5000).optional(),
+  resolutionSummary: storableString().trim().min(1).max(5000).optional(),
 });
 export type ResolveEscalationInput = z.infer<typeof resolveEscalationSchema>;
 

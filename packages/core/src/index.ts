@@ -1,5 +1,6 @@
 export * from './auth.ts';
 export * from './errors.ts';
+export * from './fields.ts';
 export * from './keys.ts';
 export * from './tenants.ts';
 export * from './users.ts';

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { channels, orderStatuses } from './constants.ts';
+import { storableJson, storableString } from './fields.ts';
 
-const text = (max = 500) => z.string().trim().min(1).max(max);
+const text = (max = 500) => storableString().trim().min(1).max(max);
 /** Chat ids arrive as numbers from Telegram and as strings elsewhere; they are kept as text. */
-const idLike = z.union([z.string().trim().min(1).max(100), z.number().int()]).transform(String);
+const idLike = z.union([text(100), z.number().int()]).transform(String);
 
 export const channelSchema = z.enum(channels);
 
@@ -80,7 +81,8 @@ export const orderStatusEventSchema = z.object({
   status: orderStatusSchema.exclude(['created']),
 });
 
-const metadataSchema = z.record(z.string().max(100), z.unknown()).optional();
+/** Free-form JSON kept as jsonb: every key and string in it must be storable. */
+const metadataSchema = storableJson(z.record(z.string().max(100), z.unknown())).optional();
 
 export const escalationCreatedSchema = z.object({
   customer_identifier: customerIdentifierSchema,
@@ -113,8 +115,8 @@ export const messageCreatedSchema = z.object({
   bot: botRefSchema,
   direction: z.enum(['IN', 'OUT']),
   message_type: text(50).default('text'),
-  content: z.string().max(10_000).default(''),
-  media_url: z.string().url().max(2000).optional(),
+  content: storableString().max(10_000).default(''),
+  media_url: storableString().url().max(2000).optional(),
   wa_sid: text(200).optional(),
   metadata: metadataSchema,
 });
@@ -148,9 +150,9 @@ export type ParsedSyncEventData<E extends SyncEventName> = z.output<(typeof sync
 
 /** The envelope around each event, exactly as the seed's bot sends it (plus optional id and time). */
 export const syncEnvelopeSchema = z.object({
-  event: z.string().max(100),
+  event: storableString().max(100),
   data: z.record(z.string(), z.unknown()),
-  event_id: z.string().trim().min(1).max(200).optional(),
+  event_id: text(200).optional(),
   occurred_at: z.iso.datetime({ offset: true }).optional(),
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storableString } from './fields.ts';
 import { scopeSchema } from './auth.ts';
 
 export const apiKeySchema = z.object({
@@ -13,7 +14,7 @@ export const apiKeySchema = z.object({
 export type ApiKey = z.infer<typeof apiKeySchema>;
 
 export const createApiKeySchema = z.object({
-  name: z.string().trim().min(1).max(200).default('API key'),
+  name: storableString().trim().min(1).max(200).default('API key'),
   scopes: z.array(scopeSchema).min(1).max(4),
 });
 export type CreateApiKeyInput = z.infer<typeof createApiKeySchema>;

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { storableString } from './fields.ts';
 import { roleSchema } from './auth.ts';
 import { tenantSchema } from './tenants.ts';
 
-export const emailSchema = z.string().trim().toLowerCase().pipe(z.email().max(320));
-export const passwordSchema = z.string().min(10, 'at least 10 characters').max(200);
+export const emailSchema = storableString().trim().toLowerCase().pipe(z.email().max(320));
+export const passwordSchema = storableString().min(10, 'at least 10 characters').max(200);
 
 export const userSchema = z.object({
   id: z.string().uuid(),
@@ -28,7 +29,7 @@ export type CreateMemberInput = z.infer<typeof createMemberSchema>;
 
 export const updateMemberSchema = z.object({ role: roleSchema }).strict();
 
-export const loginSchema = z.object({ email: emailSchema, password: z.string().min(1).max(200) });
+export const loginSchema = z.object({ email: emailSchema, password: storableString().min(1).max(200) });
 export type LoginInput = z.infer<typeof loginSchema>;
 
 export const meSchema = z.object({

@@ -4,6 +4,7 @@ import {
   createBotSchema,
   deletedBotSchema,
   restaurantBotSchema,
+  storableString,
   updateBotSchema,
 } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -25,7 +26,7 @@ import {
 } from './store.ts';
 
 const listQuerySchema = pageQuerySchema.extend({ status: botStatusInputSchema.optional() });
-const restaurantParams = z.object({ id: z.string().min(1).max(100).describe('Tenant id or slug') });
+const restaurantParams = z.object({ id: storableString().min(1).max(100).describe('Tenant id or slug') });
 
 /** The context a bot's auth token is sealed under: the token opens only in its own tenant. */
 export function authTokenContext(tenantId: string): string {

@@ -1,8 +1,14 @@
 import type { Bot, BotStatus, DeletedBot, RestaurantBot } from '@syncdeck/core';
-import { z } from 'zod';
 import type { Db, Queryable } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
-import { type PageQuery, decodeCursor, type Page, sqlMicros, toPage } from '../lib/pagination.ts';
+import {
+  type PageQuery,
+  decodeCursor,
+  type Page,
+  sqlMicros,
+  timeKeySchema,
+  toPage,
+} from '../lib/pagination.ts';
 import { iso } from '../lib/time.ts';
 import { whatsappAddress } from '../lib/phones.ts';
 import { appendFeed, type FeedEntry, recordChange } from '../feed/index.ts';
@@ -171,7 +177,8 @@ export async function listBots(
   page: PageQuery & { status?: BotStatus | undefined },
 ): Promise<Page<Bot>> {
   const [beforeUs, beforeId] = page.cursor
-    ? decodeCursor(page.cursor, z.tuple([z.number(), z.string().uuid()]))
+    ? // Whole microseconds only: any other number would reach the ::bigint cast and fail there.
+      decodeCursor(page.cursor, timeKeySchema)
     : [Number.MAX_SAFE_INTEGER, 'ffffffff-ffff-ffff-ffff-ffffffffffff'];
   const result = await q.query<BotRow>(
     `SELECT ${COLUMNS} FROM bots

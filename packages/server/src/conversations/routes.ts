@@ -3,6 +3,7 @@ import {
   conversationStatsSchema,
   conversationStatuses,
   messageSchema,
+  storableString,
 } from '@syncdeck/core';
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -35,7 +36,7 @@ const listQuery = z
     limit: limit(50),
     offset,
     cursor: cursor.optional(),
-    q: z.string().trim().min(1).max(200).optional().describe('Customer name, phone, or message text'),
+    q: storableString().trim().min(1).max(200).optional().describe('Customer name, phone, or message text'),
     botId: z.string().uuid().optional(),
   })
   .superRefine((query, ctx) => {

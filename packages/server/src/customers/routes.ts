@@ -1,6 +1,5 @@
-import { customerProfileSchema, customerSchema } from '@syncdeck/core';
+import { customerProfileSchema, customerSchema, storableString } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { requireTenant } from '../auth/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
@@ -9,7 +8,7 @@ import { searchPatterns } from './search.ts';
 import { customerProfile, listCustomers } from './store.ts';
 
 const customersQuery = pageQuerySchema.extend({
-  q: z.string().trim().min(1).max(200).optional().describe('Name or phone (any spelling)'),
+  q: storableString().trim().min(1).max(200).optional().describe('Name or phone (any spelling)'),
 });
 
 export const customerRoutes: FastifyPluginAsyncZod = async (app) => {

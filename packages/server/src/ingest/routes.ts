@@ -39,8 +39,7 @@ export const ingestRoutes: FastifyPluginAsyncZod<{ writer: GroupCommitWriter }> 
       try {
         event = prepare(body);
       } catch (error) {
-        if (error instanceof EventRejected)
-          throw AppError.badRequest('The event is not valid', error.details);
+        if (error instanceof EventRejected) throw AppError.invalid(error.details, 'The event is not valid');
         throw error;
       }
       const [outcome] = await writer.write([event]);
@@ -49,9 +48,10 @@ export const ingestRoutes: FastifyPluginAsyncZod<{ writer: GroupCommitWriter }> 
 
     const events = body.events;
     if (!Array.isArray(events) || events.length === 0 || events.length > MAX_BATCH_EVENTS) {
-      throw AppError.badRequest('The batch is not valid', [
-        { path: 'events', message: `must be an array of 1 to ${MAX_BATCH_EVENTS} events` },
-      ]);
+      throw AppError.invalid(
+        [{ path: 'events', message: `must be an array of 1 to ${MAX_BATCH_EVENTS} events` }],
+        'The batch is not valid',
+      );
     }
     const results: SyncResult[] = new Array(events.length);
     const prepared: { index: number; event: PreparedEvent }[] = [];
@@ -92,9 +92,24 @@ export const ingestRoutes: FastifyPluginAsyncZod<{ writer: GroupCommitWriter }> 
   }
 };
 
+/**
+ * Validation refuses what PostgreSQL cannot store; should a value slip past it, the database's data
+ * exception (SQLSTATE class 22) still means this event can never be stored. It is answered as
+ * invalid, never as retryable, or a bot would send it again forever.
+ */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
+const unstorable = [{ path: 'data', message: 'holds a value the database cannot store' }];
+
 function singleAnswer(outcome: WriteOutcome, eventId: string | null) {
-  if (outcome.status === 'rejected') throw AppError.badRequest('The event is not valid', outcome.details);
-  if (outcome.status === 'failed') throw outcome.error;
+  if (outcome.status === 'rejected') throw AppError.invalid(outcome.details, 'The event is not valid');
+  if (outcome.status === 'failed') {
+    if (isDataException(outcome.error)) throw AppError.invalid(unstorable, 'The event is not valid');
+    throw outcome.error;
+  }
   return { status: outcome.status, ...(eventId ? { event_id: eventId } : {}) };
 }
 
@@ -106,6 +121,14 @@ function batchResult(index: number, eventId: string | null, outcome: WriteOutcom
       status: 'rejected',
       ...id,
       error: { message: 'The event is not valid', details: outcome.details },
+    };
+  }
+  if (outcome.status === 'failed' && isDataException(outcome.error)) {
+    return {
+      index,
+      status: 'rejected',
+      ...id,
+      error: { message: 'The event is not valid', details: unstorable },
     };
   }
   if (outcome.status === 'failed') {

@@ -1,8 +1,14 @@
 import type { ApiKey, CreatedApiKey, Scope } from '@syncdeck/core';
-import { z } from 'zod';
 import { displayPrefix, generateApiKeyToken, hashToken } from '../lib/secrets.ts';
 import type { Queryable } from '../db/index.ts';
-import { type PageQuery, decodeCursor, type Page, sqlMicros, toPage } from '../lib/pagination.ts';
+import {
+  type PageQuery,
+  decodeCursor,
+  type Page,
+  sqlMicros,
+  timeKeySchema,
+  toPage,
+} from '../lib/pagination.ts';
 import { iso } from '../lib/time.ts';
 
 interface KeyRow {
@@ -53,7 +59,8 @@ export async function createApiKey(q: Queryable, input: NewApiKey): Promise<Crea
 /** A tenant's keys, newest first, revoked ones included so an admin can see what was cut off. */
 export async function listApiKeys(q: Queryable, tenantId: string, page: PageQuery): Promise<Page<ApiKey>> {
   const [beforeUs, beforeId] = page.cursor
-    ? decodeCursor(page.cursor, z.tuple([z.number(), z.string().uuid()]))
+    ? // Whole microseconds only: any other number would reach the ::bigint cast and fail there.
+      decodeCursor(page.cursor, timeKeySchema)
     : [Number.MAX_SAFE_INTEGER, 'ffffffff-ffff-ffff-ffff-ffffffffffff'];
   const result = await q.query<KeyRow>(
     `SELECT ${COLUMNS} FROM api_keys

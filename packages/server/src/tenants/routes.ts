@@ -1,4 +1,4 @@
-import { createTenantSchema, tenantSchema, updateTenantSchema } from '@syncdeck/core';
+import { createTenantSchema, storableString, tenantSchema, updateTenantSchema } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requirePlatformAdmin, requirePrincipal, requireScope, visibleTenant } from '../auth/index.ts';
@@ -6,7 +6,7 @@ import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { insertTenant, listTenants, updateTenant } from './store.ts';
 
-const tenantParams = z.object({ id: z.string().min(1).max(100).describe('Tenant id or slug') });
+const tenantParams = z.object({ id: storableString().min(1).max(100).describe('Tenant id or slug') });
 // Unknown fields are refused, not silently dropped, exactly as on PATCH.
 const createTenantBody = createTenantSchema.strict();
 

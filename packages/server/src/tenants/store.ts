@@ -1,9 +1,12 @@
-import type { CreateTenantInput, Tenant, UpdateTenantInput } from '@syncdeck/core';
+import { type CreateTenantInput, storableString, type Tenant, type UpdateTenantInput } from '@syncdeck/core';
 import { z } from 'zod';
 import type { Queryable } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { type PageQuery, decodeCursor, type Page, toPage } from '../lib/pagination.ts';
 import { iso } from '../lib/time.ts';
+
+/** A cursor's slug; a forged one with text PostgreSQL cannot compare is refused, not a 500. */
+const textKeySchema = z.tuple([storableString()]);
 
 export interface TenantRow {
   id: string;
@@ -54,7 +57,7 @@ export async function listTenants(
   page: PageQuery,
   onlyIds: string[] | 'all',
 ): Promise<Page<Tenant>> {
-  const after = page.cursor ? decodeCursor(page.cursor, z.tuple([z.string()]))[0] : '';
+  const after = page.cursor ? decodeCursor(page.cursor, textKeySchema)[0] : '';
   const result = await q.query<TenantRow>(
     `SELECT ${COLUMNS} FROM tenants
      WHERE slug > $1 AND ($2::boolean OR id = ANY($3::uuid[]))
