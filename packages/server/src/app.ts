@@ -18,6 +18,7 @@ import { loadSecretBox } from './lib/secret-box.ts';
 import { createSerializerCompiler } from './http/serializer.ts';
 import { registerCors } from './http/cors.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
 import { RequestLog } from './http/request-log.ts';
 import { frameFeedTail } from './realtime/frames.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
@@ -82,7 +83,8 @@ export async function buildApp({
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  // Before any route is registered: a hook added later would miss the routes already loaded.
+  // Before any route is registered: hooks added later would miss the routes already loaded.
+  registerSecurityHeaders(app);
   registerCors(app, config.corsOrigins);
 
   registerErrorHandling(app);

@@ -2,21 +2,37 @@ import type { IncomingMessage } from 'node:http';
 import type { Tenant } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
+import { bearer, createTestApp, TEST_ADMIN, type TestApp } from '../testing/harness.ts';
 
-/* How a client may authenticate the realtime socket: an API key in Authorization or as a subprotocol. */
+/*
+ * Who may open the realtime socket, and how: the session cookie only from the server's own
+ * origin or an allowed one; an API key from anywhere, in Authorization or as a subprotocol.
+ */
+
+const PUBLIC_ORIGIN = 'https://deck.example.com';
+const ALLOWED_ORIGIN = 'https://admin.example.com';
 
 let t: TestApp;
 let tenant: Tenant;
 let readKey: string;
+let cookie: string;
 let wsBase: string;
+let ownOrigin: string;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({
+    PUBLIC_URL: PUBLIC_ORIGIN,
+    CORS_ORIGINS: `${ALLOWED_ORIGIN},http://localhost:3000`,
+  });
   tenant = await t.createTenant('handshake');
   readKey = (await t.createKey(tenant.id, ['read'])).token;
+  const login = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: TEST_ADMIN });
+  const session = login.cookies.find((c) => c.name === 'syncdeck_session');
+  if (!session) throw new Error(`no session cookie: ${login.body}`);
+  cookie = `syncdeck_session=${session.value}`;
   const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
   wsBase = address.replace(/^http/, 'ws');
+  ownOrigin = address;
 });
 afterAll(() => t.close());
 
@@ -53,6 +69,27 @@ async function opensWith(options: Parameters<typeof open>[0]): Promise<Opened> {
   opened.socket.close();
   return opened;
 }
+
+describe('a socket authenticated by the session cookie', () => {
+  it("opens from the server's own origin, PUBLIC_URL's, an allowed one, or a client sending no Origin", async () => {
+    for (const origin of [ownOrigin, PUBLIC_ORIGIN, ALLOWED_ORIGIN, 'http://localhost:3000']) {
+      await opensWith({ headers: { cookie, origin } });
+    }
+    await opensWith({ headers: { cookie } });
+  });
+
+  it('is refused before the upgrade from any other origin', async () => {
+    for (const origin of [
+      'https://evil.example',
+      'null',
+      'http://deck.example.com',
+      'https://admin.example.com.evil.example',
+      `${ownOrigin}.evil.example`,
+    ]) {
+      await expect(open({ headers: { cookie, origin } }), origin).rejects.toThrow('HTTP 403');
+    }
+  });
+});
 
 describe('a socket authenticated by an API key', () => {
   it('opens from any origin, with the key in Authorization', async () => {

@@ -1,4 +1,6 @@
 import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../auth/index.ts';
+import type { Config } from '../config.ts';
 import { AppError } from '../lib/errors.ts';
 
 /**
@@ -40,4 +42,35 @@ export function keyFromProtocols(request: FastifyRequest): void {
   }
   // Fastify's setter adds to the headers as received rather than replacing them.
   request.headers = { authorization: `Bearer ${keys[0]!.slice(KEY_PROTOCOL_PREFIX.length)}` };
+}
+
+/**
+ * Refuses a cookie-authenticated socket opened by a page of another origin (cross-site
+ * WebSocket hijacking: WebSockets are not bound by CORS, and the browser sends the cookie
+ * along). Allowed are this server's own origin (`PUBLIC_URL`, or the Host the request came to,
+ * over either scheme, since a proxy in front may end TLS) and `CORS_ORIGINS`. Browsers always
+ * send Origin on a WebSocket; a client that sends none is not a browser and is not at risk.
+ * Sockets authenticated by an API key carry no ambient credential and are not checked.
+ */
+export function checkCookieOrigin(request: FastifyRequest, principal: Principal, config: Config): void {
+  if (principal.kind !== 'user') return;
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  if (origin === new URL(config.publicUrl).origin || config.corsOrigins.includes(origin)) return;
+  if (isOriginOfHost(origin, request.headers.host)) return;
+  throw AppError.forbidden('A socket authenticated by the session cookie may not be opened from this origin');
+}
+
+function isOriginOfHost(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    const url = new URL(origin);
+    return (
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      url.origin === origin &&
+      url.host === host.toLowerCase()
+    );
+  } catch {
+    return false;
+  }
 }

@@ -2,11 +2,11 @@ import fastifyWebsocket from '@fastify/websocket';
 import { realtimeCloseCodes } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireTenant } from '../auth/index.ts';
+import { requirePrincipal, requireTenant } from '../auth/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { RealtimeClient } from './client.ts';
-import { keyFromProtocols, selectProtocol } from './handshake.ts';
+import { checkCookieOrigin, keyFromProtocols, selectProtocol } from './handshake.ts';
 import type { FeedTail } from '../feed/index.ts';
 import type { FrameRun } from './frames.ts';
 
@@ -21,7 +21,8 @@ const querySchema = z
 const description = `A WebSocket following the tenant's change feed. Authenticate with \`Authorization: Bearer <key
 with scope read>\`; or, where a client cannot set headers, with the same key offered as two subprotocols,
 \`syncdeck.bearer\` and \`syncdeck.key.<key>\` (the server selects \`syncdeck.bearer\` and never echoes the key); or
-with the session cookie. Never a token in the URL. A browser that cannot send \`X-Tenant-Id\` chooses its tenant with \`?tenant=\`
+with the session cookie, refused (403) to a page of another origin than the server's own or one in \`CORS_ORIGINS\`.
+Never a token in the URL. A browser that cannot send \`X-Tenant-Id\` chooses its tenant with \`?tenant=\`
 (id or slug). The first frame is \`{"type":"hello","seq"}\` with the feed's current seq. With \`?since=SEQ\`
 every later change of the tenant follows, once and in order, then live ones.
 Changes are \`{"seq","type","data"}\` with \`data\` shaped as the REST object; with \`?batch=true\` each frame
@@ -68,6 +69,7 @@ export const realtimeRoutes: FastifyPluginAsyncZod<{ tail: FeedTail<FrameRun> }>
       preValidation: async (request) => {
         const query = request.query as z.infer<typeof querySchema>;
         keyFromProtocols(request);
+        checkCookieOrigin(request, await requirePrincipal(request), config);
         request.realtimeTenantId = (await requireTenant(request, 'read', query.tenant)).tenant.id;
       },
       handler: async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,10 @@ describe('the dashboard bundle', () => {
       expect(response.headers['content-type']).toMatch(/^text\/html/);
       expect(response.headers['cache-control']).toBe('no-cache');
       expect(response.body).toContain('<div id="root">');
+      const policy = String(response.headers['content-security-policy']);
+      expect(policy, url).toContain("script-src 'self';");
+      expect(policy, url).toContain("style-src 'self';");
+      expect(policy, url).toContain("frame-ancestors 'none'");
     }
     const asset = await app.inject({ method: 'GET', url: '/assets/index-abc123.js' });
     expect(asset.statusCode).toBe(200);
@@ -59,6 +64,10 @@ describe('the dashboard bundle', () => {
     const response = await app.inject({ method: 'GET', url: '/' });
     expect(response.statusCode).toBe(200);
     expect(response.body).toContain('npm run build -w packages/web');
+    // Its one inline style is allowed by its hash, not by allowing inline styles.
+    const style = /<style>(.*)<\/style>/.exec(response.body)![1]!;
+    const hash = createHash('sha256').update(style).digest('base64');
+    expect(response.headers['content-security-policy']).toContain(`style-src 'self' 'sha256-${hash}';`);
     await app.close();
   });
 });
