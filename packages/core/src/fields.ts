@@ -6,6 +6,9 @@
  * U+FFFD). Every string a request brings passes `storableString` (free-form JSON passes
  * `jsonValueProblem`), so such input is a 400 naming the field, never a database error answered
  * as a 500 or, in an ingest batch, as a retryable rejection a bot would send forever.
+ *
+ * Null as absent: bots send `null` for what they do not know. In the fields `optional` builds,
+ * null is the same as leaving the field out, so it never erases what is already stored.
  */
 import { z } from 'zod';
 import { MAX_JSON_DEPTH } from './constants.ts';
@@ -64,4 +67,18 @@ export function storableJson<T extends z.ZodType>(schema: T, maxDepth: number = 
     const problem = jsonValueProblem(value, maxDepth);
     if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
   }) as T;
+}
+
+/** An optional field where `null` means absent: parsed to undefined, so it never clears a stored value. */
+export function optional<T extends z.ZodType>(schema: T) {
+  // The outer optional keeps the key optional in the parsed type, as `.optional()` would.
+  return schema
+    .nullish()
+    .transform((value): z.output<T> | undefined => value ?? undefined)
+    .optional();
+}
+
+/** An optional field with a default, which `null` gets too, exactly as when the field is left out. */
+export function withDefault<T extends z.ZodType>(schema: T, fallback: z.output<T>) {
+  return schema.nullish().transform((value): z.output<T> => value ?? fallback);
 }

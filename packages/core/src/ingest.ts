@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { channels, orderStatuses } from './constants.ts';
-import { storableJson, storableString } from './fields.ts';
+import { optional, storableJson, storableString, withDefault } from './fields.ts';
 
+// Every optional field here is `optional(…)`: the seed's bots send null for what they do not
+// know, and null must neither refuse the event nor clear what is stored.
 const text = (max = 500) => storableString().trim().min(1).max(max);
 /** Chat ids arrive as numbers from Telegram and as strings elsewhere; they are kept as text. */
 const idLike = z.union([text(100), z.number().int()]).transform(String);
@@ -11,11 +13,11 @@ export const channelSchema = z.enum(channels);
 /** Any of these identifies one customer; phones in any common spelling. */
 export const customerIdentifierSchema = z
   .object({
-    whatsapp_phone: text(64).optional(),
-    phone: text(64).optional(),
-    telegram_chat_id: idLike.optional(),
-    syrve_customer_id: text(200).optional(),
-    web_session_id: text(200).optional(),
+    whatsapp_phone: optional(text(64)),
+    phone: optional(text(64)),
+    telegram_chat_id: optional(idLike),
+    syrve_customer_id: optional(text(200)),
+    web_session_id: optional(text(200)),
   })
   .refine(
     (id) =>
@@ -28,20 +30,17 @@ export type CustomerIdentifier = z.infer<typeof customerIdentifierSchema>;
 
 export const customerSeenSchema = z
   .object({
-    display_name: text(200).optional(),
-    phone: text(64).optional(),
-    primary_channel: channelSchema.optional(),
-    telegram_chat_id: idLike.optional(),
-    whatsapp_phone: text(64).optional(),
-    telegram_topic_id: idLike.optional(),
-    telegram_group_id: idLike.optional(),
-    syrve_customer_id: text(200).optional(),
-    web_session_id: text(200).optional(),
-    preferred_language: text(20).optional(),
-    trust_level: z
-      .union([text(50), z.number()])
-      .transform(String)
-      .optional(),
+    display_name: optional(text(200)),
+    phone: optional(text(64)),
+    primary_channel: optional(channelSchema),
+    telegram_chat_id: optional(idLike),
+    whatsapp_phone: optional(text(64)),
+    telegram_topic_id: optional(idLike),
+    telegram_group_id: optional(idLike),
+    syrve_customer_id: optional(text(200)),
+    web_session_id: optional(text(200)),
+    preferred_language: optional(text(20)),
+    trust_level: optional(z.union([text(50), z.number()]).transform(String)),
   })
   .refine(
     (d) =>
@@ -55,25 +54,24 @@ export type OrderStatus = z.infer<typeof orderStatusSchema>;
 export const orderCreatedSchema = z.object({
   customer_identifier: customerIdentifierSchema,
   syrve_order_id: text(200),
-  external_number: z
-    .union([text(100), z.number()])
-    .transform(String)
-    .optional(),
-  items: z
-    .array(
-      z.object({
-        name: text(500),
-        amount: z.number().positive().max(100_000).default(1),
-        price: z.number().min(0).max(100_000_000).optional(),
-      }),
-    )
-    .max(500)
-    .default([]),
-  total: z.number().min(0).max(1_000_000_000).optional(),
-  delivery_address: text(1000).optional(),
-  payment_method: text(100).optional(),
-  restaurant: text(200).optional(),
-  channel: channelSchema.optional(),
+  external_number: optional(z.union([text(100), z.number()]).transform(String)),
+  items: withDefault(
+    z
+      .array(
+        z.object({
+          name: text(500),
+          amount: withDefault(z.number().positive().max(100_000), 1),
+          price: optional(z.number().min(0).max(100_000_000)),
+        }),
+      )
+      .max(500),
+    [],
+  ),
+  total: optional(z.number().min(0).max(1_000_000_000)),
+  delivery_address: optional(text(1000)),
+  payment_method: optional(text(100)),
+  restaurant: optional(text(200)),
+  channel: optional(channelSchema),
 });
 
 export const orderStatusEventSchema = z.object({
@@ -82,27 +80,27 @@ export const orderStatusEventSchema = z.object({
 });
 
 /** Free-form JSON kept as jsonb: every key and string in it must be storable. */
-const metadataSchema = storableJson(z.record(z.string().max(100), z.unknown())).optional();
+const metadataSchema = optional(storableJson(z.record(z.string().max(100), z.unknown())));
 
 export const escalationCreatedSchema = z.object({
   customer_identifier: customerIdentifierSchema,
-  reason: text(2000).optional(),
+  reason: optional(text(2000)),
   metadata: metadataSchema,
 });
 
 export const escalationResolvedSchema = z.object({
   customer_identifier: customerIdentifierSchema,
-  resolution_summary: text(5000).optional(),
+  resolution_summary: optional(text(5000)),
   metadata: metadataSchema,
 });
 
 /** Which bot (sender) a message went through: its number, its Telegram bot id, or its Syncdeck id. */
 export const botRefSchema = z
   .object({
-    whatsapp_number: text(64).optional(),
-    telegram_bot_id: idLike.optional(),
-    web_widget_id: text(200).optional(),
-    id: z.string().uuid().optional(),
+    whatsapp_number: optional(text(64)),
+    telegram_bot_id: optional(idLike),
+    web_widget_id: optional(text(200)),
+    id: optional(z.string().uuid()),
   })
   .refine(
     (b) => Boolean(b.whatsapp_number || b.telegram_bot_id || b.web_widget_id || b.id),
@@ -111,21 +109,21 @@ export const botRefSchema = z
 
 export const messageCreatedSchema = z.object({
   customer_identifier: customerIdentifierSchema,
-  customer_name: text(200).optional(),
+  customer_name: optional(text(200)),
   bot: botRefSchema,
   direction: z.enum(['IN', 'OUT']),
-  message_type: text(50).default('text'),
-  content: storableString().max(10_000).default(''),
-  media_url: storableString().url().max(2000).optional(),
-  wa_sid: text(200).optional(),
+  message_type: withDefault(text(50), 'text'),
+  content: withDefault(storableString().max(10_000), ''),
+  media_url: optional(storableString().url().max(2000)),
+  wa_sid: optional(text(200)),
   metadata: metadataSchema,
 });
 
 export const conversationClosedSchema = z
   .object({
-    conversation_id: z.string().uuid().optional(),
-    customer_identifier: customerIdentifierSchema.optional(),
-    bot: botRefSchema.optional(),
+    conversation_id: optional(z.string().uuid()),
+    customer_identifier: optional(customerIdentifierSchema),
+    bot: optional(botRefSchema),
   })
   .refine(
     (d) => Boolean(d.conversation_id || (d.customer_identifier && d.bot)),
@@ -152,8 +150,8 @@ export type ParsedSyncEventData<E extends SyncEventName> = z.output<(typeof sync
 export const syncEnvelopeSchema = z.object({
   event: storableString().max(100),
   data: z.record(z.string(), z.unknown()),
-  event_id: text(200).optional(),
-  occurred_at: z.iso.datetime({ offset: true }).optional(),
+  event_id: optional(text(200)),
+  occurred_at: optional(z.iso.datetime({ offset: true })),
 });
 
 export const syncResultSchema = z.object({

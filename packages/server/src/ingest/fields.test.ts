@@ -151,3 +151,140 @@ describe('text PostgreSQL cannot store', () => {
     expect(row.content).toBe(content);
   });
 });
+
+describe('null in an optional field', () => {
+  it('is accepted as absent in every event type, and clears nothing stored', async () => {
+    const phone = newPhone();
+    const seen = await post({
+      event: 'customer.seen',
+      data: {
+        phone,
+        whatsapp_phone: phone,
+        display_name: 'Ahmed',
+        telegram_topic_id: 7,
+        telegram_group_id: '-100200',
+        primary_channel: 'whatsapp',
+        preferred_language: 'ar',
+        trust_level: 'regular',
+      },
+    });
+    expect(seen.statusCode, seen.body).toBe(200);
+
+    // Exactly what the seed's bot sends when it knows less.
+    const events = [
+      {
+        event: 'customer.seen',
+        event_id: null,
+        occurred_at: null,
+        data: {
+          phone: null,
+          whatsapp_phone: phone,
+          display_name: null,
+          telegram_chat_id: null,
+          telegram_topic_id: null,
+          telegram_group_id: null,
+          syrve_customer_id: null,
+          web_session_id: null,
+          primary_channel: null,
+          preferred_language: null,
+          trust_level: null,
+        },
+      },
+      {
+        event: 'message.created',
+        data: {
+          customer_identifier: { whatsapp_phone: phone, phone: null, telegram_chat_id: null },
+          customer_name: null,
+          bot: { whatsapp_number: BOT_NUMBER, telegram_bot_id: null, id: null },
+          direction: 'IN',
+          message_type: null,
+          content: null,
+          media_url: null,
+          wa_sid: null,
+          metadata: null,
+        },
+      },
+      {
+        event: 'order.created',
+        data: {
+          customer_identifier: { whatsapp_phone: phone, syrve_customer_id: null },
+          syrve_order_id: `null-order-${phone}`,
+          external_number: null,
+          items: [{ name: 'Kabsa', amount: null, price: null }],
+          total: null,
+          delivery_address: null,
+          payment_method: null,
+          restaurant: null,
+          channel: null,
+        },
+      },
+      {
+        event: 'order.created',
+        data: {
+          customer_identifier: { whatsapp_phone: phone },
+          syrve_order_id: `null-items-${phone}`,
+          items: null,
+        },
+      },
+      { event: 'order.status', data: { syrve_order_id: `null-order-${phone}`, status: 'cooking' } },
+      {
+        event: 'escalation.created',
+        data: {
+          customer_identifier: { whatsapp_phone: phone, web_session_id: null },
+          reason: null,
+          metadata: null,
+        },
+      },
+      {
+        event: 'escalation.resolved',
+        data: { customer_identifier: { whatsapp_phone: phone }, resolution_summary: null, metadata: null },
+      },
+      {
+        event: 'conversation.closed',
+        data: {
+          conversation_id: null,
+          customer_identifier: { whatsapp_phone: phone },
+          bot: { whatsapp_number: BOT_NUMBER, web_widget_id: null },
+        },
+      },
+    ];
+    for (const event of events) {
+      const single = await post(event);
+      expect(single.statusCode, `${event.event}: ${single.body}`).toBe(200);
+    }
+    const batch = await post({ events });
+    expect(batch.statusCode, batch.body).toBe(200);
+    expect(batch.json().rejected, batch.body).toBe(0);
+
+    const customer = await one<Record<string, unknown>>(
+      'SELECT * FROM customers WHERE tenant_id = $1 AND whatsapp_phone = $2',
+      [tenant.id, phone],
+    );
+    expect(customer).toMatchObject({
+      phone,
+      display_name: 'Ahmed',
+      telegram_topic_id: '7',
+      telegram_group_id: '-100200',
+      primary_channel: 'whatsapp',
+      preferred_language: 'ar',
+      trust_level: 'regular',
+    });
+    const message = await one<Record<string, unknown>>(
+      `SELECT m.message_type, m.content, m.media_url, m.metadata FROM messages m
+       JOIN conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id
+       WHERE m.tenant_id = $1 AND c.customer_id = $2 ORDER BY m.created_at LIMIT 1`,
+      [tenant.id, customer.id],
+    );
+    expect(message).toEqual({ message_type: 'text', content: '', media_url: null, metadata: {} });
+    const order = await one<Record<string, unknown>>(
+      'SELECT items, total, external_number, status FROM orders WHERE tenant_id = $1 AND syrve_order_id = $2',
+      [tenant.id, `null-order-${phone}`],
+    );
+    expect(order).toEqual({
+      items: [{ name: 'Kabsa', amount: 1 }],
+      total: null,
+      external_number: null,
+      status: 'cooking',
+    });
+  });
+});
