@@ -9,6 +9,7 @@ let tenant: Tenant;
 let other: Tenant;
 let ingestKey: string;
 let readKey: string;
+let operateKey: string;
 let otherIngestKey: string;
 let otherReadKey: string;
 
@@ -18,6 +19,7 @@ beforeAll(async () => {
   other = await t.createTenant('conv-b');
   ingestKey = (await t.createKey(tenant.id, ['ingest'])).token;
   readKey = (await t.createKey(tenant.id, ['read'])).token;
+  operateKey = (await t.createKey(tenant.id, ['operate'])).token;
   otherIngestKey = (await t.createKey(other.id, ['ingest'])).token;
   otherReadKey = (await t.createKey(other.id, ['read'])).token;
 });
@@ -27,8 +29,9 @@ function get(url: string, token = readKey, headers: Record<string, string> = {})
   return t.app.inject({ method: 'GET', url, headers: { ...bearer(token), ...headers } });
 }
 
-function post(url: string, token = readKey) {
-  return t.app.inject({ method: 'POST', url, headers: bearer(token) });
+/** Marking read changes state: it takes `operate`. */
+function post(url: string, token = operateKey, headers: Record<string, string> = {}) {
+  return t.app.inject({ method: 'POST', url, headers: { ...bearer(token), ...headers } });
 }
 
 async function conversationIdOf(phone: string, tenantId = tenant.id): Promise<string> {
@@ -567,6 +570,50 @@ describe('stats and mark-read', () => {
     await ingest(t, ingestKey, [message(newPhone(), 'x', '2026-06-02T00:00:00.000Z')]);
     await ingest(t, otherIngestKey, [message(newPhone(), 'y', '2026-06-02T00:00:00.000Z')]);
     await expectStatsMatchCount();
+  });
+
+  it('refuses a read-only key and a viewer: marking read is an operator act', async () => {
+    const phone = newPhone();
+    await ingest(t, ingestKey, [message(phone, 'unread', '2026-07-02T00:00:00.000Z')]);
+    const id = await conversationIdOf(phone);
+    const lastSeq = async () =>
+      (await t.db.query<{ seq: number }>('SELECT COALESCE(max(seq), 0)::bigint AS seq FROM events')).rows[0]!
+        .seq;
+    const sessionAs = async (role: 'viewer' | 'agent') => {
+      const email = `${role}-${phone.slice(-6)}@example.com`;
+      const password = 'a long enough password';
+      const added = await t.app.inject({
+        method: 'POST',
+        url: '/api/admin/users',
+        headers: { ...bearer(t.adminToken), 'x-tenant-id': tenant.slug },
+        payload: { email, role, password },
+      });
+      expect(added.statusCode, added.body).toBe(201);
+      const login = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { email, password },
+        remoteAddress: `10.9.0.${role === 'viewer' ? 1 : 2}`,
+      });
+      const cookie = login.cookies.find((c) => c.name === 'syncdeck_session')!;
+      return { cookie: `syncdeck_session=${cookie.value}`, 'x-tenant-id': tenant.slug };
+    };
+    const asSession = (headers: Record<string, string>) =>
+      t.app.inject({ method: 'POST', url: `/api/db/conversations/${id}/read`, headers });
+
+    const viewer = await sessionAs('viewer');
+    const seqBefore = await lastSeq();
+    const byReadKey = await post(`/api/db/conversations/${id}/read`, readKey);
+    expect(byReadKey.statusCode).toBe(403);
+    expect(byReadKey.json().error.code).toBe('forbidden');
+    const byViewer = await asSession(viewer);
+    expect(byViewer.statusCode).toBe(403);
+    expect((await get(`/api/db/conversations/${id}`)).json().unreadCount).toBe(1);
+    expect(await lastSeq()).toBe(seqBefore);
+
+    const byAgent = await asSession(await sessionAs('agent'));
+    expect(byAgent.statusCode).toBe(200);
+    expect(byAgent.json().unreadCount).toBe(0);
   });
 
   it('clears unread on read and appends conversation.updated to the feed in the same transaction', async () => {

@@ -157,7 +157,7 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Mark a conversation read: its unread count goes to 0',
+        summary: 'Mark a conversation read: its unread count goes to 0 (scope `operate`)',
         description:
           'Appends a `conversation.updated` event to the change feed in the same transaction. A conversation with nothing unread is left as it is.',
         params: uuidParamsSchema,
@@ -165,7 +165,8 @@ export const conversationRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { tenant } = await requireTenant(request, 'read');
+      // It changes state and appends to the feed: an operator's act, not a reader's.
+      const { tenant } = await requireTenant(request, 'operate');
       const conversation = await retryingTransaction(db, (tx) =>
         markConversationRead(tx, tenant.id, request.params.id),
       );
