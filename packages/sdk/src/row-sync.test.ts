@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createRowSyncSender, SyncdeckError, signBody } from '@syncdeck/sdk';
+import { createTestApp } from '@syncdeck/server/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeServer, type RecordedRequest, startFakeServer } from './testing/fake-server.ts';
 
@@ -209,5 +210,34 @@ describe('row sync sender', () => {
   it('refuses a configuration without a secret or with a bad URL', () => {
     expect(() => createRowSyncSender({ url: server.url, secret: '' })).toThrow(SyncdeckError);
     expect(() => createRowSyncSender({ url: 'ftp://x', secret: SECRET })).toThrow(/not an http/);
+  });
+});
+
+describe('row sync sender against the server', () => {
+  it('a whsec_ secret: what the sender signs, the server verifies', async () => {
+    const t = await createTestApp();
+    try {
+      await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+      // As `syncdeck source create optiqo --secret whsec_…` stores it.
+      const secret = `whsec_${Buffer.from('a Standard Webhooks style key 0123').toString('base64')}`;
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/admin/sources',
+        headers: { authorization: `Bearer ${t.adminToken}` },
+        payload: { name: 'optiqo', secret },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const rows = createRowSyncSender({ url, source: 'optiqo', secret, maxAttempts: 1 });
+      const answer = await rows.insert('adhoc_work_orders', 'acme', { id: 'wo-1', title: 'signed' });
+      expect(answer).toMatchObject({ status: 200, body: { result: 'applied' } });
+      await rows.fullSync('zone_categories', 'acme', [{ id: 'z1' }, { id: 'z2' }], { batchSize: 1 });
+      const stored = await t.db.query<{ id: string }>(
+        'SELECT id FROM optiqo.work_orders UNION ALL SELECT id FROM optiqo.zones ORDER BY id',
+      );
+      expect(stored.rows.map((r) => r.id)).toEqual(['wo-1', 'z1', 'z2']);
+    } finally {
+      await t.close();
+    }
   });
 });

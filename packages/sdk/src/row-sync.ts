@@ -135,7 +135,9 @@ export interface RowSyncAnswer {
 }
 
 /**
- * The `x-webhook-signature` of a body: hex HMAC-SHA256 of exactly these bytes with the secret.
+ * The `x-webhook-signature` of a body: hex HMAC-SHA256 of exactly these bytes, keyed with the
+ * secret's bytes as written — a `whsec_` secret too, as the server reads this header (only
+ * Standard Webhooks signatures base64-decode a `whsec_` secret).
  *
  * @example
  * ```ts

@@ -12,13 +12,25 @@ function header(headers: SignatureHeaders, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** A `whsec_` secret is base64 key material (Standard Webhooks); any other is used as its bytes. */
-function keyOf(secret: string): Buffer {
+/**
+ * The HMAC key of a Standard Webhooks signature: that spec makes a `whsec_` secret base64 key
+ * material; any other secret is used as its bytes.
+ */
+function standardKey(secret: string): Buffer {
   return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
 }
 
-function hmac(secret: string, ...parts: (string | Buffer)[]): Buffer {
-  const mac = createHmac('sha256', keyOf(secret));
+/**
+ * The HMAC key of `x-webhook-signature`: the secret's bytes as written, `whsec_` or not, as the
+ * SDK's `RowSyncSender` and `openssl dgst -hmac "$SECRET"` sign — nothing in that scheme says
+ * to decode it.
+ */
+function seedKey(secret: string): Buffer {
+  return Buffer.from(secret, 'utf8');
+}
+
+function hmac(key: Buffer, ...parts: (string | Buffer)[]): Buffer {
+  const mac = createHmac('sha256', key);
   for (const part of parts) mac.update(part);
   return mac.digest();
 }
@@ -54,7 +66,7 @@ export function verifySignature(
       .filter(([version, value]) => version === 'v1' && value)
       .map(([, value]) => Buffer.from(value!, 'base64'));
     for (const secret of secrets) {
-      const expected = hmac(secret, `${webhookId}.${timestamp}.`, body);
+      const expected = hmac(standardKey(secret), `${webhookId}.${timestamp}.`, body);
       // Every candidate is compared, so the time taken does not say which one matched.
       let matched = false;
       for (const signature of given) matched = equal(expected, signature) || matched;
@@ -69,13 +81,13 @@ export function verifySignature(
     return { ok: false, reason: 'x-webhook-signature is not a hex SHA-256 HMAC' };
   const given = Buffer.from(hex, 'hex');
   let matched = false;
-  for (const secret of secrets) matched = equal(hmac(secret, body), given) || matched;
+  for (const secret of secrets) matched = equal(hmac(seedKey(secret), body), given) || matched;
   return matched ? { ok: true, webhookId } : { ok: false, reason: 'x-webhook-signature does not match' };
 }
 
 /** What a sender computes: the seed's header value. */
 export function signSeed(body: string | Buffer, secret: string): string {
-  return hmac(secret, body).toString('hex');
+  return hmac(seedKey(secret), body).toString('hex');
 }
 
 /** What a sender computes: Standard Webhooks headers. */
@@ -88,6 +100,6 @@ export function signStandard(
   return {
     'webhook-id': webhookId,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': `v1,${hmac(secret, `${webhookId}.${timestamp}.`, body).toString('base64')}`,
+    'webhook-signature': `v1,${hmac(standardKey(secret), `${webhookId}.${timestamp}.`, body).toString('base64')}`,
   };
 }
