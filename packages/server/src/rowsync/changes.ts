@@ -12,7 +12,7 @@ export interface QueuedChange {
   /** The record as the webhook sent it (null for a delete): serialised once, with its batch. */
   data: Record<string, unknown> | null;
   updatedAt: string | null;
-  webhookId: string | null;
+  deliveryKey: string | null;
   /** `performance.now()` when the request arrived: the log line's duration runs until the write. */
   startedAt: number;
 }
@@ -21,11 +21,11 @@ export type ChangeOutcome = 'applied' | 'ignored' | 'duplicate';
 
 /**
  * Applies many single-row changes set-based. Changes to one row keep their order: a row
- * changed twice goes in two rounds. Each round is one statement that claims the webhook ids,
+ * changed twice goes in two rounds. Each round is one statement that claims the delivery keys,
  * writes every table's upserts and deletes, logs the push, marks the charts over the pushed
  * tables stale and writes each change's webhook log line — so the common batch (one round)
  * is one round trip and one COMMIT, however many webhooks it answers. An update older than
- * the stored row changes nothing (`ignored`); a webhook id seen before is `duplicate`.
+ * the stored row changes nothing (`ignored`); a delivery key seen before (see signature.ts) is `duplicate`.
  */
 export async function applyChangeBatch(db: Db, changes: QueuedChange[]): Promise<ChangeOutcome[]> {
   const rounds: number[][] = [];
@@ -37,8 +37,8 @@ export async function applyChangeBatch(db: Db, changes: QueuedChange[]): Promise
     rounds[round].push(i);
   };
   for (const [i, c] of changes.entries()) {
-    if (c.webhookId) {
-      const key = `${c.target.sourceId}:${c.webhookId}`;
+    if (c.deliveryKey) {
+      const key = `${c.target.sourceId}:${c.deliveryKey}`;
       if (seenIds.has(key)) {
         knownDuplicates.add(i);
         place(0, i);
@@ -105,7 +105,7 @@ export function roundStatement(
       k: i,
       g: groupOf.get(i) ?? null,
       s: c.target.sourceId,
-      h: c.webhookId?.slice(0, 200) ?? null,
+      h: c.deliveryKey?.slice(0, 200) ?? null,
       t: c.target.tenantId,
       id: c.id,
       d: c.data,

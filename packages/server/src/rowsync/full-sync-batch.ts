@@ -3,16 +3,16 @@ import { dataTable } from '../synced/index.ts';
 import { queryNamed } from './named-sql.ts';
 import type { PushTarget } from './push-log.ts';
 
-/** Claims a webhook id inside a transaction; false when it was applied before. */
+/** Claims a delivery key (see signature.ts) inside a transaction; false when it was applied before. */
 export async function claimDelivery(
   tx: Queryable,
   sourceId: string,
-  webhookId: string | null,
+  deliveryKey: string | null,
 ): Promise<boolean> {
-  if (!webhookId) return true;
+  if (!deliveryKey) return true;
   const result = await tx.query(
     'INSERT INTO webhook_deliveries (source_id, webhook_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
-    [sourceId, webhookId],
+    [sourceId, deliveryKey],
   );
   return result.rowCount > 0;
 }
@@ -48,7 +48,7 @@ export async function applyUnstagedBatch(
 export interface BatchLog {
   sourceName: string;
   externalTenantId: string;
-  webhookId: string | null;
+  deliveryKey: string | null;
   /** Milliseconds from the request's arrival to the statement's start. */
   elapsedMs: number;
 }
@@ -57,7 +57,7 @@ export interface BatchLog {
 export const DURATION = '$ms::float8 + 1000 * extract(epoch FROM clock_timestamp() - statement_timestamp())';
 
 export interface StagedBatch {
-  /** False when the batch's `webhook-id` was delivered before. */
+  /** False when the batch's delivery key (its signed webhook id, or its body) was delivered before. */
   claimed: boolean;
   received: number;
   total: number | null;
@@ -68,7 +68,7 @@ export interface StagedBatch {
 }
 
 /**
- * Stages one batch of a full sync, in one statement: claims the webhook id, records the row
+ * Stages one batch of a full sync, in one statement: claims the delivery key, records the row
  * positions it covers on the run (under the run row's lock, so concurrent batches all count),
  * keeps its records as one row, and logs the attempt unless the run is now complete, in which
  * case the caller completes it in the same transaction. Readers still see the previous rows.
@@ -106,7 +106,7 @@ export async function stageBatch(
     last: batch.isLast,
     body: batch.text,
     ids: batch.ids,
-    h: log.webhookId?.slice(0, 200) ?? null,
+    h: log.deliveryKey?.slice(0, 200) ?? null,
     sn: log.sourceName.slice(0, 100),
     ext: log.externalTenantId.slice(0, 100),
     distinct: batch.distinct,

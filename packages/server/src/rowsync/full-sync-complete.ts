@@ -68,7 +68,7 @@ export async function completeRun(
       s: target.sourceId,
       changed: counts.applied + counts.removed,
       distinct: run.distinct,
-      h: log.webhookId?.slice(0, 200) ?? null,
+      h: log.deliveryKey?.slice(0, 200) ?? null,
       sn: log.sourceName.slice(0, 100),
       ext: log.externalTenantId.slice(0, 100),
       ms: log.elapsedMs + (performance.now() - begun),

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/index.ts';
 
-/** Webhook logs, push logs and delivered webhook ids past the window; abandoned full-sync runs. */
+/** Webhook logs, push logs and delivery keys past the window; abandoned full-sync runs. */
 export async function pruneRowSync(
   q: Queryable,
   retentionDays: number,

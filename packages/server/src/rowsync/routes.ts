@@ -60,7 +60,8 @@ export const rowSyncRoutes: FastifyPluginAsyncZod<{ service: RowSyncService; box
           description:
             'Signed with `x-webhook-signature: sha256=<hex HMAC-SHA256 of the raw body>` or the Standard Webhooks ' +
             'headers (`webhook-id`, `webhook-timestamp` within 5 minutes, `webhook-signature: v1,<base64>`); a ' +
-            'repeated `webhook-id` is acknowledged as `duplicate`. Bodies: `{type: INSERT|UPDATE|DELETE, table, ' +
+            'repeated `webhook-id` is acknowledged as `duplicate`; with `x-webhook-signature`, which signs only the ' +
+            'body, a body already received from the source (within the retention window) is. Bodies: `{type: INSERT|UPDATE|DELETE, table, ' +
             'tenant_id, record, old_record}` or `{type: FULL_SYNC, table, tenant_id, sync_id, offset, records, ' +
             'total?, is_last?}`. An update older (`updated_at`) than the stored row is `ignored`. A full sync with ' +
             '`total` or `is_last` is staged: the old rows stay until the last batch, then the rows the run did not ' +

@@ -432,7 +432,7 @@ describe('group commit', () => {
       externalTenantId: 'acme',
       table: 'work_orders',
     };
-    const base = { target, type: 'UPDATE', updatedAt: null, webhookId: null, startedAt: performance.now() };
+    const base = { target, type: 'UPDATE', updatedAt: null, deliveryKey: null, startedAt: performance.now() };
     const changes: QueuedChange[] = [
       { ...base, kind: 'upsert', id: 'ord-1', data: { id: 'ord-1', title: 'one' } },
       { ...base, kind: 'delete', id: 'ord-1', data: null },

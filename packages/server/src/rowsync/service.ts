@@ -78,7 +78,7 @@ export class RowSyncService {
       table: null,
       syncId: null,
       rows: 0,
-      webhookId: null,
+      deliveryKey: null,
     };
     const elapsed = () => performance.now() - startedAt;
     const refuse = async (error: AppError): Promise<AppError> => {
@@ -100,7 +100,7 @@ export class RowSyncService {
     const verified = verifySignature(body, headers, source.secrets);
     if (!verified.ok)
       throw await refuse(AppError.unauthorized(`The signature was refused: ${verified.reason}`));
-    entry.webhookId = verified.webhookId;
+    entry.deliveryKey = verified.deliveryKey;
 
     // JSON is UTF-8 (RFC 8259): decoding other bytes would quietly store U+FFFD in their place.
     if (!isUtf8(body))
@@ -204,7 +204,7 @@ export class RowSyncService {
       id: row.id,
       data: kind === 'delete' ? null : row.record,
       updatedAt: row.updatedAt,
-      webhookId: entry.webhookId,
+      deliveryKey: entry.deliveryKey,
       startedAt,
     });
     return {
@@ -264,7 +264,7 @@ export class RowSyncService {
     const log = () => ({
       sourceName: target.sourceName,
       externalTenantId: target.externalTenantId,
-      webhookId: entry.webhookId,
+      deliveryKey: entry.deliveryKey,
       elapsedMs: elapsed(),
     });
     const run = await stageBatch(
@@ -330,7 +330,7 @@ export class RowSyncService {
       return { tracked, result, count, fullSync };
     };
     const fullSync = { syncId: payload.sync_id, received: 0, total: null, complete: false, removed: 0 };
-    if (!(await claimDelivery(tx, target.sourceId, entry.webhookId)))
+    if (!(await claimDelivery(tx, target.sourceId, entry.deliveryKey)))
       return finish('duplicate', 0, fullSync, null);
     const tracked = newColumns ? await trackColumns(tx, target, newColumns) : null;
     const done = await applyUnstagedBatch(tx, target, payload.offset, set.json);

@@ -1,11 +1,18 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Standard Webhooks: a timestamp further than this from now is refused. */
 export const TOLERANCE_SECONDS = 5 * 60;
 
 export type SignatureHeaders = Record<string, string | string[] | undefined>;
 
-export type Verification = { ok: true; webhookId: string | null } | { ok: false; reason: string };
+/**
+ * `deliveryKey` names what was signed, for de-duplication within the source: the Standard
+ * Webhooks `webhook-id` (part of the signed content), or a hash of the body for the seed's
+ * header, which signs nothing but the body — an unsigned `webhook-id` beside it is ignored, or
+ * anyone holding one captured body could replay it under fresh ids, or claim a genuine
+ * delivery's id ahead of it.
+ */
+export type Verification = { ok: true; deliveryKey: string } | { ok: false; reason: string };
 
 function header(headers: SignatureHeaders, name: string): string | undefined {
   const value = headers[name];
@@ -35,6 +42,15 @@ function hmac(key: Buffer, ...parts: (string | Buffer)[]): Buffer {
   return mac.digest();
 }
 
+/**
+ * The delivery key of a body signed with `x-webhook-signature`. A Standard Webhooks id could
+ * take this form too, but only the secret's holder signs either, so a collision could only
+ * come from the sender itself.
+ */
+export function bodyDeliveryKey(body: string | Buffer): string {
+  return `sha256:${createHash('sha256').update(body).digest('hex')}`;
+}
+
 function equal(expected: Buffer, given: Buffer): boolean {
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
@@ -51,9 +67,9 @@ export function verifySignature(
   secrets: readonly string[],
   nowSeconds = Math.floor(Date.now() / 1000),
 ): Verification {
-  const webhookId = header(headers, 'webhook-id')?.trim() || null;
   const standard = header(headers, 'webhook-signature');
   if (standard !== undefined) {
+    const webhookId = header(headers, 'webhook-id')?.trim() || null;
     const timestamp = header(headers, 'webhook-timestamp');
     if (!webhookId || !timestamp)
       return { ok: false, reason: 'webhook-id and webhook-timestamp are required' };
@@ -70,7 +86,7 @@ export function verifySignature(
       // Every candidate is compared, so the time taken does not say which one matched.
       let matched = false;
       for (const signature of given) matched = equal(expected, signature) || matched;
-      if (matched) return { ok: true, webhookId };
+      if (matched) return { ok: true, deliveryKey: webhookId };
     }
     return { ok: false, reason: 'webhook-signature does not match' };
   }
@@ -82,7 +98,9 @@ export function verifySignature(
   const given = Buffer.from(hex, 'hex');
   let matched = false;
   for (const secret of secrets) matched = equal(hmac(seedKey(secret), body), given) || matched;
-  return matched ? { ok: true, webhookId } : { ok: false, reason: 'x-webhook-signature does not match' };
+  return matched
+    ? { ok: true, deliveryKey: bodyDeliveryKey(body) }
+    : { ok: false, reason: 'x-webhook-signature does not match' };
 }
 
 /** What a sender computes: the seed's header value. */

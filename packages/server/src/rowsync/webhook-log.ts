@@ -17,7 +17,7 @@ export interface WebhookLogEntry {
   status: number;
   durationMs: number;
   error: string | null;
-  webhookId: string | null;
+  deliveryKey: string | null;
 }
 
 export function insertWebhookLog(q: Queryable, entry: WebhookLogEntry): Promise<void> {
@@ -39,7 +39,7 @@ export async function insertWebhookLogs(q: Queryable, entries: WebhookLogEntry[]
     status: entry.status,
     duration_ms: entry.durationMs,
     error: entry.error?.slice(0, 1000) ?? null,
-    webhook_id: entry.webhookId?.slice(0, 200) ?? null,
+    webhook_id: entry.deliveryKey?.slice(0, 200) ?? null,
   }));
   await q.query(
     `INSERT INTO webhook_logs (source_name, source_id, tenant_id, external_tenant_id, event_type, table_name,
