@@ -19,7 +19,7 @@ import {
 import { displayName } from './common.ts';
 
 export function Transcript({ id }: { id: string }) {
-  const { tenant, key } = useTenant();
+  const { tenant, key, can } = useTenant();
   const client = useQueryClient();
   const navigate = useNavigate();
   const conversation = useQuery({
@@ -40,11 +40,13 @@ export function Transcript({ id }: { id: string }) {
     getPreviousPageParam: (first) => first.next ?? undefined,
   });
 
-  // Opening a conversation marks it read; so does a message arriving while it is open.
+  // Opening a conversation marks it read; so does a message arriving while it is open. Marking
+  // changes state, which a viewer may not do: for them the count stays.
   const unread = conversation.data?.unreadCount ?? 0;
   const marking = useRef(false);
+  const mayMark = can('operate');
   useEffect(() => {
-    if (unread === 0 || marking.current) return;
+    if (unread === 0 || marking.current || !mayMark) return;
     marking.current = true;
     request<Conversation>(`/api/db/conversations/${id}/read`, { method: 'POST', tenant: tenant.slug })
       .then(({ data }) => {
@@ -63,7 +65,7 @@ export function Transcript({ id }: { id: string }) {
       .finally(() => {
         marking.current = false;
       });
-  }, [unread, id, tenant.slug, client, key]);
+  }, [unread, mayMark, id, tenant.slug, client, key]);
 
   // Keep the view at the bottom as messages arrive, unless the operator scrolled up to read.
   const scroller = useRef<HTMLDivElement>(null);
