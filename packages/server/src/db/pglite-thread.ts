@@ -7,8 +7,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, parse, protocol, types } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { PgliteReply, PgliteRequest } from './pglite.ts';
+import { keepPgliteFilesPrivate } from './pglite-files.ts';
 
 const port = parentPort!;
+
+keepPgliteFilesPrivate();
 
 const pglite = await PGlite.create(workerData.dataDir as string, {
   // Loaded so migrations can create it: the search indexes are trigram indexes, as on a PostgreSQL server.

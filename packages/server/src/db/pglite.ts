@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Db, Queryable, QueryOptions, QueryResult } from './db.ts';
+import { preparePgliteDir } from './pglite-files.ts';
 import { type PipelinedSession, runPipelinedTransaction } from './pipelined-transaction.ts';
 
 /** What the server asks of the PGlite thread (pglite-thread.ts). */
@@ -111,6 +112,7 @@ class PgliteThread {
  * session: while a transaction is open, every other statement waits for it to end.
  */
 export async function openPglite(dataDir: string): Promise<Db> {
+  if (!dataDir.startsWith('memory://')) await preparePgliteDir(dataDir);
   const thread = new PgliteThread(dataDir);
   await thread.ready;
   // Settles when the open transaction (if any) ends; statements from outside wait for it.
