@@ -1,3 +1,4 @@
+import { storableString } from '@syncdeck/core';
 import { z } from 'zod';
 import { AppError } from './errors.ts';
 
@@ -34,6 +35,12 @@ export function decodeCursor<T extends unknown[]>(cursor: string, shape: z.ZodTy
  */
 export const timeKeySchema = z.tuple([z.number().int(), z.string().uuid()]);
 export type TimeKey = z.infer<typeof timeKeySchema>;
+
+/**
+ * The key of a list sorted by one text column (a slug, an email). A forged cursor holding text
+ * PostgreSQL cannot compare is refused like any other cursor, not a 500.
+ */
+export const textKeySchema = z.tuple([storableString()]);
 
 /** SQL for a timestamp as the microseconds a TimeKey holds. */
 export function sqlMicros(expression: string): string {

@@ -1,12 +1,8 @@
-import { type CreateTenantInput, storableString, type Tenant, type UpdateTenantInput } from '@syncdeck/core';
-import { z } from 'zod';
+import type { CreateTenantInput, Tenant, UpdateTenantInput } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
-import { type PageQuery, decodeCursor, type Page, toPage } from '../lib/pagination.ts';
+import { type PageQuery, decodeCursor, type Page, textKeySchema, toPage } from '../lib/pagination.ts';
 import { iso } from '../lib/time.ts';
-
-/** A cursor's slug; a forged one with text PostgreSQL cannot compare is refused, not a 500. */
-const textKeySchema = z.tuple([storableString()]);
 
 export interface TenantRow {
   id: string;

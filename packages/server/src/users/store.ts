@@ -1,13 +1,9 @@
-import { type Member, type Membership, type Role, storableString, type User } from '@syncdeck/core';
-import { z } from 'zod';
+import type { Member, Membership, Role, User } from '@syncdeck/core';
 import { generatePassword, hashPassword } from '../lib/secrets.ts';
 import type { Queryable } from '../db/index.ts';
-import { type PageQuery, decodeCursor, type Page, toPage } from '../lib/pagination.ts';
+import { type PageQuery, decodeCursor, type Page, textKeySchema, toPage } from '../lib/pagination.ts';
 import { iso } from '../lib/time.ts';
 import { type TenantRow, toTenant } from '../tenants/index.ts';
-
-/** A cursor's email; a forged one with text PostgreSQL cannot compare is refused, not a 500. */
-const textKeySchema = z.tuple([storableString()]);
 
 interface UserRow {
   id: string;
