@@ -1,7 +1,25 @@
 import { createHash } from 'node:crypto';
-import { type CreateSourceInput, defaultTableMapping, type Source, type TableMapping } from '@syncdeck/core';
+import {
+  type CreateSourceInput,
+  defaultTableMapping,
+  type Source,
+  type TableMapping,
+  tenantSlugSchema,
+} from '@syncdeck/core';
+import { z } from 'zod';
 import type { Db, Queryable } from '../db/index.ts';
-import { AppError } from '../lib/errors.ts';
+import { AppError, detailsFromZod } from '../lib/errors.ts';
+import { findTenant } from '../tenants/index.ts';
+import { externalTenantIdSchema } from './mapping-schemas.ts';
+import {
+  deleteSourceTenant,
+  findSourceTenantMapping,
+  listSourceTenantMappings,
+  lockSourceTenant,
+  type SourceTenantMapping,
+  type TenantRef,
+  upsertSourceTenant,
+} from './source-tenants.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import {
   addSourceSecret,
@@ -12,6 +30,7 @@ import {
   secretContext,
   type SourceRecord,
   toSource,
+  touchSource,
 } from './sources.ts';
 
 /**
@@ -80,4 +99,72 @@ export async function mapSourceTable(db: Db, name: string, mapping: TableMapping
     await mapTable(tx, source, mapping);
   });
   return toSource(await requireSource(db, name));
+}
+
+/** Only what a caller gives that the webhook would read as the same tenant id may be mapped. */
+function externalIdOf(externalId: string): string {
+  const parsed = externalTenantIdSchema.safeParse(externalId);
+  if (!parsed.success) throw AppError.invalid(detailsFromZod(parsed.error, 'externalId'));
+  return parsed.data;
+}
+
+async function requireTenant(q: Queryable, idOrSlug: string): Promise<TenantRef> {
+  const parsed = tenantSlugSchema.or(z.string().uuid()).safeParse(idOrSlug);
+  const tenant = parsed.success ? await findTenant(q, parsed.data) : null;
+  if (!tenant) throw AppError.notFound(`Tenant "${idOrSlug}"`);
+  return { id: tenant.id, slug: tenant.slug, name: tenant.name };
+}
+
+/**
+ * Maps a source's tenant id to an existing tenant (by id or slug): later pushes of that id land
+ * there. Rows already pushed stay in the tenant they landed in; a full sync fills the new one.
+ * Throws not_found for an unknown source or tenant, conflict when the tenant already takes
+ * another tenant id of the source.
+ */
+export async function setSourceTenant(
+  db: Db,
+  sourceName: string,
+  externalId: string,
+  tenantIdOrSlug: string,
+): Promise<SourceTenantMapping & { previousTenant: TenantRef | null }> {
+  const id = externalIdOf(externalId);
+  return db.transaction(async (tx) => {
+    const source = await requireSource(tx, sourceName);
+    const tenant = await requireTenant(tx, tenantIdOrSlug);
+    await lockSourceTenant(tx, source.id, id);
+    const previous = await upsertSourceTenant(tx, source.id, id, tenant);
+    // Moves the source's version: every process drops the tenants it had found for this source.
+    await touchSource(tx, source.id);
+    const mapping = (await findSourceTenantMapping(tx, source.id, id))!;
+    const previousTenant =
+      previous && previous !== tenant.id ? await requireTenant(tx, previous).catch(() => null) : null;
+    return { ...mapping, previousTenant };
+  });
+}
+
+/** What other modules call (the demo): `setSourceTenant` without its answer. */
+export async function mapSourceTenant(
+  db: Db,
+  sourceName: string,
+  externalId: string,
+  tenantId: string,
+): Promise<void> {
+  await setSourceTenant(db, sourceName, externalId, tenantId);
+}
+
+/** Forgets a mapping: the next push of that id creates a tenant, as for any unknown id. */
+export async function unmapSourceTenant(db: Db, sourceName: string, externalId: string): Promise<void> {
+  const id = externalIdOf(externalId);
+  await db.transaction(async (tx) => {
+    const source = await requireSource(tx, sourceName);
+    await lockSourceTenant(tx, source.id, id);
+    if (!(await deleteSourceTenant(tx, source.id, id)))
+      throw AppError.notFound(`Tenant id "${id}" of this source`);
+    await touchSource(tx, source.id);
+  });
+}
+
+export async function listSourceTenants(db: Db, sourceName: string): Promise<SourceTenantMapping[]> {
+  const source = await requireSource(db, sourceName);
+  return listSourceTenantMappings(db, source.id);
 }

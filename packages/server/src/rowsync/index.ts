@@ -1,5 +1,14 @@
 /** What other modules may use of this one. */
-export { addSecret, createSource, mapSourceTable, removeSecret } from './admin.ts';
+export {
+  addSecret,
+  createSource,
+  listSourceTenants,
+  mapSourceTable,
+  mapSourceTenant,
+  removeSecret,
+  setSourceTenant,
+  unmapSourceTenant,
+} from './admin.ts';
 export { signSeed } from './signature.ts';
 export { listSources, toSource } from './sources.ts';
 export { pruneRowSync } from './retention.ts';

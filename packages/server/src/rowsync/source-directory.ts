@@ -2,15 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { BatchedLookup } from '../db/batched-lookup.ts';
 import type { Db } from '../db/index.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import {
-  createTenantFor,
-  findSourceByName,
-  findSourceTenant,
-  findSourceVersions,
-  insertSourceTenant,
-  lockSourceTenant,
-  secretContext,
-} from './sources.ts';
+import { createTenantFor, findSourceTenant, insertSourceTenant, lockSourceTenant } from './source-tenants.ts';
+import { findSourceByName, findSourceVersions, secretContext } from './sources.ts';
 
 export interface LoadedSource {
   id: string;
@@ -18,17 +11,21 @@ export interface LoadedSource {
   schema: string;
   secrets: string[];
   tables: Map<string, string>;
+  /**
+   * The Syncdeck tenants of its tenant ids, as found so far. Kept with the source, so a mapping
+   * an admin changes (which moves the source's version) applies to the very next request.
+   */
+  tenants: Map<string, string>;
 }
 
 /**
- * The sources a process has loaded (their secrets opened), kept while their version holds, and
- * the Syncdeck tenants of their tenant ids, which never change once made.
+ * The sources a process has loaded (their secrets opened) and the tenants of their tenant ids,
+ * kept while the source's version holds.
  */
 export class SourceDirectory {
   /** Sources as loaded, with the version they were loaded at. */
   private readonly sources = new Map<string, { source: LoadedSource; version: string }>();
   private readonly versions: BatchedLookup<string>;
-  private readonly tenants = new Map<string, string>();
 
   constructor(
     private readonly db: Db,
@@ -61,6 +58,7 @@ export class SourceDirectory {
       schema: record.schema,
       secrets: record.secrets.map((s) => this.box.open(s.sealed, secretContext(record.name))),
       tables: new Map(record.tables.map((t) => [t.sourceTable, t.targetTable])),
+      tenants: new Map(),
     };
     // Loaded at this version or a later one: a later one only means one more load next time.
     this.sources.set(name, { source, version });
@@ -69,8 +67,7 @@ export class SourceDirectory {
 
   /** The Syncdeck tenant of a source's tenant id; the first push of an unknown one creates it. */
   async tenantFor(source: LoadedSource, externalId: string, log: FastifyBaseLogger): Promise<string> {
-    const key = `${source.id}:${externalId}`;
-    const cached = this.tenants.get(key);
+    const cached = source.tenants.get(externalId);
     if (cached) return cached;
     let tenantId = await findSourceTenant(this.db, source.id, externalId);
     if (!tenantId) {
@@ -89,7 +86,7 @@ export class SourceDirectory {
         );
       tenantId = made.id;
     }
-    this.tenants.set(key, tenantId);
+    source.tenants.set(externalId, tenantId);
     return tenantId;
   }
 }

@@ -1,11 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { Source, TableMapping } from '@syncdeck/core';
 import { PREPARED, type Queryable } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { sqlMicros } from '../lib/pagination.ts';
 import { iso } from '../lib/time.ts';
 import { schemaIdent } from '../synced/index.ts';
-import { insertTenant } from '../tenants/index.ts';
 import { createDataTable } from './ddl.ts';
 
 export interface StoredSecret {
@@ -212,61 +210,6 @@ export async function removeSourceSecret(
   await touchSource(tx, sourceId);
 }
 
-async function touchSource(tx: Queryable, sourceId: string): Promise<void> {
+export async function touchSource(tx: Queryable, sourceId: string): Promise<void> {
   await tx.query('UPDATE sync_sources SET updated_at = now() WHERE id = $1', [sourceId]);
-}
-
-export async function findSourceTenant(
-  q: Queryable,
-  sourceId: string,
-  externalId: string,
-): Promise<string | null> {
-  const result = await q.query<{ tenant_id: string }>(
-    'SELECT tenant_id FROM sync_source_tenants WHERE source_id = $1 AND external_id = $2',
-    [sourceId, externalId],
-  );
-  return result.rows[0]?.tenant_id ?? null;
-}
-
-/** Under a lock on (source, external id), so concurrent first pushes create one tenant. */
-export async function lockSourceTenant(tx: Queryable, sourceId: string, externalId: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`rowsync-tenant:${sourceId}:${externalId}`]);
-}
-
-export async function insertSourceTenant(
-  tx: Queryable,
-  sourceId: string,
-  externalId: string,
-  tenantId: string,
-): Promise<void> {
-  await tx.query('INSERT INTO sync_source_tenants (source_id, external_id, tenant_id) VALUES ($1, $2, $3)', [
-    sourceId,
-    externalId,
-    tenantId,
-  ]);
-}
-
-/** A new tenant for a source's tenant id: slug `<source>-<id>` when free, else with a hash. */
-export async function createTenantFor(tx: Queryable, sourceName: string, externalId: string) {
-  const base = `${sourceName}-${externalId}`
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+/, '')
-    .slice(0, 48)
-    .replace(/-+$/, '');
-  const hash = createHash('sha256').update(externalId).digest('hex').slice(0, 12);
-  const candidates = [
-    base,
-    `${base.slice(0, 35).replace(/-+$/, '')}-${hash}`,
-    `${sourceName.replaceAll('_', '-').slice(0, 20)}-${randomBytes(8).toString('hex')}`,
-  ];
-  for (const slug of candidates) {
-    if (!/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(slug) || slug.length < 2) continue;
-    try {
-      return await insertTenant(tx, { slug, name: `${sourceName} ${externalId}`.slice(0, 200) });
-    } catch (error) {
-      if (!(error instanceof AppError && error.code === 'conflict')) throw error;
-    }
-  }
-  throw new Error(`no free slug for ${sourceName} tenant ${externalId}`);
 }
