@@ -525,3 +525,77 @@ describe('OpenAPI', () => {
     expect(created.properties.authToken).toBeUndefined();
   });
 });
+
+describe("GET /api/admin/bots: a platform admin's view of every tenant", () => {
+  type Listed = Bot & { tenant?: { id: string; slug: string; name: string } };
+
+  /** Every page of the list, following the cursors. */
+  async function walk(headers: Headers, query = ''): Promise<Listed[]> {
+    const seen: Listed[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/api/admin/bots?limit=3${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page = await call('GET', url, headers);
+      expect(page.statusCode, page.body).toBe(200);
+      const body = page.json() as { data: Listed[]; nextCursor: string | null };
+      expect(body.data.length).toBeLessThanOrEqual(3);
+      seen.push(...body.data);
+      cursor = body.nextCursor;
+    } while (cursor);
+    return seen;
+  }
+
+  it('lists every tenant’s bots with their tenant, newest first, paged, for a key or a session', async () => {
+    const a = await t.createTenant('bots-all-a');
+    const b = await t.createTenant('bots-all-b');
+    const inA = await registerOk(validBot({ name: 'All A' }), {
+      ...bearer(t.adminToken),
+      'x-tenant-id': a.slug,
+    });
+    const inB = await registerOk(validBot({ name: 'All B', status: 'INACTIVE' }), {
+      ...bearer(t.adminToken),
+      'x-tenant-id': b.id,
+    });
+    const total = Number((await t.db.query<{ n: string }>('SELECT count(*) AS n FROM bots')).rows[0]!.n);
+
+    const login = await call(
+      'POST',
+      '/api/auth/login',
+      {},
+      { email: t.adminEmail, password: t.adminPassword },
+    );
+    expect(login.statusCode, login.body).toBe(200);
+    const cookie = login.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    for (const headers of [bearer(t.adminToken), { cookie }]) {
+      const all = await walk(headers);
+      expect(all).toHaveLength(total);
+      expect(new Set(all.map((bot) => bot.id)).size).toBe(total);
+      const times = all.map((bot) => bot.createdAt);
+      expect(times).toEqual([...times].sort().reverse());
+      for (const bot of all) expect(bot.tenant?.id).toBe(bot.restaurantId);
+      expect(all.find((bot) => bot.id === inA.id)?.tenant).toEqual({ id: a.id, slug: a.slug, name: a.name });
+      expect(all.find((bot) => bot.id === inB.id)?.tenant).toEqual({ id: b.id, slug: b.slug, name: b.name });
+      expect(all.map((bot) => bot.restaurantId)).toEqual(expect.arrayContaining([one.id, a.id, b.id]));
+    }
+    // The status filter applies across tenants too.
+    const inactive = await walk(bearer(t.adminToken), '&status=inactive');
+    expect(inactive.map((bot) => bot.id)).toContain(inB.id);
+    expect(inactive.every((bot) => bot.status === 'INACTIVE')).toBe(true);
+    expect(inactive.map((bot) => bot.id)).not.toContain(inA.id);
+    const forged = await call('GET', '/api/admin/bots?cursor=WyJ4IiwicjEiXQ', bearer(t.adminToken));
+    expect(forged.statusCode).toBe(400);
+  });
+
+  it('still lists one tenant, without tenants, when a tenant is named or the caller is not a platform admin', async () => {
+    const named = await walk({ ...bearer(t.adminToken), 'x-restaurant-id': two.slug });
+    expect(named.every((bot) => bot.restaurantId === two.id && bot.tenant === undefined)).toBe(true);
+    const own = await walk(admin());
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.every((bot) => bot.restaurantId === one.id && bot.tenant === undefined)).toBe(true);
+    // A tenant key naming another tenant is refused as before, and lists nothing of it.
+    expect((await call('GET', '/api/admin/bots', { ...admin(), 'x-tenant-id': two.slug })).statusCode).toBe(
+      404,
+    );
+    expect((await call('GET', '/api/admin/bots', bearer(oneRead))).statusCode).toBe(403);
+  });
+});

@@ -7,6 +7,7 @@ import {
   storableString,
   updateBotSchema,
 } from '@syncdeck/core';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requirePrincipal, requireScope, requireTenant, visibleTenant } from '../auth/index.ts';
@@ -19,6 +20,7 @@ import {
   type BotChanges,
   deleteBot,
   findBot,
+  listAllBots,
   listBots,
   listRestaurantBots,
   registerBot,
@@ -26,6 +28,19 @@ import {
 } from './store.ts';
 
 const listQuerySchema = pageQuerySchema.extend({ status: botStatusInputSchema.optional() });
+const listedBotSchema = botSchema.extend({
+  tenant: z
+    .object({ id: z.string().uuid(), slug: z.string(), name: z.string() })
+    .optional()
+    .describe("The bot's tenant; given when a platform admin lists every tenant's bots"),
+});
+
+/** Whether the request names a tenant (`X-Tenant-Id` / `X-Restaurant-Id`), as `requireTenant` reads it. */
+function namesTenant(request: FastifyRequest): boolean {
+  const raw = request.headers['x-tenant-id'] ?? request.headers['x-restaurant-id'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return Boolean(value?.trim());
+}
 const restaurantParams = z.object({ id: storableString().min(1).max(100).describe('Tenant id or slug') });
 
 /** The context a bot's auth token is sealed under: the token opens only in its own tenant. */
@@ -52,15 +67,19 @@ export const botRoutes: FastifyPluginAsyncZod<{ secrets: SecretBox }> = async (a
     {
       schema: {
         tags: ['bots'],
-        summary: "The tenant's bots (senders), newest first",
+        summary: "The tenant's bots (senders), newest first; every tenant's for a platform admin",
         description:
           'Senders registered by an admin and those ingest met first. `status` filters (any case). ' +
-          'The auth token is never shown: `hasAuthToken` says whether one is stored.',
+          'The auth token is never shown: `hasAuthToken` says whether one is stored. A platform admin ' +
+          "who names no tenant gets every tenant's bots, each with its `tenant` (id, slug, name).",
         querystring: listQuerySchema,
-        response: { 200: pageSchema(botSchema), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: pageSchema(listedBotSchema), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
+      // Seed 001's all-restaurants page asks without a tenant; anyone else still must name one.
+      const principal = await requirePrincipal(request);
+      if (principal.platformAdmin && !namesTenant(request)) return listAllBots(db, request.query);
       const { tenant } = await requireTenant(request, 'admin');
       return listBots(db, tenant.id, request.query);
     },

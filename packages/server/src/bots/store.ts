@@ -190,6 +190,43 @@ export async function listBots(
   return toPage(result.rows, page.limit, botObject, (row) => [row.created_us, row.id]);
 }
 
+/** A bot with the tenant it belongs to, as a platform admin's list across tenants shows it. */
+export type BotWithTenant = Bot & { tenant: { id: string; slug: string; name: string } };
+
+/**
+ * Every tenant's bots, newest first, each with its tenant: the platform admin's view (seed
+ * 001's all-restaurants page). The same key as `listBots`, so its cursors page the same way;
+ * bot ids are UUIDs, unique across tenants, so (created_at, id) orders the whole table.
+ */
+export async function listAllBots(
+  q: Queryable,
+  page: PageQuery & { status?: BotStatus | undefined },
+): Promise<Page<BotWithTenant>> {
+  const [beforeUs, beforeId] = page.cursor
+    ? decodeCursor(page.cursor, timeKeySchema)
+    : [Number.MAX_SAFE_INTEGER, 'ffffffff-ffff-ffff-ffff-ffffffffffff'];
+  // The page is chosen in bots alone, then joined to its tenants: at most `limit + 1` lookups.
+  const result = await q.query<BotRow & { tenant_slug: string; tenant_name: string }>(
+    `SELECT b.*, t.slug AS tenant_slug, t.name AS tenant_name
+     FROM (SELECT ${COLUMNS} FROM bots
+           WHERE ($1::text IS NULL OR status = $1)
+             AND (${sqlMicros('created_at')}, id) < ($2::bigint, $3::uuid)
+           ORDER BY created_at DESC, id DESC LIMIT $4) b
+     JOIN tenants t ON t.id = b.tenant_id
+     ORDER BY b.created_at DESC, b.id DESC`,
+    [page.status?.toLowerCase() ?? null, beforeUs, beforeId, page.limit + 1],
+  );
+  return toPage(
+    result.rows,
+    page.limit,
+    (row) => ({
+      ...botObject(row),
+      tenant: { id: row.tenant_id, slug: row.tenant_slug, name: row.tenant_name },
+    }),
+    (row) => [row.created_us, row.id],
+  );
+}
+
 /** Most bots `GET /api/db/restaurants/:id/bots` answers; the seed's list has no pages. */
 export const RESTAURANT_BOTS_LIMIT = 1000;
 
