@@ -21,12 +21,13 @@ export async function findActiveKeysByHash(
       token_hash: string;
       tenant_slug: string | null;
       tenant_name: string | null;
+      tenant_currency: string | null;
       tenant_created_at: Date | null;
       tenant_updated_at: Date | null;
     }
   >(
     `SELECT k.token_hash, k.id, k.name, k.tenant_id, k.scopes, t.slug AS tenant_slug, t.name AS tenant_name,
-       t.created_at AS tenant_created_at, t.updated_at AS tenant_updated_at
+       t.currency AS tenant_currency, t.created_at AS tenant_created_at, t.updated_at AS tenant_updated_at
      FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
      WHERE k.token_hash = ANY($1::text[]) AND k.revoked_at IS NULL`,
     [tokenHashes],
@@ -41,6 +42,7 @@ export async function findActiveKeysByHash(
             id: row.tenant_id,
             slug: row.tenant_slug,
             name: row.tenant_name!,
+            currency: row.tenant_currency!,
             created_at: row.tenant_created_at!,
             updated_at: row.tenant_updated_at!,
           }

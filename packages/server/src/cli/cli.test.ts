@@ -20,6 +20,36 @@ describe('the command line', () => {
   });
 });
 
+describe('tenant create and update --currency', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('creates a tenant in a currency, sets another, and refuses a code that is not one', async () => {
+    const create = parseInvocation(['tenant', 'create', 'riyadh', '--currency', 'sar']);
+    expect(create).toMatchObject({ name: 'tenant create', args: { slug: 'riyadh', currency: 'sar' } });
+    const run = (invocation: ReturnType<typeof parseInvocation>) => {
+      if (typeof invocation === 'string') throw new Error(invocation);
+      return runCliCommand(t.db, invocation.name, invocation.args, t.config) as Promise<{ currency: string }>;
+    };
+    expect((await run(create)).currency).toBe('SAR');
+    expect((await run(parseInvocation(['tenant', 'update', 'riyadh', '--currency', 'AED']))).currency).toBe(
+      'AED',
+    );
+    await expect(run(parseInvocation(['tenant', 'update', 'riyadh', '--currency', 'AE']))).rejects.toThrow();
+    await expect(run(parseInvocation(['tenant', 'update', 'riyadh']))).rejects.toThrow(
+      /--name or --currency/,
+    );
+    await expect(
+      run(parseInvocation(['tenant', 'update', 'nowhere', '--currency', 'AED'])),
+    ).rejects.toMatchObject({
+      code: 'not_found',
+    });
+  });
+});
+
 describe('user password', () => {
   let t: TestApp;
   beforeAll(async () => {

@@ -17,9 +17,11 @@ export function describe(name: CliCommandName, result: unknown): string {
         `  Admin API key: ${init.apiKey.token}`,
       ].join('\n');
     }
-    case 'tenant create': {
+    case 'tenant create':
+    case 'tenant update': {
       const tenant = result as Tenant;
-      return `Created tenant ${tenant.slug} (${tenant.name}), id ${tenant.id}`;
+      const verb = name === 'tenant create' ? 'Created' : 'Updated';
+      return `${verb} tenant ${tenant.slug} (${tenant.name}), currency ${tenant.currency}, id ${tenant.id}`;
     }
     case 'key create': {
       const key = result as CreatedApiKey;
@@ -38,8 +40,8 @@ export function describe(name: CliCommandName, result: unknown): string {
     }
     case 'tenant list':
       return table(
-        ['slug', 'name', 'id'],
-        (result as Tenant[]).map((t) => [t.slug, t.name, t.id]),
+        ['slug', 'name', 'currency', 'id'],
+        (result as Tenant[]).map((t) => [t.slug, t.name, t.currency, t.id]),
         'No tenants yet.',
       );
     case 'key list':

@@ -7,7 +7,10 @@ Commands:
   start [--demo]                          Start the server (PORT, DATA_DIR or DATABASE_URL from the environment);
                                           --demo also runs simulated restaurant bots through @syncdeck/sdk
   init [--email E] [--password P]         Create the schema, the platform admin and an admin API key (once)
-  tenant create SLUG [--name NAME]        Create a tenant
+  tenant create SLUG [--name NAME] [--currency CODE]
+                                          Create a tenant (amounts in CODE, ISO 4217; default USD)
+  tenant update SLUG [--name NAME] [--currency CODE]
+                                          Rename a tenant or set its currency
   tenant list                             List every tenant
   key create --tenant SLUG --scopes ingest,read,operate,admin [--name NAME]
                                           Create an API key; the token is printed once
@@ -58,7 +61,16 @@ const COMMANDS: Record<CliCommandName, CommandSpec> = {
     positionals: [],
     args: (v) => ({ email: v.email, password: v.password }),
   },
-  'tenant create': { flags: ['name'], positionals: ['SLUG'], args: (v, [slug]) => ({ slug, name: v.name }) },
+  'tenant create': {
+    flags: ['name', 'currency'],
+    positionals: ['SLUG'],
+    args: (v, [slug]) => ({ slug, name: v.name, currency: v.currency }),
+  },
+  'tenant update': {
+    flags: ['name', 'currency'],
+    positionals: ['SLUG'],
+    args: (v, [tenant]) => ({ tenant, name: v.name, currency: v.currency }),
+  },
   'tenant list': { flags: [], positionals: [], args: () => ({}) },
   'key create': {
     flags: ['tenant', 'scopes', 'name'],
@@ -109,6 +121,7 @@ export function parseInvocation(argv: string[]): Invocation | 'start' | 'demo' |
       email: { type: 'string' },
       password: { type: 'string' },
       name: { type: 'string' },
+      currency: { type: 'string' },
       tenant: { type: 'string' },
       scopes: { type: 'string' },
       role: { type: 'string' },

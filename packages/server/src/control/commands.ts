@@ -1,6 +1,7 @@
 import {
   createSourceSchema,
   createTenantSchema,
+  updateTenantSchema,
   sourceNameSchema,
   sourceSecretSchema,
   tableMappingSchema,
@@ -26,7 +27,7 @@ import {
   toSource,
 } from '../rowsync/index.ts';
 import { createApiKey, listApiKeys } from '../keys/index.ts';
-import { findTenant, insertTenant, listTenants } from '../tenants/index.ts';
+import { findTenant, insertTenant, listTenants, updateTenant } from '../tenants/index.ts';
 import { addMember, listMembers, setPassword } from '../users/index.ts';
 
 /**
@@ -46,6 +47,18 @@ export const cliCommands = {
   'tenant create': {
     args: createTenantSchema,
     run: (db: Db, args: z.infer<typeof createTenantSchema>) => insertTenant(db, args),
+  },
+  'tenant update': {
+    args: updateTenantSchema
+      .extend({ tenant: tenantSlugSchema.or(z.string().uuid()) })
+      .refine((a) => a.name !== undefined || a.currency !== undefined, {
+        message: 'give --name or --currency',
+        path: ['currency'],
+      }),
+    run: async (db: Db, args: z.infer<typeof updateTenantSchema> & { tenant: string }) => {
+      const { tenant: named, ...patch } = args;
+      return (await updateTenant(db, (await requireTenantNamed(db, named)).id, patch))!;
+    },
   },
   'key create': {
     args: z.object({

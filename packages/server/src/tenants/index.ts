@@ -1,2 +1,10 @@
 /** What other modules may use of this one. */
-export { findTenant, insertTenant, listTenants, type TenantRow, toTenant } from './store.ts';
+export {
+  findTenant,
+  insertTenant,
+  listTenants,
+  setTenantCurrency,
+  type TenantRow,
+  toTenant,
+  updateTenant,
+} from './store.ts';

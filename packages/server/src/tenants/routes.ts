@@ -65,7 +65,7 @@ export const tenantRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['tenants'],
-        summary: 'Rename a tenant (platform admin, or an admin of that tenant)',
+        summary: 'Rename a tenant or set its currency (platform admin, or an admin of that tenant)',
         params: tenantParams,
         body: updateTenantSchema,
         response: { 200: tenantSchema, ...errorResponses(400, 401, 403, 404) },

@@ -1,4 +1,10 @@
-import type { CreateTenantInput, Tenant, UpdateTenantInput } from '@syncdeck/core';
+import {
+  type CreateTenantInput,
+  currencySchema,
+  DEFAULT_CURRENCY,
+  type Tenant,
+  type UpdateTenantInput,
+} from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { type PageQuery, decodeCursor, type Page, textKeySchema, toPage } from '../lib/pagination.ts';
@@ -8,11 +14,12 @@ export interface TenantRow {
   id: string;
   slug: string;
   name: string;
+  currency: string;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, slug, name, created_at, updated_at';
+const COLUMNS = 'id, slug, name, currency, created_at, updated_at';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function toTenant(row: TenantRow): Tenant {
@@ -20,6 +27,7 @@ export function toTenant(row: TenantRow): Tenant {
     id: row.id,
     slug: row.slug,
     name: row.name,
+    currency: row.currency,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -27,8 +35,9 @@ export function toTenant(row: TenantRow): Tenant {
 
 export async function insertTenant(q: Queryable, input: CreateTenantInput): Promise<Tenant> {
   const result = await q.query<TenantRow>(
-    `INSERT INTO tenants (slug, name) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING RETURNING ${COLUMNS}`,
-    [input.slug, input.name ?? input.slug],
+    `INSERT INTO tenants (slug, name, currency) VALUES ($1, $2, $3)
+     ON CONFLICT (slug) DO NOTHING RETURNING ${COLUMNS}`,
+    [input.slug, input.name ?? input.slug, input.currency ?? DEFAULT_CURRENCY],
   );
   const row = result.rows[0];
   if (!row)
@@ -69,8 +78,25 @@ export async function updateTenant(
   patch: UpdateTenantInput,
 ): Promise<Tenant | null> {
   const result = await q.query<TenantRow>(
-    `UPDATE tenants SET name = COALESCE($2, name), updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, patch.name ?? null],
+    `UPDATE tenants SET name = COALESCE($2, name), currency = COALESCE($3, currency), updated_at = now()
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, patch.name ?? null, patch.currency ?? null],
   );
   return result.rows[0] ? toTenant(result.rows[0]) : null;
+}
+
+/**
+ * Sets the currency of a tenant's amounts (an ISO 4217 code, checked here too: callers such as
+ * the demo pass a literal). Null when there is no such tenant.
+ */
+export async function setTenantCurrency(
+  q: Queryable,
+  tenantId: string,
+  currency: string,
+): Promise<Tenant | null> {
+  const parsed = currencySchema.safeParse(currency);
+  if (!parsed.success) {
+    throw AppError.invalid([{ path: 'currency', message: parsed.error.issues[0]?.message ?? 'invalid' }]);
+  }
+  return updateTenant(q, tenantId, { currency: parsed.data });
 }

@@ -1,6 +1,7 @@
 import type { Tenant } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
+import { setTenantCurrency } from './index.ts';
 
 let t: TestApp;
 let alpha: Tenant;
@@ -94,6 +95,7 @@ describe('POST /api/admin/tenants', () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       slug: 'created-one',
       name: 'Created One',
+      currency: 'USD',
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
@@ -454,5 +456,53 @@ describe('PATCH /api/admin/tenants/:id', () => {
     const before = await nameInDb(alpha.id);
     expect((await patch(alpha.id, { name: 'Anonymous' }, {})).statusCode).toBe(401);
     expect(await nameInDb(alpha.id)).toBe(before);
+  });
+});
+
+describe('a tenant currency', () => {
+  it('defaults to USD and takes an ISO 4217 code in any case at creation, stored upper-case', async () => {
+    const plain = await create({ slug: 'cur-plain' });
+    expect(plain.statusCode).toBe(201);
+    expect(plain.json().currency).toBe('USD');
+    const riyal = await create({ slug: 'cur-riyal', currency: 'sar' });
+    expect(riyal.statusCode).toBe(201);
+    expect(riyal.json().currency).toBe('SAR');
+    expect((await get('/api/admin/tenants/cur-riyal')).json().currency).toBe('SAR');
+  });
+
+  it('refuses what is not an ISO 4217 code with 400 on `currency`, creating nothing', async () => {
+    for (const currency of ['', 'US', 'DOLLARS', 'XQZ', '€€€', 12, 'SA\u0000']) {
+      const response = await create({ slug: 'cur-bad', currency });
+      expect(response.statusCode, JSON.stringify(currency)).toBe(400);
+      expect(new Set(detailPaths(response))).toEqual(new Set(['currency']));
+    }
+    expect(await slugsInDb()).not.toContain('cur-bad');
+  });
+
+  it("lets the tenant's admin set it by PATCH, and a read key not; what a key and a member read follows", async () => {
+    const tenant = (await create({ slug: 'cur-patch' })).json() as Tenant;
+    const adminKey = (await t.createKey(tenant.id, ['admin'])).token;
+    const readKey = (await t.createKey(tenant.id, ['read'])).token;
+    expect((await get(`/api/admin/tenants/${tenant.id}`, bearer(readKey))).json().currency).toBe('USD');
+    expect((await patch(tenant.id, { currency: 'EUR' }, bearer(readKey))).statusCode).toBe(403);
+    const bad = await patch(tenant.id, { currency: 'EURO' }, bearer(adminKey));
+    expect(bad.statusCode).toBe(400);
+    expect(detailPaths(bad)).toEqual(['currency']);
+    const set = await patch(tenant.id, { currency: 'eur' }, bearer(adminKey));
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toMatchObject({ currency: 'EUR', name: tenant.name });
+    // The key's own tenant is read with the key: it must not keep the old currency.
+    expect((await get(`/api/admin/tenants/${tenant.id}`, bearer(readKey))).json().currency).toBe('EUR');
+    expect((await get('/api/me', bearer(readKey))).statusCode).toBe(200);
+  });
+
+  it('is set by setTenantCurrency, which refuses a code that is not one', async () => {
+    const tenant = (await create({ slug: 'cur-fn' })).json() as Tenant;
+    expect((await setTenantCurrency(t.db, tenant.id, 'kwd'))?.currency).toBe('KWD');
+    await expect(setTenantCurrency(t.db, tenant.id, 'KW')).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+    expect(await setTenantCurrency(t.db, MISSING_ID, 'KWD')).toBeNull();
+    expect((await get('/api/admin/tenants/cur-fn')).json().currency).toBe('KWD');
   });
 });

@@ -129,7 +129,7 @@ export async function findUser(q: Queryable, userId: string): Promise<User | nul
 
 export async function listMemberships(q: Queryable, userId: string): Promise<Membership[]> {
   const result = await q.query<TenantRow & { role: Role }>(
-    `SELECT m.role, t.id, t.slug, t.name, t.created_at, t.updated_at
+    `SELECT m.role, t.id, t.slug, t.name, t.currency, t.created_at, t.updated_at
      FROM memberships m JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id = $1 ORDER BY t.slug`,
     [userId],
   );
