@@ -129,6 +129,7 @@ export const webhookLogSchema = z.object({
   id: z.string().uuid(),
   source: z.string(),
   tenantId: z.string().uuid().nullable(),
+  tenantSlug: z.string().nullable().describe('The tenant the push landed in (null when deleted since)'),
   externalTenantId: z.string().nullable(),
   type: z.string().nullable(),
   table: z.string().nullable(),

@@ -4,6 +4,7 @@ import {
   sourceSchema,
   sourceSecretSchema,
   sourceTableNameSchema,
+  storableString,
   targetTableNameSchema,
   webhookLogResults,
   webhookLogSchema,
@@ -19,16 +20,21 @@ import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
 import { addSecret, createSource, getSource, mapSourceTable, removeSecret } from './admin.ts';
 import type { RowSyncService } from './service.ts';
 import { listSources, toSource } from './sources.ts';
+import { sourceTenantRoutes } from './tenant-routes.ts';
 import { findWebhookLog, listWebhookLogs } from './webhook-log.ts';
 
 const sourceParams = z.object({ name: sourceNameSchema });
 
 const logQuerySchema = pageQuerySchema.extend({
   source: sourceNameSchema.optional(),
-  tenant: z.string().min(1).max(100).optional().describe('Tenant id or slug'),
+  tenant: storableString().min(1).max(100).optional().describe('Tenant id or slug'),
   result: z.enum(webhookLogResults).optional(),
-  table: z.string().max(100).optional(),
+  table: storableString().max(100).optional(),
 });
+
+/** Seed 004's own path: the webhook of the source named `optiqo` (docs/rowsync.md). */
+export const OPTIQO_WEBHOOK_PATH = '/api/optiqo-webhook';
+export const OPTIQO_SOURCE = 'optiqo';
 
 /** Row sync: the signed webhook, the sources' admin API and the webhook log. */
 export const rowSyncRoutes: FastifyPluginAsyncZod<{ service: RowSyncService; box: SecretBox }> = async (
@@ -50,29 +56,49 @@ export const rowSyncRoutes: FastifyPluginAsyncZod<{ service: RowSyncService; box
       { parseAs: 'buffer', bodyLimit: config.rowSyncBodyLimitBytes },
       (_request, body, done) => done(null, body),
     );
-    hook.withTypeProvider<ZodTypeProvider>().post(
+    const description =
+      'Signed with `x-webhook-signature: sha256=<hex HMAC-SHA256 of the raw body>` or the Standard Webhooks ' +
+      'headers (`webhook-id`, `webhook-timestamp` within 5 minutes, `webhook-signature: v1,<base64>`); a ' +
+      'repeated `webhook-id` is acknowledged as `duplicate`; with `x-webhook-signature`, which signs only the ' +
+      'body, a body already received from the source (within the retention window) is. Bodies: `{type: INSERT|UPDATE|DELETE, table, ' +
+      'tenant_id, record, old_record}` or `{type: FULL_SYNC, table, tenant_id, sync_id, offset, records, ' +
+      'total?, is_last?}`. An update older (`updated_at`) than the stored row is `ignored`. A full sync with ' +
+      '`total` or `is_last` is staged: the old rows stay until the last batch, then the rows the run did not ' +
+      'carry are removed. Without either, offset 0 clears the tenant’s table first, as senders that give neither expect. ' +
+      'Text PostgreSQL cannot store (NUL, unpaired surrogates), anywhere in the body, is refused with 400.';
+    const response = { 200: webhookResultSchema, ...errorResponses(400, 401, 404, 413, 422) };
+    const typed = hook.withTypeProvider<ZodTypeProvider>();
+    typed.post(
       '/api/webhooks/:source',
       {
         bodyLimit: config.rowSyncBodyLimitBytes,
         schema: {
           tags: ['row sync'],
           summary: 'Receive signed row changes and full syncs from a source',
-          description:
-            'Signed with `x-webhook-signature: sha256=<hex HMAC-SHA256 of the raw body>` or the Standard Webhooks ' +
-            'headers (`webhook-id`, `webhook-timestamp` within 5 minutes, `webhook-signature: v1,<base64>`); a ' +
-            'repeated `webhook-id` is acknowledged as `duplicate`; with `x-webhook-signature`, which signs only the ' +
-            'body, a body already received from the source (within the retention window) is. Bodies: `{type: INSERT|UPDATE|DELETE, table, ' +
-            'tenant_id, record, old_record}` or `{type: FULL_SYNC, table, tenant_id, sync_id, offset, records, ' +
-            'total?, is_last?}`. An update older (`updated_at`) than the stored row is `ignored`. A full sync with ' +
-            '`total` or `is_last` is staged: the old rows stay until the last batch, then the rows the run did not ' +
-            'carry are removed. Without either, offset 0 clears the tenant’s table first, as senders that give neither expect.',
-          params: z.object({ source: z.string().min(1).max(100) }),
-          response: { 200: webhookResultSchema, ...errorResponses(400, 401, 404, 413, 422) },
+          description,
+          params: z.object({ source: storableString().min(1).max(100) }),
+          response,
         },
       },
       async (request) => {
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         return service.receive(request.params.source, body, request.headers, request.startedAt, request.log);
+      },
+    );
+    typed.post(
+      OPTIQO_WEBHOOK_PATH,
+      {
+        bodyLimit: config.rowSyncBodyLimitBytes,
+        schema: {
+          tags: ['row sync'],
+          summary: `Seed 004's path: the webhook of the source named "${OPTIQO_SOURCE}"`,
+          description: `The same as \`POST /api/webhooks/${OPTIQO_SOURCE}\`. ${description}`,
+          response,
+        },
+      },
+      async (request) => {
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        return service.receive(OPTIQO_SOURCE, body, request.headers, request.startedAt, request.log);
       },
     );
   });
@@ -185,6 +211,8 @@ export const rowSyncRoutes: FastifyPluginAsyncZod<{ service: RowSyncService; box
       return source;
     },
   );
+
+  await app.register(sourceTenantRoutes);
 
   app.get(
     '/api/webhook-logs',

@@ -1,10 +1,17 @@
 import { isUtf8 } from 'node:buffer';
-import { type FullSyncBatch, type RowChange, type WebhookResult, webhookPayloadSchema } from '@syncdeck/core';
+import {
+  type FullSyncBatch,
+  jsonValueProblem,
+  type RowChange,
+  type WebhookResult,
+  webhookPayloadSchema,
+} from '@syncdeck/core';
+import type { ErrorDetail } from '@syncdeck/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { httpStatusOf } from '../http/errors.ts';
-import { AppError, detailsFromZod } from '../lib/errors.ts';
+import { AppError, detailsFromZod, toDetails } from '../lib/errors.ts';
 import { addsColumns, type ColumnType, columnsOf, loadColumns } from '../synced/index.ts';
 import { type SignatureHeaders, verifySignature } from './signature.ts';
 import type { RowChangeWriter } from './writer.ts';
@@ -113,6 +120,10 @@ export class RowSyncService {
     } catch (error) {
       throw await refuse(new AppError('invalid_json', `Body is not valid JSON: ${(error as Error).message}`));
     }
+    // Text PostgreSQL cannot store (core's one rule) is refused whole, before anything is
+    // written or logged from the body: a NUL in a record would otherwise fail its commit.
+    const problem = unstorableText(text, json);
+    if (problem) throw await refuse(AppError.invalid([problem], 'The payload is not valid'));
     if (json && typeof json === 'object') {
       const raw = json as Record<string, unknown>;
       if (typeof raw.type === 'string') entry.type = raw.type;
@@ -349,4 +360,16 @@ interface BatchOutcome {
   result: WebhookResult['result'];
   count: number;
   fullSync: NonNullable<WebhookResult['fullSync']>;
+}
+
+/**
+ * Where a body holds text PostgreSQL cannot store, by core's rule. Valid UTF-8 JSON can carry a
+ * NUL or a lone surrogate only as a `\u` escape, so a body without one (nearly every body, and
+ * full-sync batches are megabytes) is not walked at all.
+ */
+function unstorableText(text: string, json: unknown): ErrorDetail | null {
+  if (!/\\u(?:0000|[dD][89a-fA-F])/.test(text)) return null;
+  // Only the text rule here: how deep a source's records nest is not this check's business.
+  const problem = jsonValueProblem(json, Number.MAX_SAFE_INTEGER);
+  return problem ? toDetails(problem, undefined)[0]! : null;
 }

@@ -24,22 +24,34 @@ export function insertWebhookLog(q: Queryable, entry: WebhookLogEntry): Promise<
   return insertWebhookLogs(q, [entry]);
 }
 
-/** Several log lines in one statement; every text is cut to a bounded length. */
+const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text as a log line can hold it: bounded, and what PostgreSQL cannot store (core's rule) shown
+ * as U+FFFD. A refused attempt is logged too, and its error may quote what was refused.
+ */
+function loggable(text: string | null | undefined, max: number): string | null {
+  if (text === null || text === undefined) return null;
+  // Cut first, then cleaned: a cut through a pair leaves a lone half, which is cleaned too.
+  return text.slice(0, max).replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATES, '\uFFFD');
+}
+
+/** Several log lines in one statement. */
 export async function insertWebhookLogs(q: Queryable, entries: WebhookLogEntry[]): Promise<void> {
   const rows = entries.map((entry) => ({
-    source_name: entry.sourceName.slice(0, 100),
+    source_name: loggable(entry.sourceName, 100),
     source_id: entry.sourceId,
     tenant_id: entry.tenantId,
-    external_tenant_id: entry.externalTenantId?.slice(0, 100) ?? null,
-    event_type: entry.type?.slice(0, 40) ?? null,
-    table_name: entry.table?.slice(0, 100) ?? null,
-    sync_id: entry.syncId?.slice(0, 200) ?? null,
+    external_tenant_id: loggable(entry.externalTenantId, 100),
+    event_type: loggable(entry.type, 40),
+    table_name: loggable(entry.table, 100),
+    sync_id: loggable(entry.syncId, 200),
     rows: entry.rows,
     result: entry.result,
     status: entry.status,
     duration_ms: entry.durationMs,
-    error: entry.error?.slice(0, 1000) ?? null,
-    webhook_id: entry.deliveryKey?.slice(0, 200) ?? null,
+    error: loggable(entry.error, 1000),
+    webhook_id: loggable(entry.deliveryKey, 200),
   }));
   await q.query(
     `INSERT INTO webhook_logs (source_name, source_id, tenant_id, external_tenant_id, event_type, table_name,
@@ -55,6 +67,7 @@ interface WebhookLogRow {
   id: string;
   source_name: string;
   tenant_id: string | null;
+  tenant_slug: string | null;
   external_tenant_id: string | null;
   event_type: string | null;
   table_name: string | null;
@@ -73,6 +86,7 @@ function toWebhookLog(row: WebhookLogRow): WebhookLog {
     id: row.id,
     source: row.source_name,
     tenantId: row.tenant_id,
+    tenantSlug: row.tenant_slug,
     externalTenantId: row.external_tenant_id,
     type: row.event_type,
     table: row.table_name,
@@ -86,8 +100,11 @@ function toWebhookLog(row: WebhookLogRow): WebhookLog {
   };
 }
 
-const LOG_COLUMNS = `id, source_name, tenant_id, external_tenant_id, event_type, table_name, sync_id, rows, result,
-  status, duration_ms, error, created_at, ${sqlMicros('created_at')} AS micros`;
+// The tenant's slug as it is now: a line says where its push landed, in the name people use.
+const LOG_SELECT = `SELECT w.id, w.source_name, w.tenant_id, t.slug AS tenant_slug, w.external_tenant_id,
+    w.event_type, w.table_name, w.sync_id, w.rows, w.result, w.status, w.duration_ms, w.error, w.created_at,
+    ${sqlMicros('w.created_at')} AS micros
+  FROM webhook_logs w LEFT JOIN tenants t ON t.id = w.tenant_id`;
 
 const logCursor = z.tuple([z.number().int(), z.string().uuid()]);
 
@@ -98,7 +115,7 @@ export async function findWebhookLog(
   tenantId: string | null,
 ): Promise<WebhookLog | null> {
   const result = await q.query<WebhookLogRow>(
-    `SELECT ${LOG_COLUMNS} FROM webhook_logs WHERE id = $1 AND ($2::uuid IS NULL OR tenant_id = $2)`,
+    `${LOG_SELECT} WHERE w.id = $1 AND ($2::uuid IS NULL OR w.tenant_id = $2)`,
     [id, tenantId],
   );
   return result.rows[0] ? toWebhookLog(result.rows[0]) : null;
@@ -118,14 +135,13 @@ export async function listWebhookLogs(
 ): Promise<Page<WebhookLog>> {
   const after = filter.cursor ? decodeCursor(filter.cursor, logCursor) : null;
   const result = await q.query<WebhookLogRow>(
-    `SELECT ${LOG_COLUMNS}
-     FROM webhook_logs
-     WHERE ($1::uuid IS NULL OR tenant_id = $1)
-       AND ($2::text IS NULL OR source_name = $2)
-       AND ($3::text IS NULL OR result = $3)
-       AND ($4::text IS NULL OR table_name = $4)
-       AND ($5::bigint IS NULL OR (created_at, id) < (to_timestamp(0) + $5::bigint * interval '1 microsecond', $6::uuid))
-     ORDER BY created_at DESC, id DESC LIMIT $7`,
+    `${LOG_SELECT}
+     WHERE ($1::uuid IS NULL OR w.tenant_id = $1)
+       AND ($2::text IS NULL OR w.source_name = $2)
+       AND ($3::text IS NULL OR w.result = $3)
+       AND ($4::text IS NULL OR w.table_name = $4)
+       AND ($5::bigint IS NULL OR (w.created_at, w.id) < (to_timestamp(0) + $5::bigint * interval '1 microsecond', $6::uuid))
+     ORDER BY w.created_at DESC, w.id DESC LIMIT $7`,
     [
       filter.tenantId,
       filter.source ?? null,
