@@ -22,6 +22,7 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { RequestLog } from './http/request-log.ts';
 import { frameFeedTail } from './realtime/frames.ts';
 import { realtimeRoutes } from './realtime/routes.ts';
+import { ensureConfiguredSources } from './rowsync/index.ts';
 import { rowSyncRoutes } from './rowsync/routes.ts';
 import { RowSyncService } from './rowsync/service.ts';
 import { RowChangeWriter } from './rowsync/writer.ts';
@@ -113,6 +114,7 @@ export async function buildApp({
 
   // The app's long-lived parts, built once here and handed to the routes that use them.
   const secrets = await loadSecretBox(config);
+  await ensureConfiguredSources(db, secrets, config, app.log);
   const ingestWriter = new GroupCommitWriter(
     db,
     app.log,

@@ -23,6 +23,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ INGEST_CONCURRENT_TRANSACTIONS: '3' }).ingestConcurrentTransactions).toBe(3);
   });
 
+  it('takes the optiqo source secret from OPTIQO_WEBHOOK_SECRET, refusing a short one', () => {
+    expect(loadConfig({}).optiqoWebhookSecret).toBeUndefined();
+    expect(loadConfig({ OPTIQO_WEBHOOK_SECRET: 'a-shared-secret-of-seed-004' }).optiqoWebhookSecret).toBe(
+      'a-shared-secret-of-seed-004',
+    );
+    expect(() => loadConfig({ OPTIQO_WEBHOOK_SECRET: 'short' })).toThrow(/OPTIQO_WEBHOOK_SECRET/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).port).toBe(8080);
   });

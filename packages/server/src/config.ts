@@ -64,6 +64,8 @@ const envSchema = z.object({
     .min(1024)
     .max(256 * 1024 * 1024)
     .default(32 * 1024 * 1024),
+  // Seed 004's shared secret: makes it a secret of the row-sync source `optiqo` on start.
+  OPTIQO_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   REALTIME_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
   REALTIME_MAX_BUFFERED_BYTES: z.coerce
@@ -125,6 +127,11 @@ export interface Config {
   bodyLimitBytes: number;
   /** The row-sync webhook's own limit: a full-sync batch of 500 wide rows is far above BODY_LIMIT_BYTES. */
   rowSyncBodyLimitBytes: number;
+  /**
+   * A secret of the row-sync source `optiqo` (seed 004's `OPTIQO_WEBHOOK_SECRET`): on start the
+   * source is created with it, or it is added to the source's secrets (rowsync/configured-source.ts).
+   */
+  optiqoWebhookSecret: string | undefined;
   sessionTtlHours: number;
   cookieSecure: boolean;
   /**
@@ -188,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     rowSyncBodyLimitBytes: e.ROWSYNC_BODY_LIMIT_BYTES,
+    optiqoWebhookSecret: e.OPTIQO_WEBHOOK_SECRET,
     sessionTtlHours: e.SESSION_TTL_HOURS,
     cookieSecure: e.COOKIE_SECURE,
     validateResponses: e.VALIDATE_RESPONSES,

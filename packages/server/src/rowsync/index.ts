@@ -12,3 +12,4 @@ export {
 export { signSeed } from './signature.ts';
 export { listSources, toSource } from './sources.ts';
 export { pruneRowSync } from './retention.ts';
+export { ensureConfiguredSources } from './configured-source.ts';

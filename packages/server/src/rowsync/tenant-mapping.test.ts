@@ -1,5 +1,6 @@
 import type { WebhookResult } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../app.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 import { rowChange } from '../testing/rowsync.ts';
 import { mapSourceTenant } from './index.ts';
@@ -7,7 +8,8 @@ import { signSeed } from './signature.ts';
 
 /** Issue 26, items 16 and 17: a source's tenant ids mapped to existing tenants, and the env's secret. */
 let t: TestApp;
-const SECRET = 'mapping-secret-0123456789abcdef';
+// The one source of this file is the one the environment makes (a target table belongs to one source).
+const SECRET = 'optiqo-env-secret-0123456789abcdef';
 
 type Response = Awaited<ReturnType<TestApp['app']['inject']>>;
 
@@ -18,7 +20,7 @@ function push(
   const body = options.raw ?? JSON.stringify(payload);
   return t.app.inject({
     method: 'POST',
-    url: options.url ?? '/api/webhooks/mapper',
+    url: options.url ?? '/api/webhooks/optiqo',
     headers: {
       'content-type': 'application/json',
       'x-webhook-signature': `sha256=${signSeed(body, options.secret ?? SECRET)}`,
@@ -38,19 +40,17 @@ function admin(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?:
 }
 
 beforeAll(async () => {
-  t = await createTestApp();
-  const created = await admin('POST', '/api/admin/sources', { name: 'mapper', secret: SECRET });
-  expect(created.statusCode, created.body).toBe(201);
+  t = await createTestApp({ OPTIQO_WEBHOOK_SECRET: SECRET });
 });
 afterAll(() => t.close());
 
 describe('mapSourceTenant', () => {
   it('sends later pushes of a tenant id to an existing tenant', async () => {
     const sufrah = await t.createTenant('sufrah');
-    await mapSourceTenant(t.db, 'mapper', 'sufrah', sufrah.id);
+    await mapSourceTenant(t.db, 'optiqo', 'sufrah', sufrah.id);
     const result = await pushed(rowChange('INSERT', 'adhoc_work_orders', 'sufrah', { id: 'wo-1' }));
     expect(result.tenantId).toBe(sufrah.id);
-    const made = await t.db.query("SELECT 1 FROM tenants WHERE slug LIKE 'mapper-%'");
+    const made = await t.db.query("SELECT 1 FROM tenants WHERE slug LIKE 'optiqo-%'");
     expect(made.rows).toHaveLength(0);
   });
 
@@ -60,7 +60,203 @@ describe('mapSourceTenant', () => {
       code: 'not_found',
     });
     await expect(
-      mapSourceTenant(t.db, 'mapper', 'x', '00000000-0000-4000-8000-000000000000'),
+      mapSourceTenant(t.db, 'optiqo', 'x', '00000000-0000-4000-8000-000000000000'),
     ).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('the source tenants API', () => {
+  it('lists, maps, remaps and forgets; later pushes follow, earlier rows stay', async () => {
+    const first = await pushed(rowChange('INSERT', 'adhoc_work_orders', 'branch-7', { id: 'old-1' }));
+    const list = await admin('GET', '/api/admin/sources/optiqo/tenants');
+    expect(list.statusCode, list.body).toBe(200);
+    const auto = list.json().data.find((m: { externalId: string }) => m.externalId === 'branch-7');
+    expect(auto).toMatchObject({ origin: 'push', tenant: { id: first.tenantId, slug: 'optiqo-branch-7' } });
+
+    const kitchen = await t.createTenant('kitchen');
+    const mapped = await admin('PUT', '/api/admin/sources/optiqo/tenants/branch-7', { tenant: 'kitchen' });
+    expect(mapped.statusCode, mapped.body).toBe(200);
+    expect(mapped.json()).toMatchObject({
+      externalId: 'branch-7',
+      origin: 'admin',
+      tenant: { id: kitchen.id, slug: 'kitchen' },
+      previousTenant: { id: first.tenantId, slug: 'optiqo-branch-7' },
+    });
+    const later = await pushed(rowChange('INSERT', 'adhoc_work_orders', 'branch-7', { id: 'new-1' }));
+    expect(later.tenantId).toBe(kitchen.id);
+    const where = await t.db.query<{ tenant_id: string; id: string }>(
+      'SELECT tenant_id, id FROM optiqo.work_orders WHERE id IN ($1, $2) ORDER BY id',
+      ['new-1', 'old-1'],
+    );
+    expect(where.rows).toEqual([
+      { tenant_id: kitchen.id, id: 'new-1' },
+      { tenant_id: first.tenantId, id: 'old-1' },
+    ]);
+
+    // The push log says where each push landed, by slug.
+    const log = await admin('GET', '/api/webhook-logs?source=optiqo&limit=2');
+    expect(log.json().data.map((e: { tenantSlug: string }) => e.tenantSlug)).toEqual([
+      'kitchen',
+      'optiqo-branch-7',
+    ]);
+
+    const forgotten = await admin('DELETE', '/api/admin/sources/optiqo/tenants/branch-7');
+    expect(forgotten.statusCode, forgotten.body).toBe(204);
+    const again = await admin('DELETE', '/api/admin/sources/optiqo/tenants/branch-7');
+    expect(again.statusCode).toBe(404);
+    const fresh = await pushed(rowChange('INSERT', 'adhoc_work_orders', 'branch-7', { id: 'new-2' }));
+    expect([kitchen.id, first.tenantId]).not.toContain(fresh.tenantId);
+  });
+
+  it('lets a tenant take one tenant id of a source', async () => {
+    const shared = await t.createTenant('shared-one');
+    expect(
+      (await admin('PUT', '/api/admin/sources/optiqo/tenants/a-1', { tenant: 'shared-one' })).statusCode,
+    ).toBe(200);
+    // Mapping the same id to the same tenant again changes nothing and is fine.
+    expect(
+      (await admin('PUT', '/api/admin/sources/optiqo/tenants/a-1', { tenant: shared.id })).statusCode,
+    ).toBe(200);
+    const second = await admin('PUT', '/api/admin/sources/optiqo/tenants/a-2', { tenant: 'shared-one' });
+    expect(second.statusCode, second.body).toBe(409);
+    expect(second.json().error.details[0].path).toBe('tenant');
+  });
+
+  it('answers 4xx with the field, 404 for an unknown source or tenant, 403 for others', async () => {
+    const cases: [string, object | undefined, number, string | null][] = [
+      ['/api/admin/sources/nosuch/tenants/x', { tenant: 'kitchen' }, 404, null],
+      ['/api/admin/sources/optiqo/tenants/x', { tenant: 'no-such-tenant' }, 404, null],
+      ['/api/admin/sources/optiqo/tenants/x', { tenant: 'Not A Slug' }, 400, 'tenant'],
+      ['/api/admin/sources/optiqo/tenants/x', { tenant: 'kitchen', extra: 1 }, 400, 'extra'],
+      ['/api/admin/sources/optiqo/tenants/x', {}, 400, 'tenant'],
+      ['/api/admin/sources/optiqo/tenants/a%00b', { tenant: 'kitchen' }, 400, 'params.externalId'],
+      ['/api/admin/sources/optiqo/tenants/%20%20', { tenant: 'kitchen' }, 400, 'externalId'],
+      ['/api/admin/sources/Bad%00/tenants/x', { tenant: 'kitchen' }, 400, 'params.name'],
+    ];
+    for (const [url, body, status, path] of cases) {
+      const response = await admin('PUT', url, body);
+      expect(response.statusCode, `${url} ${response.body}`).toBe(status);
+      if (path) expect(response.json().error.details[0].path, url).toBe(path);
+    }
+    expect((await admin('GET', '/api/admin/sources/nosuch/tenants')).statusCode).toBe(404);
+    const tenant = await t.createTenant('not-admin');
+    const key = (await t.createKey(tenant.id, ['admin'])).token;
+    for (const method of ['GET', 'PUT', 'DELETE'] as const) {
+      const url =
+        method === 'GET' ? '/api/admin/sources/optiqo/tenants' : '/api/admin/sources/optiqo/tenants/x';
+      const response = await t.app.inject({
+        method,
+        url,
+        headers: bearer(key),
+        ...(method === 'PUT' ? { payload: { tenant: 'not-admin' } } : {}),
+      });
+      expect(response.statusCode, `${method} ${response.body}`).toBe(403);
+    }
+  });
+});
+
+describe('OPTIQO_WEBHOOK_SECRET and POST /api/optiqo-webhook', () => {
+  const count = async (sql: string) => Number((await t.db.query<{ n: string }>(sql)).rows[0]!.n);
+
+  it('serves source optiqo with the environment secret at seed 004’s path', async () => {
+    const landed = await pushed(rowChange('INSERT', 'adhoc_work_orders', 'sufrah', { id: 'wo-9' }), {
+      url: '/api/optiqo-webhook',
+      secret: SECRET,
+    });
+    expect(landed).toMatchObject({ result: 'applied', table: 'work_orders' });
+    const stored = await t.db.query('SELECT id FROM optiqo.work_orders WHERE id = $1', ['wo-9']);
+    expect(stored.rows).toHaveLength(1);
+    const forged = await push(rowChange('INSERT', 'adhoc_work_orders', 'sufrah', { id: 'wo-10' }), {
+      url: '/api/optiqo-webhook',
+      secret: 'not-the-secret-0123456789abcdef',
+    });
+    expect(forged.statusCode).toBe(401);
+    expect((await t.db.query('SELECT 1 FROM optiqo.work_orders WHERE id = $1', ['wo-10'])).rows).toHaveLength(
+      0,
+    );
+  });
+
+  it('is idempotent over restarts and keeps secrets added by the CLI', async () => {
+    const added = await admin('POST', '/api/admin/sources/optiqo/secrets', {
+      secret: 'added-by-cli-0123456789abcdef',
+    });
+    expect(added.statusCode, added.body).toBe(200);
+    for (let i = 0; i < 2; i++) {
+      const restarted = await buildApp({ config: t.config, db: t.db });
+      await restarted.ready();
+      await restarted.close();
+    }
+    expect(await count("SELECT count(*) AS n FROM sync_sources WHERE name = 'optiqo'")).toBe(1);
+    const source = (await admin('GET', '/api/admin/sources/optiqo')).json();
+    expect(source.secrets).toHaveLength(2);
+    expect(source.tables).toHaveLength(3);
+    const both = await pushed(rowChange('INSERT', 'adhoc_work_orders', 'sufrah', { id: 'wo-11' }), {
+      url: '/api/optiqo-webhook',
+      secret: 'added-by-cli-0123456789abcdef',
+    });
+    expect(both.result).toBe('applied');
+  });
+});
+
+describe('text PostgreSQL cannot store', () => {
+  const logged = async () =>
+    (await t.db.query<{ n: string }>('SELECT count(*) AS n FROM webhook_logs')).rows[0]!.n;
+
+  it('is refused with 400 and the field, writing nothing but the log line', async () => {
+    const fullSync = (over: object) => ({
+      type: 'FULL_SYNC',
+      table: 'adhoc_work_orders',
+      tenant_id: 'text-rule',
+      sync_id: 'run-1',
+      offset: 0,
+      records: [{ id: 'r1' }],
+      total: 1,
+      ...over,
+    });
+    const cases: [object, string][] = [
+      [
+        rowChange('INSERT', 'adhoc_work_orders', 'text-rule', { id: 'n1', title: 'a\u0000b' }),
+        'record.title',
+      ],
+      [rowChange('INSERT', 'adhoc_work_orders', 'text-rule', { id: 'n1', title: 'x\ud800' }), 'record.title'],
+      [rowChange('INSERT', 'adhoc_work_orders', 'text-rule', { id: 'n1', 'k\u0000': 1 }), 'record.k\u0000'],
+      [rowChange('INSERT', 'adhoc_work_orders', 'text-rule', { id: 'n\udc00' }), 'record.id'],
+      [rowChange('INSERT', 'adhoc_work_orders', 'text\u0000rule', { id: 'n1' }), 'tenant_id'],
+      [rowChange('INSERT', 'adhoc_\u0000orders', 'text-rule', { id: 'n1' }), 'table'],
+      [fullSync({ sync_id: 'run\u0000' }), 'sync_id'],
+      [fullSync({ records: [{ id: 'r1', nested: { deep: ['ok', '\ud83d'] } }] }), 'records.0.nested.deep.1'],
+    ];
+    for (const [payload, path] of cases) {
+      const before = Number(await logged());
+      const response = await push(payload);
+      expect(response.statusCode, response.body).toBe(400);
+      expect(response.json().error).toMatchObject({ code: 'validation_failed', details: [{ path }] });
+      expect(Number(await logged())).toBe(before + 1);
+    }
+    const written = await t.db.query(
+      "SELECT 1 FROM optiqo.work_orders WHERE id IN ('n1', 'r1') UNION ALL SELECT 1 FROM tenants WHERE slug LIKE 'optiqo-text%'",
+    );
+    expect(written.rows).toHaveLength(0);
+    const line = (await admin('GET', '/api/webhook-logs?source=optiqo&limit=1')).json().data[0];
+    expect(line).toMatchObject({ result: 'rejected', status: 400 });
+    // A pair written as escapes is a character like any other.
+    const emoji = await pushed(
+      rowChange('INSERT', 'adhoc_work_orders', 'text-rule', { id: 'e1', t: '\ud83d\ude00' }),
+    );
+    expect(emoji.result).toBe('applied');
+  });
+
+  it('in a source name or a log filter is a 400, never a 500', async () => {
+    const named = await push({}, { url: '/api/webhooks/opt%00iqo' });
+    expect(named.statusCode, named.body).toBe(400);
+    expect(named.json().error.details[0].path).toBe('params.source');
+    for (const [query, path] of [
+      ['table=a%00', 'query.table'],
+      ['tenant=a%00', 'query.tenant'],
+    ]) {
+      const response = await admin('GET', `/api/webhook-logs?${query}`);
+      expect(response.statusCode, `${query} ${response.body}`).toBe(400);
+      expect(response.json().error.details[0].path).toBe(path);
+    }
   });
 });
