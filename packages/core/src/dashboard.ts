@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { storableString } from './fields.ts';
-import { channelSchema } from './ingest.ts';
+import { channelSchema, messageAuthorTypes } from './ingest.ts';
 import { conversationStatuses, escalationStatuses, timelineEntryTypes } from './constants.ts';
 
 /*
@@ -41,6 +41,10 @@ export const messageSchema = z.object({
   waSid: z.string().nullable(),
   createdAt: timestamp,
   metadata: z.record(z.string(), z.unknown()),
+  authorType: z
+    .enum(messageAuthorTypes)
+    .describe('Who wrote it: the customer, the bot, or a person (an agent) answering through the bot'),
+  authorName: z.string().nullable().describe("The agent's (or bot's) name, when the sender gave one"),
 });
 export type Message = z.infer<typeof messageSchema>;
 

@@ -107,17 +107,54 @@ export const botRefSchema = z
     'needs one of whatsapp_number, telegram_bot_id, web_widget_id, id',
   );
 
-export const messageCreatedSchema = z.object({
-  customer_identifier: customerIdentifierSchema,
-  customer_name: optional(text(200)),
-  bot: botRefSchema,
-  direction: z.enum(['IN', 'OUT']),
-  message_type: withDefault(text(50), 'text'),
-  content: withDefault(storableString().max(10_000), ''),
-  media_url: optional(storableString().url().max(2000)),
-  wa_sid: optional(text(200)),
-  metadata: metadataSchema,
+export const messageAuthorTypes = ['customer', 'bot', 'agent'] as const;
+export type MessageAuthorType = (typeof messageAuthorTypes)[number];
+
+/**
+ * Who wrote a message, when the bot knows better than its direction says: an OUT message a
+ * person (an operator answering through the bot) wrote is `{type: 'agent', name}`.
+ */
+export const messageSenderSchema = z.object({
+  type: z.enum(messageAuthorTypes),
+  name: optional(text(200)),
 });
+export type MessageSender = z.input<typeof messageSenderSchema>;
+
+export const messageCreatedSchema = z
+  .object({
+    customer_identifier: customerIdentifierSchema,
+    customer_name: optional(text(200)),
+    bot: botRefSchema,
+    direction: z.enum(['IN', 'OUT']),
+    message_type: withDefault(text(50), 'text'),
+    content: withDefault(storableString().max(10_000), ''),
+    media_url: optional(storableString().url().max(2000)),
+    wa_sid: optional(text(200)),
+    metadata: metadataSchema,
+    sender: optional(messageSenderSchema),
+  })
+  .refine((d) => !d.sender || (d.sender.type === 'customer') === (d.direction === 'IN'), {
+    message: "an IN message is the customer's, an OUT message the bot's or an agent's",
+    path: ['sender', 'type'],
+  });
+
+/**
+ * Who wrote a message: `sender` when given; else, for an OUT message, the person the seed's bots
+ * name in `metadata.operator_name`; else the customer (IN) or the bot (OUT).
+ */
+export function messageAuthor(data: {
+  direction: 'IN' | 'OUT';
+  sender?: { type: MessageAuthorType; name?: string | undefined } | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}): { type: MessageAuthorType; name: string | null } {
+  if (data.sender) return { type: data.sender.type, name: data.sender.name ?? null };
+  if (data.direction === 'IN') return { type: 'customer', name: null };
+  const operator = data.metadata?.operator_name;
+  // Cut by code points: a cut inside a surrogate pair would leave text PostgreSQL cannot store.
+  const name = typeof operator === 'string' ? [...operator.trim()].slice(0, 200).join('') : '';
+  if (name) return { type: 'agent', name };
+  return { type: 'bot', name: null };
+}
 
 export const conversationClosedSchema = z
   .object({

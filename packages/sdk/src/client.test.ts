@@ -105,7 +105,14 @@ describe('sync client: requests', () => {
       sync.orderStatus({ syrve_order_id: 'A-1', status: 'delivered' }),
       sync.escalationCreated({ customer_identifier, reason: 'asks for a human' }),
       sync.escalationResolved({ customer_identifier, resolution_summary: 'done' }),
-      sync.messageCreated({ customer_identifier, bot, direction: 'IN', content: 'hi' }),
+      // An operator's answer sent through the bot: typed `sender`, sent as given.
+      sync.messageCreated({
+        customer_identifier,
+        bot,
+        direction: 'OUT',
+        content: 'hi',
+        sender: { type: 'agent', name: 'Sara' },
+      }),
       sync.conversationClosed({ customer_identifier, bot }),
       sync.send('order.status', { syrve_order_id: 'A-1', status: 'cancelled' }),
     ]);
@@ -119,6 +126,8 @@ describe('sync client: requests', () => {
       'conversation.closed',
       'order.status',
     ]);
+    const message = server.requests.flatMap(eventsOf).find((e) => e.event === 'message.created');
+    expect(message?.data).toMatchObject({ direction: 'OUT', sender: { type: 'agent', name: 'Sara' } });
   });
 
   it('is a no-op without url or key, like the seed', async () => {

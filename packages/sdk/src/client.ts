@@ -183,11 +183,13 @@ export class SyncClient {
   }
 
   /**
-   * A message in or out: `message.created`.
+   * A message in or out: `message.created`. An OUT message a person wrote (an operator answering
+   * through the bot) says so with `sender: { type: 'agent', name }`; the dashboard shows the name.
    *
    * @example
    * ```ts
    * sync.messageCreated({ customer_identifier, bot: { telegram_bot_id: 7 }, direction: 'IN', content: 'hi' });
+   * sync.messageCreated({ customer_identifier, bot, direction: 'OUT', content: 'On its way!', sender: { type: 'agent', name: 'Sara' } });
    * ```
    */
   messageCreated(data: EventData<'message.created'>, options?: SendOptions): Promise<SendOutcome> {

@@ -35,5 +35,12 @@ export {
   type SessionStoreOptions,
 } from './sessions.ts';
 export { mapSyrveStatus, type OrderStatusUpdate } from './status.ts';
-export type { EventData, SendOptions, SendOutcome, SyncClientOptions, SyncStats } from './types.ts';
+export type {
+  EventData,
+  MessageSender,
+  SendOptions,
+  SendOutcome,
+  SyncClientOptions,
+  SyncStats,
+} from './types.ts';
 export { uuidv7 } from './uuid.ts';

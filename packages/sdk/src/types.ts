@@ -64,6 +64,16 @@ export interface SyncClientOptions {
 export type EventData<E extends SyncEventName> = SyncEventData<E>;
 
 /**
+ * Who wrote a `message.created`: `customer` (IN), `bot` or `agent` (OUT), with a name if known.
+ *
+ * @example
+ * ```ts
+ * const sender: MessageSender = { type: 'agent', name: 'Sara' };
+ * ```
+ */
+export type MessageSender = NonNullable<EventData<'message.created'>['sender']>;
+
+/**
  * Per-call options of the sync client's methods.
  *
  * @example

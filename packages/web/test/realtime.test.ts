@@ -76,6 +76,8 @@ describe('appendMessage', () => {
     waSid: null,
     createdAt: `2026-03-01T10:00:${String(second).padStart(2, '0')}.000Z`,
     metadata: {},
+    authorType: 'customer',
+    authorName: null,
   });
 
   it('appends once, in time order, to the newest page', () => {

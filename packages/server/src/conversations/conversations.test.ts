@@ -83,6 +83,8 @@ const SEED_MESSAGE_FIELDS = [
   'createdAt',
   'metadata',
 ];
+/** Beyond the seed: who wrote the message (customer, bot or a named agent). */
+const MESSAGE_FIELDS = [...SEED_MESSAGE_FIELDS, 'authorType', 'authorName'];
 
 describe('the seed routes and shapes', () => {
   let phone: string;
@@ -138,7 +140,7 @@ describe('the seed routes and shapes', () => {
     expect(response.statusCode).toBe(200);
     const messages = response.json();
     expect(messages).toHaveLength(2);
-    expect(Object.keys(messages[0]).sort()).toEqual([...SEED_MESSAGE_FIELDS].sort());
+    expect(Object.keys(messages[0]).sort()).toEqual([...MESSAGE_FIELDS].sort());
     expect(messages[0]).toMatchObject({
       conversationId,
       restaurantId: tenant.id,
@@ -149,8 +151,10 @@ describe('the seed routes and shapes', () => {
       waSid: 'WAxxxx',
       createdAt: '2025-10-16T10:30:00.000Z',
       metadata: { fromPhone: `whatsapp:${phone}`, toPhone: BOT_NUMBER },
+      authorType: 'customer',
+      authorName: null,
     });
-    expect(messages[1]).toMatchObject({ direction: 'OUT', waSid: 'WAyyyy' });
+    expect(messages[1]).toMatchObject({ direction: 'OUT', waSid: 'WAyyyy', authorType: 'bot' });
     expect(response.headers[NEXT_CURSOR_HEADER]).toBeUndefined();
   });
 

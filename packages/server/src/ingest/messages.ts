@@ -1,5 +1,6 @@
 /** A batch's messages, stored set-based in their customers' active conversations. */
 import { randomUUID } from 'node:crypto';
+import { type MessageAuthorType, messageAuthor } from '@syncdeck/core';
 import { PREPARED, type Queryable } from '../db/index.ts';
 import type { PreparedEvent } from './prepare.ts';
 import { type ConversationRow, type MessageRow, messageObject } from './shapes.ts';
@@ -19,6 +20,8 @@ const MESSAGE_FIELDS = [
   'wa_sid',
   'metadata',
   'created_at',
+  'author_type',
+  'author_name',
 ] as const;
 
 /** A message about to be stored, with the conversation it belongs in named by its bot and customer. */
@@ -28,6 +31,8 @@ interface MessageRowDraft {
   botId: string;
   customerId: string;
   event: MessageEvent;
+  /** Who wrote it: the event's `sender`, the seed's `metadata.operator_name`, or its direction. */
+  author: { type: MessageAuthorType; name: string | null };
 }
 
 export async function insertMessages(
@@ -58,6 +63,7 @@ export async function insertMessages(
       botId: botOf.get(index)!,
       customerId: customerOf.get(index)!,
       event,
+      author: messageAuthor(event.data),
     });
   }
   // Most messages go to a conversation already active: the first round stores them in one
@@ -108,16 +114,19 @@ async function insertIntoActiveConversations(
     tx,
     `batch AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[],
-                            $8::text[], $9::text[], $10::jsonb[], $11::timestamptz[]) WITH ORDINALITY
+                            $8::text[], $9::text[], $10::jsonb[], $11::timestamptz[], $12::text[], $13::text[])
+         WITH ORDINALITY
          AS b(tenant_id, id, bot_id, customer_id, direction, message_type, content, media_url, wa_sid, metadata,
-              created_at, n)),
+              created_at, author_type, author_name, n)),
      placed AS (
        SELECT b.*, c.id AS conversation_id FROM batch b
        JOIN conversations c ON c.tenant_id = b.tenant_id AND c.bot_id = b.bot_id AND c.customer_id = b.customer_id
          AND c.status = 'active'),
      inserted AS (
-       INSERT INTO messages (tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at)
-       SELECT tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata, created_at FROM placed
+       INSERT INTO messages (tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid,
+                             metadata, created_at, author_type, author_name)
+       SELECT tenant_id, id, conversation_id, direction, message_type, content, media_url, wa_sid, metadata,
+         created_at, author_type, author_name FROM placed
        ON CONFLICT (tenant_id, wa_sid) WHERE wa_sid IS NOT NULL DO NOTHING
        RETURNING ${MESSAGE_FIELDS.join(', ')}),
      outcome AS (
@@ -162,6 +171,8 @@ async function insertIntoActiveConversations(
       rows.map((r) => r.event.data.wa_sid ?? null),
       rows.map((r) => JSON.stringify(r.event.data.metadata ?? {})),
       rows.map((r) => r.event.occurredAt),
+      rows.map((r) => r.author.type),
+      rows.map((r) => r.author.name),
     ],
   );
   const outcomeOf = new Map(placed.map((row) => [row.id, row]));

@@ -1,3 +1,4 @@
+import type { MessageAuthorType } from '@syncdeck/core';
 import { iso, sqlIso } from '../lib/time.ts';
 import { whatsappAddress } from '../lib/phones.ts';
 
@@ -109,6 +110,9 @@ export interface MessageRow {
   wa_sid: string | null;
   metadata: Record<string, unknown>;
   created_at: Date;
+  /** Null on rows stored before authors were (migration 0016): read by direction. */
+  author_type: MessageAuthorType | null;
+  author_name: string | null;
 }
 
 export function messageObject(row: MessageRow) {
@@ -123,13 +127,17 @@ export function messageObject(row: MessageRow) {
     waSid: row.wa_sid,
     createdAt: iso(row.created_at),
     metadata: row.metadata,
+    authorType: row.author_type ?? (row.direction === 'IN' ? 'customer' : 'bot'),
+    authorName: row.author_name,
   };
 }
 
 /** messageObject as the database writes it, over message `m`; see CONVERSATION_JSON_COLUMNS. */
 export const MESSAGE_JSON_COLUMNS = `m.id, m.conversation_id AS "conversationId", m.tenant_id AS "restaurantId",
   m.direction, m.message_type AS "messageType", m.content, m.media_url AS "mediaUrl", m.wa_sid AS "waSid",
-  ${sqlIso('m.created_at')} AS "createdAt", m.metadata`;
+  ${sqlIso('m.created_at')} AS "createdAt", m.metadata,
+  COALESCE(m.author_type, CASE m.direction WHEN 'IN' THEN 'customer' ELSE 'bot' END) AS "authorType",
+  m.author_name AS "authorName"`;
 
 export interface OrderRow {
   tenant_id: string;
