@@ -1,6 +1,7 @@
 import type { ApiKey, CreatedApiKey, Member, Source, Tenant } from '@syncdeck/core';
 import type { CliCommandName } from '../control/index.ts';
 import type { InitialiseResult } from '../installation/index.ts';
+import type { SourceTenantMapping, TenantRef } from '../rowsync/index.ts';
 import type { AddedMember } from '../users/index.ts';
 
 /** A command's result as a person reads it (`--json` prints the result itself). */
@@ -73,6 +74,25 @@ export function describe(name: CliCommandName, result: unknown): string {
         ]),
         'No row-sync sources yet.',
       );
+    case 'source tenants':
+      return table(
+        ['tenant id', 'tenant', 'made by', 'since'],
+        (result as SourceTenantMapping[]).map((m) => [m.externalId, m.tenant.slug, m.origin, m.updatedAt]),
+        'No tenant ids pushed or mapped yet.',
+      );
+    case 'source map-tenant': {
+      const mapped = result as SourceTenantMapping & { previousTenant: TenantRef | null };
+      const lines = [`Pushes with tenant_id ${mapped.externalId} now land in tenant ${mapped.tenant.slug}.`];
+      if (mapped.previousTenant)
+        lines.push(
+          `Rows pushed before stay in ${mapped.previousTenant.slug}; a full sync fills the new tenant.`,
+        );
+      return lines.join('\n');
+    }
+    case 'source unmap-tenant': {
+      const forgotten = result as { externalId: string };
+      return `Forgot tenant id ${forgotten.externalId}: its next push creates a new tenant.`;
+    }
     case 'user password': {
       const changed = result as { user: { email: string }; generatedPassword?: string };
       const lines = [`Set the password of ${changed.user.email}; their sessions were ended.`];

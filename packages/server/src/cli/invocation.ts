@@ -25,6 +25,11 @@ Commands:
   source secret NAME --add S | --remove S Add a second secret, or remove one (rotation without downtime)
   source map NAME SOURCE_TABLE TARGET_TABLE
                                           Map a source table to a target table
+  source tenants NAME                     List the source's tenant ids and the tenants they land in
+  source map-tenant NAME EXTERNAL_ID TENANT
+                                          Send later pushes with tenant_id EXTERNAL_ID to an existing
+                                          tenant (slug or id); rows pushed before stay where they are
+  source unmap-tenant NAME EXTERNAL_ID    Forget it: the next push of that id creates a new tenant
 
 Every command takes --json for output a script can read.
 `;
@@ -104,6 +109,17 @@ const COMMANDS: Record<CliCommandName, CommandSpec> = {
     flags: [],
     positionals: ['NAME', 'SOURCE_TABLE', 'TARGET_TABLE'],
     args: (_v, [name, sourceTable, targetTable]) => ({ name, sourceTable, targetTable }),
+  },
+  'source tenants': { flags: [], positionals: ['NAME'], args: (_v, [name]) => ({ name }) },
+  'source map-tenant': {
+    flags: [],
+    positionals: ['NAME', 'EXTERNAL_ID', 'TENANT'],
+    args: (_v, [name, externalId, tenant]) => ({ name, externalId, tenant }),
+  },
+  'source unmap-tenant': {
+    flags: [],
+    positionals: ['NAME', 'EXTERNAL_ID'],
+    args: (_v, [name, externalId]) => ({ name, externalId }),
   },
 };
 

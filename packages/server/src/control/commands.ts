@@ -22,9 +22,12 @@ import {
   addSecret,
   createSource,
   listSources,
+  listSourceTenants,
   mapSourceTable,
   removeSecret,
+  setSourceTenant,
   toSource,
+  unmapSourceTenant,
 } from '../rowsync/index.ts';
 import { createApiKey, listApiKeys } from '../keys/index.ts';
 import { findTenant, insertTenant, listTenants, updateTenant } from '../tenants/index.ts';
@@ -157,6 +160,23 @@ export const cliCommands = {
     args: tableMappingSchema.extend({ name: sourceNameSchema }),
     run: (db: Db, args: { name: string; sourceTable: string; targetTable: string }) =>
       mapSourceTable(db, args.name, { sourceTable: args.sourceTable, targetTable: args.targetTable }),
+  },
+  // The tenant id and tenant are checked by the row-sync functions, as the admin API's are.
+  'source tenants': {
+    args: z.object({ name: sourceNameSchema }),
+    run: (db: Db, args: { name: string }) => listSourceTenants(db, args.name),
+  },
+  'source map-tenant': {
+    args: z.object({ name: sourceNameSchema, externalId: z.string(), tenant: z.string() }),
+    run: (db: Db, args: { name: string; externalId: string; tenant: string }) =>
+      setSourceTenant(db, args.name, args.externalId, args.tenant),
+  },
+  'source unmap-tenant': {
+    args: z.object({ name: sourceNameSchema, externalId: z.string() }),
+    run: async (db: Db, args: { name: string; externalId: string }) => {
+      await unmapSourceTenant(db, args.name, args.externalId);
+      return { source: args.name, externalId: args.externalId };
+    },
   },
 } as const;
 

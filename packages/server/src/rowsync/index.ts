@@ -13,3 +13,4 @@ export { signSeed } from './signature.ts';
 export { listSources, toSource } from './sources.ts';
 export { pruneRowSync } from './retention.ts';
 export { ensureConfiguredSources } from './configured-source.ts';
+export type { SourceTenantMapping, TenantRef } from './source-tenants.ts';
