@@ -118,6 +118,23 @@ export const escalationSchema = z.object({
 });
 export type Escalation = z.infer<typeof escalationSchema>;
 
+/** Who an order or escalation is for, as lists show it (the customer's own row may change later). */
+const customerRef = {
+  customerName: z.string().nullable().describe("The customer's display name, when known"),
+  customerPhone: z
+    .string()
+    .nullable()
+    .describe('`whatsapp:+E164`, else their phone; for a customer with no name'),
+};
+
+/** An order as `/api/orders` answers it: the order and its customer's name. */
+export const orderWithCustomerSchema = orderSchema.extend(customerRef);
+export type OrderWithCustomer = z.infer<typeof orderWithCustomerSchema>;
+
+/** An escalation as `/api/escalations` answers it: the escalation and its customer's name. */
+export const escalationWithCustomerSchema = escalationSchema.extend(customerRef);
+export type EscalationWithCustomer = z.infer<typeof escalationWithCustomerSchema>;
+
 export const resolveEscalationSchema = z.strictObject({
   resolutionSummary: storableString().trim().min(1).max(5000).optional(),
 });

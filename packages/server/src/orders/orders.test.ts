@@ -165,6 +165,24 @@ describe('orders', () => {
     }
     expect((await get('/api/orders/ord-0')).json().error.details[0].path).toBe('params.id');
   });
+
+  it("carries each order's customer name (else phone) in the list and the single order", async () => {
+    const customer = { customerName: null, customerPhone: `whatsapp:${phone}` };
+    const id = await idOf('orders', 'tenant_id = $1 AND syrve_order_id = $2', [tenant.id, 'ord-0']);
+    expect((await get(`/api/orders/${id}`)).json()).toMatchObject(customer);
+    await ingest(t, ingestKey, [
+      { event: 'customer.seen', data: { whatsapp_phone: phone, display_name: 'Layla' } },
+    ]);
+    const named = { customerName: 'Layla', customerPhone: `whatsapp:${phone}` };
+    const list = (await get('/api/orders?limit=3')).json();
+    expect(list.data).toHaveLength(3);
+    for (const order of list.data) expect(order).toMatchObject(named);
+    expect((await get(`/api/orders/${id}`)).json()).toMatchObject(named);
+    // The next page follows on from the first, name and all.
+    const next = (await get(`/api/orders?limit=3&cursor=${encodeURIComponent(list.nextCursor)}`)).json();
+    expect(next.data[0]).toMatchObject(named);
+    expect(next.data[0].createdAt < list.data[2].createdAt).toBe(true);
+  });
 });
 
 describe('escalations', () => {
@@ -230,6 +248,23 @@ describe('escalations', () => {
     expect((await get('/api/escalations?status=closed')).statusCode).toBe(400);
   });
 
+  it("carries each escalation's customer name (else phone) in the list and the single one", async () => {
+    const [latest] = (await get('/api/escalations?limit=1')).json().data;
+    expect(latest).toMatchObject({
+      reason: 'asked for a human',
+      customerName: null,
+      customerPhone: `whatsapp:${phone}`,
+    });
+    await ingest(t, ingestKey, [
+      { event: 'customer.seen', data: { whatsapp_phone: phone, display_name: 'Omar' } },
+    ]);
+    expect((await get('/api/escalations?limit=1')).json().data[0]).toMatchObject({
+      id: latest.id,
+      customerName: 'Omar',
+    });
+    expect((await get(`/api/escalations/${latest.id}`)).json()).toMatchObject({ customerName: 'Omar' });
+  });
+
   it('resolves as an operator: records who, gives the conversation back to the bot, appends both to the feed', async () => {
     const id = await idOf('escalations', "tenant_id = $1 AND reason = 'asked for a human'", [tenant.id]);
     const seqBefore = (
@@ -270,7 +305,7 @@ describe('escalations', () => {
     const seqAfter = (await t.db.query<{ seq: number }>('SELECT max(seq)::bigint AS seq FROM events'))
       .rows[0]!.seq;
     expect(seqAfter).toBe(seqBefore + 2);
-    expect((await get(`/api/escalations/${id}`)).json()).toEqual(response.json());
+    expect((await get(`/api/escalations/${id}`)).json()).toMatchObject(response.json());
   });
 
   it('records a logged-in operator by email, and takes no body at all', async () => {

@@ -1,7 +1,8 @@
 import {
   escalationSchema,
   escalationStatuses,
-  orderSchema,
+  escalationWithCustomerSchema,
+  orderWithCustomerSchema,
   orderStatusSchema,
   resolveEscalationSchema,
 } from '@syncdeck/core';
@@ -44,10 +45,10 @@ export const orderRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['orders'],
-        summary: "The tenant's orders, newest first, each with its status history",
+        summary: "The tenant's orders, newest first, each with its status history and customer's name",
         description: 'Filter by `status`, creation time (`from` inclusive, `to` exclusive) and `customerId`.',
         querystring: ordersQuery,
-        response: { 200: pageSchema(orderSchema), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: pageSchema(orderWithCustomerSchema), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -63,7 +64,7 @@ export const orderRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['orders'],
         summary: 'One order with its status history',
         params: uuidParamsSchema,
-        response: { 200: orderSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: orderWithCustomerSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -79,9 +80,9 @@ export const orderRoutes: FastifyPluginAsyncZod = async (app) => {
     {
       schema: {
         tags: ['escalations'],
-        summary: "The tenant's escalations, newest first",
+        summary: "The tenant's escalations, newest first, each with its customer's name",
         querystring: escalationsQuery,
-        response: { 200: pageSchema(escalationSchema), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: pageSchema(escalationWithCustomerSchema), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -97,7 +98,7 @@ export const orderRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['escalations'],
         summary: 'One escalation',
         params: uuidParamsSchema,
-        response: { 200: escalationSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: escalationWithCustomerSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {

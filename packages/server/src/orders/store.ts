@@ -1,6 +1,7 @@
-import type { Escalation, Order } from '@syncdeck/core';
+import type { Escalation, EscalationWithCustomer, Order, OrderWithCustomer } from '@syncdeck/core';
 import type { Queryable } from '../db/index.ts';
 import { sqlParams } from '../db/params.ts';
+import { whatsappAddress } from '../lib/phones.ts';
 import { iso } from '../lib/time.ts';
 import {
   decodeCursor,
@@ -18,7 +19,26 @@ import { appendFeed, type FeedEntry } from '../feed/index.ts';
 const ORDER_COLUMNS = `o.tenant_id, o.id, o.syrve_order_id, o.customer_id, o.external_number, o.items, o.total,
   o.delivery_address, o.payment_method, o.restaurant, o.channel, o.status, o.status_at, o.created_at, o.updated_at`;
 
-type SortedOrderRow = OrderRow & { sort_us: number };
+/** The customer's name and phones beside an order or escalation `x` (joined as `cu`). */
+const CUSTOMER_COLUMNS =
+  'cu.display_name AS customer_name, cu.whatsapp_phone AS customer_whatsapp, cu.phone AS customer_phone';
+const JOIN_CUSTOMER = (x: string) =>
+  `JOIN customers cu ON cu.tenant_id = ${x}.tenant_id AND cu.id = ${x}.customer_id`;
+
+interface CustomerColumns {
+  customer_name: string | null;
+  customer_whatsapp: string | null;
+  customer_phone: string | null;
+}
+
+function customerRef(row: CustomerColumns) {
+  return {
+    customerName: row.customer_name,
+    customerPhone: whatsappAddress(row.customer_whatsapp) ?? row.customer_phone,
+  };
+}
+
+type SortedOrderRow = OrderRow & CustomerColumns & { sort_us: number };
 
 /** Orders with their status histories, in two queries whatever the number of orders. */
 export async function withHistory(q: Queryable, tenantId: string, rows: OrderRow[]): Promise<Order[]> {
@@ -49,8 +69,15 @@ export interface OrderFilter {
   cursor?: string | undefined;
 }
 
-/** Newest first by creation (the order's own time), keyset by (created_at, id). */
-export async function listOrders(q: Queryable, tenantId: string, filter: OrderFilter): Promise<Page<Order>> {
+/**
+ * Newest first by creation (the order's own time), keyset by (created_at, id), each with its
+ * customer's name: the join only adds columns, so the keyset is the orders' own.
+ */
+export async function listOrders(
+  q: Queryable,
+  tenantId: string,
+  filter: OrderFilter,
+): Promise<Page<OrderWithCustomer>> {
   const { params, param } = sqlParams(tenantId);
   const where = ['o.tenant_id = $1'];
   if (filter.status) where.push(`o.status = ${param(filter.status)}`);
@@ -62,7 +89,8 @@ export async function listOrders(q: Queryable, tenantId: string, filter: OrderFi
     where.push(`(o.created_at, o.id) < (${sqlFromMicros(param(micros))}, ${param(id)}::uuid)`);
   }
   const result = await q.query<SortedOrderRow>(
-    `SELECT ${ORDER_COLUMNS}, ${sqlMicros('o.created_at')} AS sort_us FROM orders o
+    `SELECT ${ORDER_COLUMNS}, ${CUSTOMER_COLUMNS}, ${sqlMicros('o.created_at')} AS sort_us
+     FROM orders o ${JOIN_CUSTOMER('o')}
      WHERE ${where.join(' AND ')} ORDER BY o.created_at DESC, o.id DESC LIMIT ${param(filter.limit + 1)}`,
     params,
   );
@@ -72,15 +100,29 @@ export async function listOrders(q: Queryable, tenantId: string, filter: OrderFi
     (row) => row,
     (row) => [row.sort_us, row.id],
   );
-  return { data: await withHistory(q, tenantId, page.data), nextCursor: page.nextCursor };
+  return { data: await withCustomers(q, tenantId, page.data), nextCursor: page.nextCursor };
 }
 
-export async function getOrder(q: Queryable, tenantId: string, id: string): Promise<Order | null> {
-  const result = await q.query<OrderRow>(
-    `SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.tenant_id = $1 AND o.id = $2`,
+async function withCustomers(
+  q: Queryable,
+  tenantId: string,
+  rows: (OrderRow & CustomerColumns)[],
+): Promise<OrderWithCustomer[]> {
+  const orders = await withHistory(q, tenantId, rows);
+  return orders.map((order, i) => ({ ...order, ...customerRef(rows[i]!) }));
+}
+
+export async function getOrder(
+  q: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<OrderWithCustomer | null> {
+  const result = await q.query<OrderRow & CustomerColumns>(
+    `SELECT ${ORDER_COLUMNS}, ${CUSTOMER_COLUMNS} FROM orders o ${JOIN_CUSTOMER('o')}
+     WHERE o.tenant_id = $1 AND o.id = $2`,
     [tenantId, id],
   );
-  const [order] = await withHistory(q, tenantId, result.rows);
+  const [order] = await withCustomers(q, tenantId, result.rows);
   return order ?? null;
 }
 
@@ -114,7 +156,7 @@ export async function listEscalations(
   q: Queryable,
   tenantId: string,
   filter: EscalationFilter,
-): Promise<Page<Escalation>> {
+): Promise<Page<EscalationWithCustomer>> {
   const { params, param } = sqlParams(tenantId);
   const where = ['e.tenant_id = $1'];
   if (filter.status) where.push(`e.status = ${param(filter.status)}`);
@@ -123,17 +165,30 @@ export async function listEscalations(
     const [micros, id] = decodeCursor(filter.cursor, timeKeySchema);
     where.push(`(e.opened_at, e.id) < (${sqlFromMicros(param(micros))}, ${param(id)}::uuid)`);
   }
-  const result = await q.query<EscalationRow & { sort_us: number }>(
-    `SELECT ${ESCALATION_COLUMNS}, ${sqlMicros('e.opened_at')} AS sort_us FROM escalations e
+  const result = await q.query<EscalationRow & CustomerColumns & { sort_us: number }>(
+    `SELECT ${ESCALATION_COLUMNS}, ${CUSTOMER_COLUMNS}, ${sqlMicros('e.opened_at')} AS sort_us
+     FROM escalations e ${JOIN_CUSTOMER('e')}
      WHERE ${where.join(' AND ')} ORDER BY e.opened_at DESC, e.id DESC LIMIT ${param(filter.limit + 1)}`,
     params,
   );
-  return toPage(result.rows, filter.limit, escalationObject, (row) => [row.sort_us, row.id]);
+  return toPage(result.rows, filter.limit, escalationWithCustomer, (row) => [row.sort_us, row.id]);
 }
 
-export async function getEscalation(q: Queryable, tenantId: string, id: string): Promise<Escalation | null> {
-  const row = await escalationRow(q, tenantId, id);
-  return row ? escalationObject(row) : null;
+function escalationWithCustomer(row: EscalationRow & CustomerColumns): EscalationWithCustomer {
+  return { ...escalationObject(row), ...customerRef(row) };
+}
+
+export async function getEscalation(
+  q: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<EscalationWithCustomer | null> {
+  const result = await q.query<EscalationRow & CustomerColumns>(
+    `SELECT ${ESCALATION_COLUMNS}, ${CUSTOMER_COLUMNS} FROM escalations e ${JOIN_CUSTOMER('e')}
+     WHERE e.tenant_id = $1 AND e.id = $2`,
+    [tenantId, id],
+  );
+  return result.rows[0] ? escalationWithCustomer(result.rows[0]) : null;
 }
 
 async function escalationRow(q: Queryable, tenantId: string, id: string, lock = false) {
