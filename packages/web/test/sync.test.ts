@@ -240,12 +240,27 @@ describe('the Sync screen', () => {
     await screenshot(page, 'sync-sources-tenant');
     const context = await browser.newContext({ viewport: { width: 1366, height: 860 } });
     const adminPage = await context.newPage();
+    const gamma = await admin('POST', '/api/admin/tenants', { slug: 'gamma-kitchen', name: 'Gamma kitchen' });
+    expect(gamma.status, JSON.stringify(gamma.body)).toBe(201);
     await login(adminPage, base, adminLogin);
     await adminPage.goto(`${base}/t/optiqo-alpha/sync/sources`);
     const card = adminPage.getByRole('region', { name: 'optiqo' });
     await card.getByText('adhoc_work_orders').waitFor();
     expect(await adminPage.content()).not.toContain(SECRET);
+    // Where the source's tenant ids land, and sending one to an existing tenant.
+    const mappings = card.getByTestId('source-tenants');
+    await mappings.getByRole('row', { name: /alpha\s+optiqo-alpha\s+its first push/ }).waitFor();
+    const form = card.getByRole('form', { name: 'Map a tenant id of optiqo' });
+    await form.getByLabel('Source tenant id').fill('gamma');
+    await form.getByLabel('Lands in tenant').selectOption('gamma-kitchen');
+    await form.getByRole('button', { name: 'Map' }).click();
+    await card.getByRole('status').getByText('gamma-kitchen').waitFor();
+    await mappings.getByRole('row', { name: /gamma\s+gamma-kitchen\s+an admin/ }).waitFor();
+    const landed = await push(change('gamma', 'adhoc_work_orders', { id: 'g-1', title: 'Gamma order' }));
+    expect(landed.tenantId).toBe((gamma.body as { id: string }).id);
     await screenshot(adminPage, 'sync-sources-admin');
+    await adminPage.goto(`${base}/t/gamma-kitchen/sync/log`);
+    await adminPage.getByTestId('webhook-log').getByText('gamma-kitchen').waitFor();
     await context.close();
   });
 

@@ -81,6 +81,7 @@ export function Log() {
             { key: 'status', label: 'HTTP', numeric: true },
             { key: 'duration', label: 'Duration', numeric: true },
             'Source',
+            'Landed in',
           ]}
           onKeyDown={arrowKeys}
         >
@@ -104,11 +105,26 @@ export function Log() {
               <td className="num">{entry.status}</td>
               <td className="num nowrap">{entry.durationMs.toFixed(1)} ms</td>
               <td>{entry.source}</td>
+              <td>
+                <LandedIn entry={entry} />
+              </td>
             </tr>
           ))}
         </PagedTable>
       </ListStates>
     </>
+  );
+}
+
+/** The tenant a push landed in, after the source's own tenant id it carried. */
+function LandedIn({ entry }: { entry: WebhookLog }) {
+  if (!entry.tenantId) return <span className="muted">—</span>;
+  return (
+    <span dir="auto">
+      {entry.externalTenantId ? <code>{entry.externalTenantId}</code> : null}
+      {entry.externalTenantId ? ' → ' : null}
+      {entry.tenantSlug ?? '(deleted)'}
+    </span>
   );
 }
 
@@ -143,6 +159,7 @@ function LogEntry({ id, back }: { id: string; back: string }) {
               ['duration', `${entry.data.durationMs.toFixed(3)} ms`],
               ['source', entry.data.source],
               ['source tenant id', entry.data.externalTenantId ?? '—'],
+              ['landed in tenant', entry.data.tenantSlug ?? (entry.data.tenantId ? '(deleted)' : '—')],
               ['full sync id', entry.data.syncId ?? '—'],
               ['attempt id', <code key="id">{entry.data.id}</code>],
             ] as const

@@ -14,6 +14,24 @@ import { useTenant } from '../../session.tsx';
  */
 export const SYNC_LOG_POLL_MS = 10_000;
 
+/** Seed 004's path for the webhook of the source named `optiqo`. */
+export const OPTIQO_WEBHOOK_PATH = '/api/optiqo-webhook';
+
+/** A source's tenant id and where its pushes land (GET /api/admin/sources/:name/tenants). */
+export interface SourceTenant {
+  externalId: string;
+  tenant: { id: string; slug: string; name: string };
+  /** `push`: its first push created the tenant; `admin`: an admin chose it. */
+  origin: 'push' | 'admin';
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What mapping one answers: also where its pushes landed before (rows there stay there). */
+export interface MappedSourceTenant extends SourceTenant {
+  previousTenant: SourceTenant['tenant'] | null;
+}
+
 /** The tenant's synced tables with their columns, shared by the browser, the log and the chart form. */
 export function useSyncedTables() {
   const { tenant, key } = useTenant();
