@@ -161,5 +161,12 @@ export const customerProfileSchema = customerSchema.extend({
   orders: z.array(orderSchema),
   escalations: z.array(escalationSchema),
   timeline: z.array(timelineEntrySchema),
+  totals: z
+    .object({
+      orders: z.number().int().describe('Every order of the customer, not only those listed'),
+      spent: z.number().describe("Their orders' totals, cancelled orders left out, in the tenant's currency"),
+      openEscalations: z.number().int(),
+    })
+    .describe('Over all their rows, however many the lists above show'),
 });
 export type CustomerProfile = z.infer<typeof customerProfileSchema>;

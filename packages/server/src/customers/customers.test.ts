@@ -196,6 +196,28 @@ describe('GET /api/customers/:id', () => {
       ['order.created', '2026-01-01T10:05:00.000Z', order.id, 'A-1'],
       ['customer.first_seen', '2026-01-01T09:00:00.000Z', id, null],
     ]);
+    expect(profile.totals).toEqual({ orders: 1, spent: 80, openEscalations: 0 });
+  });
+
+  it('totals all their orders, cancelled ones left out of what they spent, and their open escalations', async () => {
+    const phone = newPhone();
+    const order = (n: number, total: number) => ({
+      event: 'order.created',
+      occurred_at: `2026-02-01T10:${String(n).padStart(2, '0')}:00.000Z`,
+      data: { customer_identifier: { whatsapp_phone: phone }, syrve_order_id: `tot-${phone}-${n}`, total },
+    });
+    await ingest(t, ingestKey, [
+      order(1, 12.5),
+      order(2, 30.25),
+      order(3, 100),
+      { event: 'order.status', data: { syrve_order_id: `tot-${phone}-3`, status: 'cancelled' } },
+      {
+        event: 'escalation.created',
+        data: { customer_identifier: { whatsapp_phone: phone }, reason: 'where is it' },
+      },
+    ]);
+    const profile = (await get(`/api/customers/${await customerIdOf(phone)}`)).json();
+    expect(profile.totals).toEqual({ orders: 3, spent: 42.75, openEscalations: 1 });
   });
 
   it("answers 404 for another tenant's customer, 400 for a malformed id, 403 and 401", async () => {

@@ -79,7 +79,7 @@ export async function customerProfile(
   ]);
   const row = customer.rows[0];
   if (!row) return null;
-  const [identities, channels, conversations, orders, escalations, timeline] = await Promise.all([
+  const [identities, channels, conversations, orders, escalations, timeline, totals] = await Promise.all([
     q.query<{ kind: string; value: string }>(
       'SELECT kind, value FROM customer_identities WHERE tenant_id = $1 AND customer_id = $2 ORDER BY kind, value',
       [tenantId, id],
@@ -99,7 +99,17 @@ export async function customerProfile(
     customerOrders(q, tenantId, id, PROFILE_LIST_LIMIT),
     customerEscalations(q, tenantId, id, PROFILE_LIST_LIMIT),
     customerTimeline(q, tenantId, id),
+    q.query<{ orders: number; spent: number; open_escalations: number }>(
+      `SELECT
+         (SELECT count(*)::int FROM orders WHERE tenant_id = $1 AND customer_id = $2) AS orders,
+         (SELECT COALESCE(sum(total), 0) FROM orders
+           WHERE tenant_id = $1 AND customer_id = $2 AND status <> 'cancelled') AS spent,
+         (SELECT count(*)::int FROM escalations
+           WHERE tenant_id = $1 AND customer_id = $2 AND status = 'open') AS open_escalations`,
+      [tenantId, id],
+    ),
   ]);
+  const sums = totals.rows[0]!;
   return {
     ...customerObject(row),
     identities: identities.rows,
@@ -108,6 +118,7 @@ export async function customerProfile(
     orders,
     escalations,
     timeline,
+    totals: { orders: sums.orders, spent: sums.spent, openEscalations: sums.open_escalations },
   };
 }
 

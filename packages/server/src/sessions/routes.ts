@@ -1,10 +1,10 @@
-import { loginSchema, meSchema, membershipSchema, userSchema } from '@syncdeck/core';
+import { loginSchema, type Me, meSchema, membershipSchema, userSchema } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../lib/errors.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { findUser, listMemberships } from '../users/index.ts';
-import { getPrincipal, requirePrincipal, SESSION_COOKIE } from '../auth/index.ts';
+import { getPrincipal, type Principal, requirePrincipal, SESSION_COOKIE } from '../auth/index.ts';
 import { DUMMY_PASSWORD_HASH, generateSessionToken, hashToken, verifyPassword } from '../lib/secrets.ts';
 import {
   beginLoginAttempt,
@@ -92,32 +92,59 @@ export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
+  /** Who a credential belongs to and the tenants it may act for. */
+  async function whoIs(principal: Principal): Promise<Me | null> {
+    if (principal.kind === 'apiKey') {
+      return {
+        user: null,
+        apiKey: {
+          id: principal.id,
+          name: principal.name,
+          tenantId: principal.keyTenantId,
+          scopes: [...principal.keyScopes],
+        },
+        memberships: [],
+      };
+    }
+    const user = await findUser(db, principal.id);
+    if (!user) return null;
+    return { user, apiKey: null, memberships: await listMemberships(db, principal.id) };
+  }
+
   app.get(
     '/api/me',
     {
       schema: {
         tags: ['auth'],
         summary: 'Who the credential belongs to and the tenants it may act for',
+        description:
+          'No credential (or an ended session) answers 401; `GET /api/session` answers 200 instead.',
         response: { 200: meSchema, ...errorResponses(401) },
       },
     },
     async (request) => {
-      const principal = await requirePrincipal(request);
-      if (principal.kind === 'apiKey') {
-        return {
-          user: null,
-          apiKey: {
-            id: principal.id,
-            name: principal.name,
-            tenantId: principal.keyTenantId,
-            scopes: [...principal.keyScopes],
-          },
-          memberships: [],
-        };
-      }
-      const user = await findUser(db, principal.id);
-      if (!user) throw AppError.unauthorized();
-      return { user, apiKey: null, memberships: await listMemberships(db, principal.id) };
+      const me = await whoIs(await requirePrincipal(request));
+      if (!me) throw AppError.unauthorized();
+      return me;
+    },
+  );
+
+  app.get(
+    '/api/session',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Whether this browser is logged in: who am I, answering 200 either way',
+        description:
+          "For a page probing its session: like `GET /api/me`, but no session cookie, or one that ended, answers 200 with `user: null`, so a visitor who is not logged in is not an error. A malformed or unknown `Authorization` key still answers 401: that is a client's mistake, not a visitor.",
+        security: [],
+        response: { 200: meSchema, ...errorResponses(401) },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const principal = await getPrincipal(request);
+      return (principal && (await whoIs(principal))) ?? { user: null, apiKey: null, memberships: [] };
     },
   );
 };

@@ -99,3 +99,39 @@ describe('login lockout', () => {
     expect(await statusOf(colleague, PASSWORD, sharedAddress)).toBe(200);
   });
 });
+
+describe('GET /api/session, the page probing its session', () => {
+  const probe = (headers: Record<string, string> = {}) =>
+    t.app.inject({ method: 'GET', url: '/api/session', headers });
+  const nobody = { user: null, apiKey: null, memberships: [] };
+
+  it('answers 200 with no user, not 401, without a session or with one that ended', async () => {
+    const none = await probe();
+    expect(none.statusCode).toBe(200);
+    expect(none.json()).toEqual(nobody);
+    expect(none.headers['cache-control']).toBe('no-store');
+    expect((await probe({ cookie: 'syncdeck_session=not-a-session' })).json()).toEqual(nobody);
+    // /api/me keeps its 401 for the clients that rely on it.
+    expect((await t.app.inject({ method: 'GET', url: '/api/me' })).statusCode).toBe(401);
+  });
+
+  it('answers exactly what /api/me does for a session, and nobody again after logout', async () => {
+    const email = await user('probe');
+    const session = (await login(email, PASSWORD, '10.9.9.9')).cookies.find(
+      (c) => c.name === 'syncdeck_session',
+    )!;
+    const cookie = { cookie: `syncdeck_session=${session.value}` };
+    const me = await t.app.inject({ method: 'GET', url: '/api/me', headers: cookie });
+    const probed = await probe(cookie);
+    expect(probed.statusCode).toBe(200);
+    expect(probed.json()).toEqual(me.json());
+    expect(probed.json().user.email).toBe(email);
+    await t.app.inject({ method: 'POST', url: '/api/auth/logout', headers: cookie });
+    expect((await probe(cookie)).json()).toEqual(nobody);
+  });
+
+  it('still refuses a malformed or unknown API key with 401', async () => {
+    expect((await probe({ authorization: 'Bearer sdk_live_unknown' })).statusCode).toBe(401);
+    expect((await probe({ authorization: 'Basic abc' })).statusCode).toBe(401);
+  });
+});

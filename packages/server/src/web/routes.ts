@@ -4,13 +4,26 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Where `npm run build -w packages/web` puts the dashboard. */
 export const webDist = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 
 /** The dashboard's own paths: each answers its index.html and the router in the page takes over. */
 const pagePaths = ['/', '/login', '/all', '/t/*'];
+
+/**
+ * Paths that are never a page: the API and the other machine-facing routes, the bundle's files,
+ * and anything named like a file (`/favicon.ico`). An unknown one answers the JSON 404; any other
+ * unknown path is someone at the dashboard who followed a stale link or mistyped.
+ */
+const notPages = /^\/(?:api|functions|assets|ws|healthz|readyz)(?:\/|$)|\.[A-Za-z0-9]+$/;
+
+/** True for a client that would rather have HTML than JSON: a browser, or one that says nothing. */
+function acceptsHtml(request: FastifyRequest): boolean {
+  const accept = request.headers.accept;
+  return !accept || /text\/html|\*\/\*/.test(accept);
+}
 
 /** The not-built page's one inline style, allowed by its hash rather than by allowing inline styles. */
 const notBuiltStyle =
@@ -44,8 +57,8 @@ export function dashboardCsp(request: FastifyRequest, styleSrc = "'self'"): stri
 }
 
 /**
- * Serves the built dashboard: hashed assets cached for good, the page itself never. Only the
- * dashboard's paths fall back to the page, so an unknown API route still answers a JSON 404.
+ * Serves the built dashboard: hashed assets cached for good, the page itself never. Unknown
+ * paths get the page too (with 404), except API and file paths, which answer the JSON 404.
  */
 export const webRoutes: FastifyPluginAsync<{ root?: string }> = async (app, options) => {
   const root = options.root ?? webDist;
@@ -58,17 +71,24 @@ export const webRoutes: FastifyPluginAsync<{ root?: string }> = async (app, opti
     immutable: true,
     maxAge: '365d',
   });
-  for (const url of pagePaths) {
-    app.get(url, { schema: { hide: true } }, async (request, reply) => {
-      reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8');
-      // Read each time: a rebuild while the server runs is served at once.
-      if (existsSync(index)) {
-        return reply.header('content-security-policy', dashboardCsp(request)).send(await readFile(index));
-      }
-      reply.header('content-security-policy', dashboardCsp(request, `'self' ${notBuiltStyleHash}`));
-      return reply.send(notBuiltPage(app.config.publicUrl));
-    });
-  }
+  const page = async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8');
+    // Read each time: a rebuild while the server runs is served at once.
+    if (existsSync(index)) {
+      return reply.header('content-security-policy', dashboardCsp(request)).send(await readFile(index));
+    }
+    reply.header('content-security-policy', dashboardCsp(request, `'self' ${notBuiltStyleHash}`));
+    return reply.send(notBuiltPage(app.config.publicUrl));
+  };
+  for (const url of pagePaths) app.get(url, { schema: { hide: true } }, page);
+  // Any other path: the dashboard with status 404, whose router shows its not-found page and a
+  // way back. Every route registered elsewhere is matched before this wildcard.
+  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+    const pathname = request.url.split('?')[0]!;
+    if (notPages.test(pathname) || !acceptsHtml(request)) return reply.callNotFound();
+    reply.code(404);
+    return page(request, reply);
+  });
 };
 
 function notBuiltPage(publicUrl: string): string {

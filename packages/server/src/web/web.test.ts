@@ -48,14 +48,41 @@ describe('the dashboard bundle', () => {
     await app.close();
   });
 
-  it('leaves API routes and unknown paths to the JSON 404', async () => {
+  it('leaves API routes, API and file paths to the JSON 404', async () => {
     const app = await appOn(path.join(dir, 'built'));
     expect((await app.inject({ method: 'GET', url: '/api/db/conversations' })).json()).toEqual([]);
-    for (const url of ['/api/nope', '/assets/missing.js', '/favicon.ico']) {
-      const response = await app.inject({ method: 'GET', url });
+    for (const url of [
+      '/api/nope',
+      '/api',
+      '/api/db/nope?x=1',
+      '/functions/v1/nope',
+      '/assets/missing.js',
+      '/favicon.ico',
+      '/healthz/x',
+    ]) {
+      const response = await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
       expect(response.statusCode, url).toBe(404);
       expect(response.json().error.code, url).toBe('route_not_found');
     }
+    const post = await app.inject({ method: 'POST', url: '/nope', headers: { accept: 'text/html' } });
+    expect(post.json().error.code).toBe('route_not_found');
+    await app.close();
+  });
+
+  it('answers any other unknown path with the dashboard, as a 404, for its not-found page', async () => {
+    const app = await appOn(path.join(dir, 'built'));
+    for (const url of ['/nope', '/inbox/x/y', '/apis', '/customers?q=1']) {
+      for (const accept of [undefined, 'text/html,application/xhtml+xml,*/*;q=0.8', '*/*']) {
+        const response = await app.inject({ method: 'GET', url, headers: accept ? { accept } : {} });
+        expect(response.statusCode, url).toBe(404);
+        expect(response.headers['content-type'], url).toMatch(/^text\/html/);
+        expect(response.body).toContain('<div id="root">');
+        expect(String(response.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+      }
+    }
+    // A client asking for JSON only gets JSON.
+    const json = await app.inject({ method: 'GET', url: '/nope', headers: { accept: 'application/json' } });
+    expect(json.json().error.code).toBe('route_not_found');
     await app.close();
   });
 
