@@ -111,12 +111,13 @@ function reportError(error: unknown, json: boolean): number {
 }
 
 /** Runs the demo's simulated bots against this server's own port; stopping the server stops them first. */
-async function withDemo(server: RunningServer, logger: Logger, host: string): Promise<RunningServer> {
+async function withDemo(server: RunningServer, logger: Logger, config: Config): Promise<RunningServer> {
+  const { host } = config;
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
-  const demo = await startDemo({ db: server.db, url, logger: logger.child({ module: 'demo' }) });
+  const demo = await startDemo({ db: server.db, url, logger: logger.child({ module: 'demo' }), config });
   out(demo.description);
   return {
     ...server,
@@ -140,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
       const logger = createLogger(config);
       const server = startServer(config, out, logger);
       const starting =
-        invocation === 'demo' ? server.then((running) => withDemo(running, logger, config.host)) : server;
+        invocation === 'demo' ? server.then((running) => withDemo(running, logger, config)) : server;
       stopOnSignals(starting, config.shutdownTimeoutMs, logger);
       await starting;
       return -1;

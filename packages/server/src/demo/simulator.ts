@@ -1,348 +1,200 @@
-import { randomBytes } from 'node:crypto';
-import type { Tenant } from '@syncdeck/core';
+import type { Order, Tenant } from '@syncdeck/core';
 import { createSyncClient, type SyncClient, type SyncdeckLogger } from '@syncdeck/sdk';
+import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
+import { loadSecretBox } from '../lib/secret-box.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../keys/index.ts';
-import { findTenant, insertTenant } from '../tenants/index.ts';
+import { findTenant, insertTenant, setTenantCurrency } from '../tenants/index.ts';
+import { DemoApi } from './api.ts';
+import { HISTORY_DAYS, type HistoryResult, sendHistory } from './history.ts';
+import { DEFAULT_LIVE_TIMING, LiveDemo, type LiveTiming } from './live.ts';
+import { RESTAURANTS, type Restaurant } from './restaurants.ts';
+import { DemoRowSync, ensureDemoSource } from './rowsync-demo.ts';
 
 /** The demo's key in each tenant: replaced on every start, so old ones do not pile up. */
 export const DEMO_KEY_NAME = 'demo simulator';
-
-type Language = 'ar' | 'en';
-type Channel = 'whatsapp' | 'telegram';
-
-interface MenuItem {
-  ar: string;
-  en: string;
-  price: number;
-}
-
-interface Restaurant {
-  slug: string;
-  name: string;
-  nameAr: string;
-  whatsappNumber: string;
-  telegramBotId: number;
-  currency: { ar: string; en: string };
-  menu: MenuItem[];
-  customers: { name: string; language: Language; channel: Channel; id: string }[];
-}
-
-const RESTAURANTS: Restaurant[] = [
-  {
-    slug: 'sufrah',
-    name: 'Sufrah',
-    nameAr: 'سفرة',
-    whatsappNumber: '+966508034010',
-    telegramBotId: 7_001_001,
-    currency: { ar: 'ريال', en: 'SAR' },
-    menu: [
-      { ar: 'كبسة دجاج', en: 'Chicken Kabsa', price: 45 },
-      { ar: 'مندي لحم', en: 'Lamb Mandi', price: 65 },
-      { ar: 'شاورما', en: 'Shawarma', price: 18 },
-      { ar: 'لبن', en: 'Laban', price: 5 },
-      { ar: 'كنافة', en: 'Kunafa', price: 22 },
-    ],
-    customers: [
-      { name: 'سارة', language: 'ar', channel: 'whatsapp', id: '+966501110001' },
-      { name: 'محمد', language: 'ar', channel: 'telegram', id: '510000001' },
-      { name: 'نورة', language: 'ar', channel: 'whatsapp', id: '+966501110002' },
-      { name: 'عبدالله', language: 'ar', channel: 'whatsapp', id: '+966501110003' },
-      { name: 'Omar', language: 'en', channel: 'telegram', id: '510000002' },
-      { name: 'Priya', language: 'en', channel: 'whatsapp', id: '+966501110004' },
-    ],
-  },
-  {
-    slug: 'ocean',
-    name: 'Ocean Grill',
-    nameAr: 'أوشن جريل',
-    whatsappNumber: '+971501234567',
-    telegramBotId: 7_002_002,
-    currency: { ar: 'درهم', en: 'AED' },
-    menu: [
-      { ar: 'هامور مشوي', en: 'Grilled Hammour', price: 72 },
-      { ar: 'برياني روبيان', en: 'Shrimp Biryani', price: 58 },
-      { ar: 'سمك وبطاطا', en: 'Fish & Chips', price: 42 },
-      { ar: 'ليمون ونعناع', en: 'Lemon Mint', price: 15 },
-      { ar: 'أم علي', en: 'Umm Ali', price: 24 },
-    ],
-    customers: [
-      { name: 'Aisha', language: 'en', channel: 'whatsapp', id: '+971502220001' },
-      { name: 'James', language: 'en', channel: 'telegram', id: '520000001' },
-      { name: 'Lina', language: 'en', channel: 'whatsapp', id: '+971502220002' },
-      { name: 'Daniel', language: 'en', channel: 'whatsapp', id: '+971502220003' },
-      { name: 'ريم', language: 'ar', channel: 'telegram', id: '520000002' },
-      { name: 'فهد', language: 'ar', channel: 'whatsapp', id: '+971502220004' },
-    ],
-  },
-];
-
-const LINES = {
-  hello: { ar: 'السلام عليكم', en: 'Hi there!' },
-  welcome: {
-    ar: (r: Restaurant) => `وعليكم السلام! أهلاً بك في ${r.nameAr} 🌙 ماذا تحب أن تطلب اليوم؟`,
-    en: (r: Restaurant) => `Welcome to ${r.name}! What would you like to order today?`,
-  },
-  want: {
-    ar: (items: string) => `أبغى ${items} لو سمحت`,
-    en: (items: string) => `Can I get ${items}, please?`,
-  },
-  summary: {
-    ar: (items: string, total: string) => `تمام! طلبك: ${items}. المجموع ${total}. أأكد الطلب؟`,
-    en: (items: string, total: string) => `Got it: ${items}. That's ${total}. Shall I confirm?`,
-  },
-  yes: { ar: 'نعم، أكد الطلب', en: 'Yes please, confirm it' },
-  confirmed: {
-    ar: (n: string) => `تم تأكيد طلبك رقم ${n} ✅`,
-    en: (n: string) => `Order #${n} is confirmed ✅`,
-  },
-  cooking: { ar: 'طلبك قيد التحضير 👨‍🍳', en: 'Your order is being cooked 👨‍🍳' },
-  delivering: { ar: 'طلبك في الطريق إليك 🛵', en: 'Your order is on its way 🛵' },
-  delivered: { ar: 'تم توصيل طلبك، بالعافية!', en: 'Delivered — enjoy your meal!' },
-  human: { ar: 'أبي أكلم موظف لو سمحت، الطلب متأخر', en: 'Can I talk to a person? My order is late' },
-  handoff: {
-    ar: 'حوّلتك لأحد موظفينا، لحظات من فضلك',
-    en: 'I have passed you to one of our team, one moment please',
-  },
-  operator: {
-    ar: 'معك خالد من فريق الخدمة، طلبك بيوصل خلال عشر دقائق ونعتذر عن التأخير',
-    en: 'Hi, this is Sam from the team — your order arrives in ten minutes, sorry for the wait',
-  },
-  thanks: { ar: 'شكراً جزيلاً', en: 'Thanks a lot' },
-} as const;
-
-interface Step {
-  /** Milliseconds after the previous step. */
-  after: number;
-  run: () => void;
-}
-
-interface Story {
-  restaurant: Restaurant;
-  customerId: string;
-  steps: Step[];
-  nextAt: number;
-}
-
-const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
-const between = (min: number, max: number) => Math.round(min + Math.random() * (max - min));
 
 export interface DemoOptions {
   db: Db;
   /** Where the simulated bots reach this server: its own port, over HTTP, like any bot. */
   url: string;
   logger: SyncdeckLogger;
-  /** How many conversations run at once per restaurant. */
-  concurrency?: number;
+  /** For the master key that seals the demo source's secret, as the server seals every secret. */
+  config: Pick<Config, 'secretKey' | 'dataDir'>;
+  /** The live simulator's pace; tests play it fast. */
+  timing?: Partial<LiveTiming>;
+  /** Customers the history leaves waiting for a person. Default 2 per restaurant. */
+  waitingEscalations?: number;
+  /** How often each kitchen reports a work order; it is done after the same time again. */
+  workOrderEveryMs?: number;
+}
+
+export interface DemoReport {
+  /** Per restaurant slug: the history sent on this start, or null when it was there already. */
+  history: Record<string, HistoryResult | null>;
+  /** From the start until live play began, history included. */
+  ms: number;
 }
 
 export interface RunningDemo {
   tenants: Tenant[];
   /** One line saying what the demo does. */
   description: string;
+  /** Settles once the history (on a first start) is in and live play has begun. */
+  ready: Promise<DemoReport>;
   stop(): Promise<void>;
 }
 
 /** The demo's restaurants, created on the first start and found by slug afterwards. */
 async function ensureTenant(db: Db, restaurant: Restaurant): Promise<Tenant> {
-  const existing = await findTenant(db, restaurant.slug);
-  if (existing) return existing;
-  try {
-    return await insertTenant(db, { slug: restaurant.slug, name: restaurant.name });
-  } catch (error) {
-    // Another server process of the same database created it first.
-    if (!(error instanceof AppError) || error.code !== 'conflict') throw error;
-    const created = await findTenant(db, restaurant.slug);
-    if (!created) throw error;
-    return created;
+  let tenant = await findTenant(db, restaurant.slug);
+  if (!tenant) {
+    try {
+      tenant = await insertTenant(db, {
+        slug: restaurant.slug,
+        name: restaurant.name,
+        currency: restaurant.currencyCode,
+      });
+    } catch (error) {
+      // Another server process of the same database created it first.
+      if (!(error instanceof AppError) || error.code !== 'conflict') throw error;
+      tenant = await findTenant(db, restaurant.slug);
+      if (!tenant) throw error;
+    }
   }
+  // Made before tenants had a currency, they read as the default: give them theirs.
+  if (tenant.currency === 'USD')
+    tenant = (await setTenantCurrency(db, tenant.id, restaurant.currencyCode)) ?? tenant;
+  return tenant;
 }
 
-/** A fresh ingest key for the simulator; the keys of its previous runs are revoked. */
+/** A fresh key for the simulator (its bots push, it reads and makes charts); older ones are revoked. */
 async function demoKey(db: Db, tenant: Tenant): Promise<string> {
   const keys = await listApiKeys(db, tenant.id, { limit: 100 });
   for (const key of keys.data) {
     if (key.name === DEMO_KEY_NAME && !key.revokedAt) await revokeApiKey(db, tenant.id, key.id);
   }
-  return (await createApiKey(db, { tenantId: tenant.id, name: DEMO_KEY_NAME, scopes: ['ingest'] })).token;
+  const scopes: ('ingest' | 'read' | 'operate')[] = ['ingest', 'read', 'operate'];
+  return (await createApiKey(db, { tenantId: tenant.id, name: DEMO_KEY_NAME, scopes })).token;
+}
+
+/**
+ * The history is there when the tenant has an order from more than twelve days ago: it is sent
+ * newest day first, so its oldest day arrives last (an interrupted first start sends it again,
+ * and its fixed event ids store each event once).
+ */
+async function hasHistory(api: DemoApi): Promise<boolean> {
+  const before = new Date(Date.now() - (HISTORY_DAYS - 2) * 86_400_000).toISOString();
+  const page = await api.get<{ data: Order[] }>(`/api/orders?to=${before}&limit=1`);
+  return page.data.length > 0;
 }
 
 /**
  * Runs simulated restaurant bots against this server through `@syncdeck/sdk`, exactly as a real
- * bot would: over HTTP with an ingest key of their own. Two restaurants, WhatsApp and Telegram
- * customers writing in Arabic and English, orders moving through their statuses, now and then an
- * escalation to a human — a few events a second.
+ * bot would: over HTTP with a key of their own. Two restaurants, WhatsApp and Telegram customers
+ * writing in Arabic and English, orders moving through their statuses to the door, and now and
+ * then a late order escalated to a person, who has to resolve it. A first start sends two weeks
+ * of history first; the restaurants' operations platform pushes their deliveries, sales and work
+ * orders through the row-sync webhook.
  */
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
-  const concurrency = options.concurrency ?? 3;
-  const clients = new Map<string, SyncClient>();
-  const tenants: Tenant[] = [];
+  const began = Date.now();
+  const timing = { ...DEFAULT_LIVE_TIMING, ...options.timing };
+  const clients = new Map<Restaurant, { sync: SyncClient; api: DemoApi; tenant: Tenant; token: string }>();
   for (const restaurant of RESTAURANTS) {
     const tenant = await ensureTenant(options.db, restaurant);
-    tenants.push(tenant);
-    clients.set(
-      restaurant.slug,
-      createSyncClient({
-        url: options.url,
-        apiKey: await demoKey(options.db, tenant),
-        logger: options.logger,
+    const token = await demoKey(options.db, tenant);
+    const sync = createSyncClient({ url: options.url, apiKey: token, logger: options.logger });
+    clients.set(restaurant, { sync, api: new DemoApi(options.url, token), tenant, token });
+  }
+  const rows = new Map<Restaurant, DemoRowSync>();
+  const live = new LiveDemo(
+    RESTAURANTS,
+    clients,
+    timing,
+    (restaurant, order) => rows.get(restaurant)?.orderDone(order),
+    options.logger,
+  );
+  const history: SyncClient[] = [];
+  let stopped = false;
+  let workTimer: ReturnType<typeof setInterval> | null = null;
+
+  const play = async (): Promise<DemoReport> => {
+    const report: DemoReport = { history: {}, ms: 0 };
+    await Promise.all(
+      RESTAURANTS.map(async (restaurant) => {
+        const { api, token } = clients.get(restaurant)!;
+        if (await hasHistory(api)) {
+          report.history[restaurant.slug] = null;
+          return;
+        }
+        const sync = createSyncClient({
+          url: options.url,
+          apiKey: token,
+          logger: options.logger,
+          batchSize: 1000,
+          maxQueue: 1_000_000,
+          timeoutMs: 60_000,
+        });
+        history.push(sync);
+        report.history[restaurant.slug] = await sendHistory({
+          restaurant,
+          sync,
+          now: began,
+          waitingEscalations: options.waitingEscalations ?? 2,
+        });
       }),
     );
-  }
-
-  const active = new Set<Story>();
-  let orderCounter = Math.floor(Date.now() / 1000) % 100_000;
-
-  function story(restaurant: Restaurant): Story | null {
-    const busy = new Set([...active].map((s) => s.customerId));
-    const free = restaurant.customers.filter((c) => !busy.has(c.id));
-    if (free.length === 0) return null;
-    const customer = pick(free);
-    const sync = clients.get(restaurant.slug)!;
-    const lang = customer.language;
-    const identifier =
-      customer.channel === 'whatsapp' ? { whatsapp_phone: customer.id } : { telegram_chat_id: customer.id };
-    const bot =
-      customer.channel === 'whatsapp'
-        ? { whatsapp_number: restaurant.whatsappNumber }
-        : { telegram_bot_id: restaurant.telegramBotId };
-    const message = (direction: 'IN' | 'OUT', content: string, metadata?: Record<string, unknown>) => {
-      if (direction === 'IN') {
-        sync.customerSeen({
-          ...identifier,
-          display_name: customer.name,
-          primary_channel: customer.channel,
-          preferred_language: lang,
-        });
-      }
-      sync.messageCreated({
-        customer_identifier: identifier,
-        customer_name: customer.name,
-        bot,
-        direction,
-        content,
-        ...(customer.channel === 'whatsapp' ? { wa_sid: `SM${randomBytes(16).toString('hex')}` } : {}),
-        ...(metadata ? { metadata } : {}),
-      });
-    };
-
-    const items = [pick(restaurant.menu), pick(restaurant.menu)].filter(
-      (item, i, all) => all.indexOf(item) === i,
+    if (stopped) return report;
+    await live.start();
+    report.ms = Date.now() - began;
+    const secret = await ensureDemoSource(
+      options.db,
+      await loadSecretBox(options.config),
+      new Map([...clients].map(([r, c]) => [r, c.tenant])),
     );
-    const amounts = items.map(() => between(1, 2));
-    const total = items.reduce((sum, item, i) => sum + item.price * amounts[i]!, 0);
-    const itemText = items
-      .map((item, i) => (amounts[i]! > 1 ? `${amounts[i]} × ${item[lang]}` : item[lang]))
-      .join(lang === 'ar' ? ' و' : ' and ');
-    const totalText = `${total} ${restaurant.currency[lang]}`;
-    const orderId = `${restaurant.slug}-${randomBytes(5).toString('hex')}`;
-    const number = String(++orderCounter);
-    const escalate = Math.random() < 0.25;
-
-    const status = (s: 'confirmed' | 'cooking' | 'delivering' | 'delivered', line?: string) => () => {
-      sync.orderStatus({ syrve_order_id: orderId, status: s });
-      if (line) message('OUT', line);
-    };
-    const steps: Step[] = [
-      { after: 0, run: () => message('IN', LINES.hello[lang]) },
-      { after: between(700, 1500), run: () => message('OUT', LINES.welcome[lang](restaurant)) },
-      { after: between(2000, 4000), run: () => message('IN', LINES.want[lang](itemText)) },
-      { after: between(700, 1500), run: () => message('OUT', LINES.summary[lang](itemText, totalText)) },
-      { after: between(1500, 3000), run: () => message('IN', LINES.yes[lang]) },
-      {
-        after: between(700, 1500),
-        run: () => {
-          sync.orderCreated({
-            customer_identifier: identifier,
-            syrve_order_id: orderId,
-            external_number: number,
-            items: items.map((item, i) => ({ name: item[lang], amount: amounts[i]!, price: item.price })),
-            total,
-            delivery_address: lang === 'ar' ? 'حي النخيل، شارع ١٢' : '12 Palm Street',
-            payment_method: pick(['cash', 'card']),
-            restaurant: restaurant.name,
-            channel: customer.channel,
-          });
-          message('OUT', LINES.confirmed[lang](number));
-        },
-      },
-      { after: between(2000, 4000), run: status('confirmed') },
-      { after: between(3000, 6000), run: status('cooking', LINES.cooking[lang]) },
-    ];
-    if (escalate) {
-      steps.push(
-        {
-          after: between(3000, 5000),
-          run: () => {
-            message('IN', LINES.human[lang]);
-            sync.escalationCreated({
-              customer_identifier: identifier,
-              reason: 'Customer asked for a human: the order is late',
-              metadata: { channel: customer.channel },
-            });
-          },
-        },
-        { after: between(700, 1500), run: () => message('OUT', LINES.handoff[lang]) },
-        {
-          after: between(3000, 6000),
-          run: () => message('OUT', LINES.operator[lang], { sender: 'operator' }),
-        },
-        { after: between(2000, 4000), run: () => message('IN', LINES.thanks[lang]) },
-        {
-          after: between(1000, 2000),
-          run: () =>
-            sync.escalationResolved({
-              customer_identifier: identifier,
-              resolution_summary: 'Told the customer the delivery time',
-              metadata: { operator_name: lang === 'ar' ? 'خالد' : 'Sam' },
-            }),
-        },
-      );
-    }
-    steps.push(
-      { after: between(3000, 6000), run: status('delivering', LINES.delivering[lang]) },
-      { after: between(4000, 8000), run: status('delivered', LINES.delivered[lang]) },
-      {
-        after: between(3000, 6000),
-        run: () => sync.conversationClosed({ customer_identifier: identifier, bot }),
-      },
-    );
-    return { restaurant, customerId: customer.id, steps, nextAt: Date.now() };
-  }
-
-  const tick = () => {
-    const now = Date.now();
     for (const restaurant of RESTAURANTS) {
-      const running = [...active].filter((s) => s.restaurant === restaurant).length;
-      // New conversations start one at a time, so they do not all move in step.
-      if (running < concurrency && Math.random() < (running === 0 ? 1 : 0.3)) {
-        const next = story(restaurant);
-        if (next) active.add(next);
-      }
+      const sync = DemoRowSync.create(
+        restaurant,
+        options.url,
+        secret,
+        clients.get(restaurant)!.api,
+        options.logger,
+      );
+      rows.set(restaurant, sync);
+      void sync.setUp();
     }
-    for (const current of active) {
-      if (current.nextAt > now) continue;
-      const step = current.steps.shift();
-      if (!step) {
-        active.delete(current);
-        continue;
-      }
-      step.run();
-      current.nextAt = now + (current.steps[0]?.after ?? 0);
-    }
+    const every = options.workOrderEveryMs ?? 10 * 60_000;
+    workTimer = setInterval(() => {
+      for (const sync of rows.values()) sync.workOrderTick(every);
+    }, every);
+    workTimer.unref();
+    await Promise.all([...rows.values()].map((sync) => sync.settled()));
+    return report;
   };
-  tick();
-  const timer = setInterval(tick, 250);
-  timer.unref();
+  const ready = play();
+  ready.then(
+    (report) => options.logger.info?.({ ...report }, 'demo: history and live play under way'),
+    (error: unknown) => options.logger.error?.({ err: error }, 'demo: could not start playing'),
+  );
 
   const channels = 'WhatsApp and Telegram customers writing in Arabic and English';
   return {
-    tenants,
-    description: `Demo: simulated bots of ${RESTAURANTS.length} restaurants (${RESTAURANTS.map((r) => r.slug).join(', ')}) — ${channels}, orders and escalations — sending through @syncdeck/sdk to ${options.url}`,
+    tenants: [...clients.values()].map((c) => c.tenant),
+    description: `Demo: simulated bots of ${RESTAURANTS.length} restaurants (${RESTAURANTS.map((r) => r.slug).join(', ')}) — ${channels}, orders and escalations that wait for a person, ${HISTORY_DAYS} days of history on the first start, deliveries and sales through row sync — sending through @syncdeck/sdk to ${options.url}`,
+    ready,
     async stop() {
-      clearInterval(timer);
-      await Promise.all([...clients.values()].map((client) => client.close({ timeoutMs: 2000 })));
+      stopped = true;
+      live.stop();
+      if (workTimer) clearInterval(workTimer);
+      await Promise.all([
+        ...history.map((client) => client.close({ timeoutMs: 1000 })),
+        ...[...clients.values()].map((c) => c.sync.close({ timeoutMs: 2000 })),
+        ...[...rows.values()].map((sync) =>
+          Promise.race([sync.settled(), new Promise((r) => setTimeout(r, 2000))]),
+        ),
+      ]);
     },
   };
 }
