@@ -1,4 +1,5 @@
 /** A payload's rows as the row-sync SQL takes them: checked keys and times, one row per key. */
+import { isStorableText, MAX_JSON_DEPTH, UNSTORABLE_TEXT_MESSAGE } from '@syncdeck/core';
 import { AppError } from '../lib/errors.ts';
 import { isTimestamp } from '../synced/index.ts';
 
@@ -44,4 +45,56 @@ export function recordSet(rows: PreparedRow[]): { json: string; count: number } 
 export function isDataException(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && code.startsWith('22');
+}
+
+interface Frame {
+  value: object;
+  depth: number;
+  parent: Frame | null;
+  key: string | number | null;
+}
+
+function pathOf(frame: Frame, key?: string | number): (string | number)[] {
+  const path: (string | number)[] = key === undefined ? [] : [key];
+  for (let f: Frame | null = frame; f && f.key !== null; f = f.parent) path.push(f.key);
+  return path.reverse();
+}
+
+/**
+ * What core's rule for free-form JSON (`jsonValueProblem`) refuses in a body, found without its
+ * cost on large bodies: nesting deeper than `MAX_JSON_DEPTH` (PostgreSQL's jsonb parser runs out
+ * of stack some thousands deep, a 500), and — when `checkText`, which the caller decides from the
+ * raw text — keys and strings PostgreSQL cannot store. Only objects are stacked and a path is
+ * built only for the problem reported, so a body nested as deep as the body limit allows costs
+ * time in its size, not its depth squared.
+ */
+export function payloadProblem(
+  json: unknown,
+  checkText: boolean,
+  maxDepth: number = MAX_JSON_DEPTH,
+): { path: (string | number)[]; message: string } | null {
+  if (json === null || typeof json !== 'object') {
+    const bad = checkText && typeof json === 'string' && !isStorableText(json);
+    return bad ? { path: [], message: UNSTORABLE_TEXT_MESSAGE } : null;
+  }
+  const stack: Frame[] = [{ value: json, depth: 0, parent: null, key: null }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if (frame.depth >= maxDepth)
+      return { path: pathOf(frame), message: `nests deeper than ${maxDepth} levels` };
+    const entries: Iterable<[string | number, unknown]> = Array.isArray(frame.value)
+      ? frame.value.entries()
+      : Object.entries(frame.value);
+    for (const [key, child] of entries) {
+      if (checkText && typeof key === 'string' && !isStorableText(key))
+        return { path: pathOf(frame, key), message: `this key ${UNSTORABLE_TEXT_MESSAGE}` };
+      if (typeof child === 'string') {
+        if (checkText && !isStorableText(child))
+          return { path: pathOf(frame, key), message: UNSTORABLE_TEXT_MESSAGE };
+      } else if (child !== null && typeof child === 'object') {
+        stack.push({ value: child, depth: frame.depth + 1, parent: frame, key });
+      }
+    }
+  }
+  return null;
 }

@@ -1,11 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import {
-  type FullSyncBatch,
-  jsonValueProblem,
-  type RowChange,
-  type WebhookResult,
-  webhookPayloadSchema,
-} from '@syncdeck/core';
+import { type FullSyncBatch, type RowChange, type WebhookResult, webhookPayloadSchema } from '@syncdeck/core';
 import type { ErrorDetail } from '@syncdeck/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -19,7 +13,14 @@ import { trackColumns } from './ddl.ts';
 import { applyUnstagedBatch, claimDelivery, stageBatch } from './full-sync-batch.ts';
 import { completeRun } from './full-sync-complete.ts';
 import { type PushTarget, recordPush } from './push-log.ts';
-import { isDataException, type PreparedRow, prepareRow, recordSet, rejected } from './rows.ts';
+import {
+  isDataException,
+  type PreparedRow,
+  payloadProblem,
+  prepareRow,
+  recordSet,
+  rejected,
+} from './rows.ts';
 import { SourceDirectory } from './source-directory.ts';
 import { insertWebhookLog, type WebhookLogEntry } from './webhook-log.ts';
 
@@ -120,9 +121,9 @@ export class RowSyncService {
     } catch (error) {
       throw await refuse(new AppError('invalid_json', `Body is not valid JSON: ${(error as Error).message}`));
     }
-    // Text PostgreSQL cannot store (core's one rule) is refused whole, before anything is
-    // written or logged from the body: a NUL in a record would otherwise fail its commit.
-    const problem = unstorableText(text, json);
+    // Text PostgreSQL cannot store, and nesting its jsonb parser cannot take, are refused
+    // whole before anything is written or logged from the body: either would fail its commit.
+    const problem = bodyProblem(text, json);
     if (problem) throw await refuse(AppError.invalid([problem], 'The payload is not valid'));
     if (json && typeof json === 'object') {
       const raw = json as Record<string, unknown>;
@@ -363,13 +364,11 @@ interface BatchOutcome {
 }
 
 /**
- * Where a body holds text PostgreSQL cannot store, by core's rule. Valid UTF-8 JSON can carry a
- * NUL or a lone surrogate only as a `\u` escape, so a body without one (nearly every body, and
- * full-sync batches are megabytes) is not walked at all.
+ * Where a body breaks core's rule for free-form JSON (payloadProblem). Valid UTF-8 JSON can carry
+ * a NUL or a lone surrogate only as a `\u` escape, so the text is looked at only in a body that
+ * has one; the depth always is.
  */
-function unstorableText(text: string, json: unknown): ErrorDetail | null {
-  if (!/\\u(?:0000|[dD][89a-fA-F])/.test(text)) return null;
-  // Only the text rule here: how deep a source's records nest is not this check's business.
-  const problem = jsonValueProblem(json, Number.MAX_SAFE_INTEGER);
+function bodyProblem(text: string, json: unknown): ErrorDetail | null {
+  const problem = payloadProblem(json, /\\u(?:0000|[dD][89a-fA-F])/.test(text));
   return problem ? toDetails(problem, undefined)[0]! : null;
 }

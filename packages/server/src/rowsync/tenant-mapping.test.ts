@@ -246,6 +246,21 @@ describe('text PostgreSQL cannot store', () => {
     expect(emoji.result).toBe('applied');
   });
 
+  it('refuses nesting jsonb cannot take with 400 (it was a 500), in time linear in the body', async () => {
+    const deep = (depth: number, extra = '') =>
+      `{"type":"INSERT","table":"adhoc_work_orders","tenant_id":"deep","record":{"id":"d1"${extra},"x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    const refused = await push(null, { raw: deep(5_000) });
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json().error.details[0]).toMatchObject({ path: `record.x${'.0'.repeat(62)}` });
+    const started = performance.now();
+    const both = await push(null, { raw: deep(100_000, ',"t":"a\\u0000"') });
+    expect(both.statusCode, both.body).toBe(400);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(
+      (await pushed(rowChange('INSERT', 'adhoc_work_orders', 'deep', { id: 'd2', x: [[[1]]] }))).result,
+    ).toBe('applied');
+  });
+
   it('in a source name or a log filter is a 400, never a 500', async () => {
     const named = await push({}, { url: '/api/webhooks/opt%00iqo' });
     expect(named.statusCode, named.body).toBe(400);
