@@ -21,13 +21,13 @@ export type Rng = ReturnType<typeof prng>;
 
 // JSON.stringify cannot write these; they are spliced into the body's text instead.
 const RAW = {
-  '"@@huge"': '1e999',
-  '"@@negHuge"': '-1e999',
-  '"@@bigInt"': '123456789012345678901234567890',
-  '"@@tiny"': '1e-400',
+  '"@@huge"': () => '1e999',
+  '"@@negHuge"': () => '-1e999',
+  '"@@bigInt"': () => '123456789012345678901234567890',
+  '"@@tiny"': () => '1e-400',
   // Nesting too deep to build as a value here: JSON.stringify would overflow the test's stack.
-  '"@@deepArray"': `${'['.repeat(20_000)}1${']'.repeat(20_000)}`,
-  '"@@deepObject"': `${'{"k":'.repeat(5_000)}"\\u0000"${'}'.repeat(5_000)}`,
+  '"@@deepArray"': (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`,
+  '"@@deepObject"': (depth: number) => `${'{"k":'.repeat(depth / 4)}"\\u0000"${'}'.repeat(depth / 4)}`,
 } as const;
 
 const STRINGS = [
@@ -141,8 +141,9 @@ export function mutate(rng: Rng, valid: unknown): unknown {
   return body;
 }
 
-export function serialise(body: unknown): string {
+/** The body's JSON text, with the markers `mutate` placed spliced in; `depth` is how deep the deep ones nest. */
+export function serialise(body: unknown, depth = 20_000): string {
   let text = JSON.stringify(body) ?? 'null';
-  for (const [marker, raw] of Object.entries(RAW)) text = text.replaceAll(marker, raw);
+  for (const [marker, raw] of Object.entries(RAW)) text = text.replaceAll(marker, raw(depth));
   return text;
 }

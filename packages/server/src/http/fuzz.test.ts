@@ -1,201 +1,271 @@
 /*
- * Malformed bodies against ingest (single and batch) and the admin routes: whatever a client
- * sends, the answer is never a 5xx, every 4xx has the one error shape (a 400 with the field
- * paths in `details`), and no invalid batch item is ever `retryable`. Deterministic: the bodies
- * come from a seeded PRNG, so a failure reproduces exactly.
+ * Malformed bodies against ingest (single and batch), row sync (signed, so they reach parsing)
+ * and the admin routes: whatever a client sends, the answer is never a 5xx, every 4xx has the
+ * one error shape (a 400 with the field paths in `details`), no invalid batch item is ever
+ * `retryable`, and a refused push writes nothing but its log line. Deterministic: the bodies
+ * come from a seeded PRNG, so a failure reproduces exactly. Requests run concurrently through
+ * app.inject, and each part has a time limit: this runs on every CI build.
  */
+import { appendFileSync } from 'node:fs';
 import { errorBodySchema, type Tenant } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../db/index.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 import { mutate, prng, serialise } from './fuzz-bodies.ts';
+import {
+  edgeRowSyncBodies,
+  HOSTILE_COLUMNS,
+  ROWSYNC_SECRET,
+  refusedRowSyncBodies,
+  signedHeaders,
+  validRowSync,
+} from './fuzz-rowsync-bodies.ts';
+import { adminTargets, type Target } from './fuzz-targets.ts';
 
 const SEED = 0x5eedc0de;
-const TIME_LIMIT_MS = 60_000;
+const CONCURRENCY = 8;
 
 let t: TestApp;
 let tenant: Tenant;
-let admin: Record<string, string>;
-let ingestKey: string;
-let botId: string;
-let memberId: string;
-let escalationId: string;
+
+type Response = Awaited<ReturnType<TestApp['app']['inject']>>;
+interface Sent {
+  method: string;
+  url: string;
+  payload: string | Buffer;
+  response: Response;
+}
 
 beforeAll(async () => {
   t = await createTestApp();
   tenant = await t.createTenant('fuzz');
-  admin = { ...bearer(t.adminToken), 'x-tenant-id': tenant.slug };
-  ingestKey = (await t.createKey(tenant.id, ['ingest'])).token;
-  const inject = (method: 'POST', url: string, headers: Record<string, string>, payload: object) =>
-    t.app.inject({ method, url, headers, payload });
-  botId = (await inject('POST', '/api/admin/bots', admin, validBot(0))).json().id;
-  memberId = (
-    await inject('POST', '/api/admin/users', admin, { email: 'm@example.com', role: 'agent' })
-  ).json().member.id;
-  await inject('POST', '/functions/v1/sync', bearer(ingestKey), {
-    event: 'escalation.created',
-    data: { customer_identifier: { phone: '+966501110000' }, reason: 'seed' },
+  const source = await t.app.inject({
+    method: 'POST',
+    url: '/api/admin/sources',
+    headers: bearer(t.adminToken),
+    payload: { name: 'fuzz', secret: ROWSYNC_SECRET },
   });
-  escalationId = (await t.app.inject({ method: 'GET', url: '/api/escalations', headers: admin })).json()
-    .data[0].id;
+  expect(source.statusCode, source.body).toBe(201);
 });
 afterAll(() => t.close());
 
-function validBot(n: number) {
-  return {
-    name: 'Fuzz bot',
-    restaurantName: 'Fuzz',
-    whatsappNumber: `+9665080${String(40_000 + n).padStart(5, '0')}`,
-    accountSid: 'AC0123456789abcdef0123456789abcdef',
-    authToken: 'token',
-    senderSid: 'XE1',
-    status: 'active',
+/** Runs `send` over `items`, `CONCURRENCY` at a time. */
+async function inPool<T>(items: T[], send: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      await send(items[index]!, index);
+    }
   };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 }
 
-const who = { customer_identifier: { whatsapp_phone: 'whatsapp:+966501230000', telegram_chat_id: 42 } };
-const validEvents = [
-  {
-    event: 'customer.seen',
-    data: { phone: '+966501230001', display_name: 'A', trust_level: 3, telegram_topic_id: '7' },
-  },
-  {
-    event: 'message.created',
-    event_id: 'e-1',
-    occurred_at: '2026-01-01T00:00:00Z',
-    data: {
-      ...who,
-      bot: { whatsapp_number: '+966508034010' },
-      direction: 'IN',
-      content: 'hi',
-      metadata: { a: [1, { b: 'c' }] },
-    },
-  },
-  {
-    event: 'order.created',
-    data: {
-      ...who,
-      syrve_order_id: 'o-1',
-      items: [{ name: 'Kabsa', amount: 2, price: 30 }],
-      total: 60,
-      channel: 'web',
-    },
-  },
-  { event: 'order.status', data: { syrve_order_id: 'o-1', status: 'delivered' } },
-  { event: 'escalation.created', data: { ...who, reason: 'angry', metadata: { x: 1 } } },
-  { event: 'escalation.resolved', data: { ...who, resolution_summary: 'ok' } },
-  { event: 'conversation.closed', data: { ...who, bot: { telegram_bot_id: 99 } } },
-];
+function describeSent({ method, url, payload, response }: Sent): string {
+  const text = Buffer.isBuffer(payload) ? `<bytes ${payload.toString('hex').slice(0, 200)}>` : payload;
+  return `${method} ${url} ${text.slice(0, 400)} -> ${response.statusCode} ${response.body.slice(0, 500)}`;
+}
 
-type Target = {
-  method: 'POST' | 'PUT' | 'PATCH';
-  url: () => string;
-  headers: () => Record<string, string>;
-  valid: (n: number) => unknown;
-};
-const targets: Target[] = [
-  {
+/**
+ * Set FUZZ_FINDINGS to a file to have every 5xx appended to it, whole, for whoever fixes the
+ * route (the assertion message cuts long bodies).
+ */
+function record5xx(sent: Sent): void {
+  const file = process.env.FUZZ_FINDINGS;
+  if (!file || sent.response.statusCode < 500) return;
+  const body = Buffer.isBuffer(sent.payload) ? sent.payload.toString('hex') : sent.payload;
+  appendFileSync(
+    file,
+    `${new Date().toISOString()} ${sent.method} ${sent.url}\nbody: ${body.slice(0, 4000)}\nresponse: ${sent.response.statusCode} ${sent.response.body}\n\n`,
+  );
+}
+
+/** The error shape every refusal shares; a 400 for a body's content names its fields. */
+function expectErrorShape(sent: Sent): void {
+  const what = describeSent(sent);
+  const parsed = errorBodySchema.safeParse(sent.response.json());
+  expect(parsed.success, what).toBe(true);
+  expect(parsed.data!.error.requestId, what).toBeTruthy();
+  // A body that is not JSON, or that smuggles `__proto__`, is `invalid_json`: no field to name.
+  if (sent.response.statusCode === 400 && parsed.data!.error.code !== 'invalid_json')
+    expect((parsed.data!.error.details ?? []).length, what).toBeGreaterThan(0);
+}
+
+/** Fails on any 5xx, after recording it; answers the statuses seen. */
+function expectNo5xx(sent: Sent[]): Map<number, number> {
+  const statuses = new Map<number, number>();
+  for (const one of sent) record5xx(one);
+  for (const one of sent) {
+    statuses.set(one.response.statusCode, (statuses.get(one.response.statusCode) ?? 0) + 1);
+    expect(one.response.statusCode, describeSent(one)).toBeLessThan(500);
+    if (one.response.statusCode >= 400) expectErrorShape(one);
+  }
+  return statuses;
+}
+
+async function push(body: string | Buffer, n: number): Promise<Sent> {
+  const url = '/api/webhooks/fuzz';
+  const response = await t.app.inject({
     method: 'POST',
-    url: () => '/functions/v1/sync',
-    headers: () => bearer(ingestKey),
-    valid: (n) => validEvents[n % 7],
-  },
-  {
-    method: 'POST',
-    url: () => '/api/sync/events',
-    headers: () => bearer(ingestKey),
-    valid: (n) => ({ events: Array.from({ length: 1 + (n % 9) }, (_, i) => validEvents[(n + i) % 7]) }),
-  },
-  { method: 'POST', url: () => '/api/admin/bots', headers: () => admin, valid: validBot },
-  {
-    method: 'PUT',
-    url: () => `/api/admin/bots/${botId}`,
-    headers: () => admin,
-    valid: () => ({ name: 'B', wabaId: null, isActive: true }),
-  },
-  {
-    method: 'POST',
-    url: () => '/api/admin/tenants',
-    headers: () => bearer(t.adminToken),
-    valid: (n) => ({ slug: `fz-${n}`, name: 'F' }),
-  },
-  {
-    method: 'PATCH',
-    url: () => `/api/admin/tenants/${tenant.slug}`,
-    headers: () => admin,
-    valid: () => ({ name: 'Fuzz' }),
-  },
-  {
-    method: 'POST',
-    url: () => '/api/admin/keys',
-    headers: () => admin,
-    valid: () => ({ name: 'k', scopes: ['read', 'ingest'] }),
-  },
-  {
-    method: 'POST',
-    url: () => '/api/admin/users',
-    headers: () => admin,
-    valid: (n) => ({ email: `u${n}@example.com`, role: 'viewer', password: 'long enough secret' }),
-  },
-  {
-    method: 'PUT',
-    url: () => `/api/admin/users/${memberId}`,
-    headers: () => admin,
-    valid: () => ({ role: 'agent' }),
-  },
-  {
-    method: 'PUT',
-    url: () => `/api/bot-sessions/${botId}/whatsapp:+966501230000`,
-    headers: () => bearer(ingestKey),
-    valid: () => ({ state: { step: 'cart', cart: [{ item: 'x', qty: 1 }] }, ttlSeconds: 60 }),
-  },
-  {
-    method: 'POST',
-    url: () => `/api/escalations/${escalationId}/resolve`,
-    headers: () => admin,
-    valid: () => ({ resolutionSummary: 'done' }),
-  },
-];
+    url,
+    headers: { 'content-type': 'application/json', ...signedHeaders(body, n) },
+    payload: body,
+  });
+  return { method: 'POST', url, payload: body, response };
+}
+
+/** Rows in every table of every schema, and how many tables and views there are. */
+async function rowCounts(db: Db, except: string[]): Promise<Record<string, number>> {
+  const relations = await db.query<{ schema: string; name: string; kind: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p', 'v') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+       AND n.nspname NOT LIKE 'pg\\_%'`,
+  );
+  const counts: Record<string, number> = { relations: relations.rows.length };
+  for (const { schema, name, kind } of relations.rows) {
+    if (kind === 'v' || except.includes(name)) continue;
+    const quoted = `"${schema.replaceAll('"', '""')}"."${name.replaceAll('"', '""')}"`;
+    const result = await db.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${quoted}`);
+    counts[`${schema}.${name}`] = Number(result.rows[0]!.n);
+  }
+  return counts;
+}
 
 describe('fuzzing the bodies of ingest and the admin routes', () => {
-  it('never answers 5xx, and every 4xx has the error shape with details', {
-    timeout: TIME_LIMIT_MS + 30_000,
-  }, async () => {
+  it('never answers 5xx, and every 4xx has the error shape with details', async () => {
+    const targets: Target[] = await adminTargets(t, tenant, 'fuzz');
     const rng = prng(SEED);
     const started = Date.now();
-    const statuses = new Map<number, number>();
-    const REQUESTS = 660;
-    for (let n = 0; n < REQUESTS; n++) {
+    const REQUESTS = 50 * targets.length;
+    const requests = Array.from({ length: REQUESTS }, (_, n) => {
       const target = targets[n % targets.length]!;
-      const body = mutate(rng, target.valid(n));
-      const payload = serialise(body);
+      return { target, payload: serialise(mutate(rng, target.valid(n))) };
+    });
+    const sent: Sent[] = [];
+    await inPool(requests, async ({ target, payload }) => {
+      const url = target.url();
       const response = await t.app.inject({
         method: target.method,
-        url: target.url(),
+        url,
         headers: { ...target.headers(), 'content-type': 'application/json' },
         payload,
       });
-      const what = `#${n} ${target.method} ${target.url()} ${payload.slice(0, 300)} -> ${response.statusCode} ${response.body.slice(0, 500)}`;
-      statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
-      expect(response.statusCode, what).toBeLessThan(500);
-      if (response.statusCode >= 400) {
-        const parsed = errorBodySchema.safeParse(response.json());
-        expect(parsed.success, what).toBe(true);
-        expect(parsed.data!.error.requestId, what).toBeTruthy();
-        // Refused for its content: the fields are named. (A body that is not JSON, or that
-        // smuggles `__proto__`, is `invalid_json`: there is no field to name.)
-        if (response.statusCode === 400 && parsed.data!.error.code !== 'invalid_json')
-          expect((parsed.data!.error.details ?? []).length, what).toBeGreaterThan(0);
-      } else if (target.url() === '/api/sync/events' && 'results' in response.json()) {
-        for (const result of response.json().results) {
-          if (result.status !== 'rejected') continue;
-          expect(result.error.retryable, what).toBeUndefined();
-          expect(result.error.details.length, what).toBeGreaterThan(0);
-        }
+      sent.push({ method: target.method, url, payload, response });
+    });
+    const statuses = expectNo5xx(sent);
+    for (const one of sent) {
+      if (one.url !== '/api/sync/events' || one.response.statusCode >= 300) continue;
+      for (const result of one.response.json().results ?? []) {
+        if (result.status !== 'rejected') continue;
+        expect(result.error.retryable, describeSent(one)).toBeUndefined();
+        expect(result.error.details.length, describeSent(one)).toBeGreaterThan(0);
       }
     }
-    expect(Date.now() - started).toBeLessThan(TIME_LIMIT_MS);
+    expect(Date.now() - started).toBeLessThan(45_000);
     // The bodies must exercise both sides: most refused, some accepted.
     expect(statuses.get(400) ?? 0).toBeGreaterThan(REQUESTS / 3);
     expect([...statuses.keys()].some((status) => status < 300)).toBe(true);
+  });
+});
+
+describe('fuzzing row sync with signed bodies', () => {
+  it('answers mutated changes and full syncs without a 5xx, and reads every table back', async () => {
+    const rng = prng(SEED ^ 0x0f0f);
+    const started = Date.now();
+    const REQUESTS = 300;
+    // Nested 2,000 deep at most: 20,000 deep, with a NUL anywhere, the webhook's text check
+    // takes seconds today (quadratic in the depth; reported to row sync).
+    const bodies = Array.from({ length: REQUESTS }, (_, n) =>
+      serialise(mutate(rng, validRowSync(rng, n)), 2_000),
+    );
+    const sent: Sent[] = [];
+    await inPool(bodies, async (body, n) => {
+      sent.push(await push(body, n));
+    });
+    const statuses = expectNo5xx(sent);
+    expect(statuses.get(200) ?? 0, JSON.stringify([...statuses])).toBeGreaterThan(REQUESTS / 10);
+    expect(statuses.get(400) ?? 0, JSON.stringify([...statuses])).toBeGreaterThan(REQUESTS / 4);
+    // What was stored reads back, whatever its columns: the tables of the tenants the valid
+    // bodies name (mutated tenant ids make more, alike), sorted by each column.
+    const reads: Sent[] = [];
+    const tenants = new Set(sent.map((one) => one.response.json().tenantId).filter(Boolean));
+    for (const tenantId of [...tenants].slice(0, 3)) {
+      const key = (await t.createKey(tenantId, ['read'])).token;
+      const tables = await t.app.inject({ method: 'GET', url: '/api/synced', headers: bearer(key) });
+      expect(tables.statusCode, tables.body).toBe(200);
+      const urls: string[] = [];
+      for (const table of tables.json().data as { table: string; columns: { name: string }[] }[]) {
+        urls.push(`/api/synced/${table.table}?limit=200`);
+        for (const { name } of table.columns) urls.push(`/api/synced/${table.table}?limit=2&sort=-${name}`);
+      }
+      await inPool(urls, async (url) => {
+        const response = await t.app.inject({ method: 'GET', url, headers: bearer(key) });
+        reads.push({ method: 'GET', url, payload: '', response });
+      });
+    }
+    expectNo5xx(reads);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('refuses hostile bodies with 4xx, writing nothing but their log lines', async () => {
+    const cases = refusedRowSyncBodies();
+    const before = await rowCounts(t.db, ['webhook_logs']);
+    const logsBefore = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM webhook_logs');
+    const sent: Sent[] = [];
+    const names = new Map<Sent, string>();
+    await inPool(cases, async ({ name, body }, n) => {
+      const one = await push(body, n);
+      names.set(one, name);
+      sent.push(one);
+    });
+    expectNo5xx(sent);
+    for (const one of sent)
+      expect(one.response.statusCode, `${names.get(one)}: ${describeSent(one)}`).toBeGreaterThanOrEqual(400);
+    expect(await rowCounts(t.db, ['webhook_logs'])).toEqual(before);
+    // Every attempt is logged, refused or not.
+    const logsAfter = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM webhook_logs');
+    expect(Number(logsAfter.rows[0]!.n) - Number(logsBefore.rows[0]!.n)).toBe(cases.length);
+  });
+
+  it('stores column names that collide with SQL, and records nested deep, or refuses them, never 5xx', async () => {
+    const bodies = edgeRowSyncBodies('fuzz-columns');
+    const sent: Sent[] = [];
+    // In order: the columns of one table are added one push after another.
+    for (const [n, body] of bodies.entries()) sent.push(await push(body, n));
+    expectNo5xx(sent);
+    const tenantId = sent.map((one) => one.response.json().tenantId).find(Boolean);
+    expect(tenantId).toBeTruthy();
+    const key = (await t.createKey(tenantId, ['read'])).token;
+    const reads: Sent[] = [];
+    const plain = HOSTILE_COLUMNS.filter((name) => /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name));
+    const urls = ['work_orders', 'zones'].flatMap((table) => [
+      `/api/synced/${table}?limit=200`,
+      ...plain.flatMap((name) => [
+        `/api/synced/${table}?sort=${name}`,
+        `/api/synced/${table}?sort=-${name}&filter=${name}:notnull`,
+        `/api/synced/${table}?filter=${name}:eq:1`,
+      ]),
+    ]);
+    await inPool(urls, async (url) => {
+      const response = await t.app.inject({ method: 'GET', url, headers: bearer(key) });
+      reads.push({ method: 'GET', url, payload: '', response });
+    });
+    expectNo5xx(reads);
+    // Each column that could be a view column is one, and holds what was pushed.
+    const all = await t.app.inject({
+      method: 'GET',
+      url: '/api/synced/work_orders?limit=200',
+      headers: bearer(key),
+    });
+    expect(all.statusCode, all.body).toBe(200);
+    const columns = (all.json().columns as { name: string }[]).map((c) => c.name);
+    expect(columns).toEqual(expect.arrayContaining(plain));
+    for (const [i, name] of HOSTILE_COLUMNS.entries()) {
+      if (!plain.includes(name)) continue;
+      const row = (all.json().data as Record<string, unknown>[]).find((r) => r.id === `col-${i}`);
+      expect(row?.[name], name).toEqual(i % 2 ? `value ${i}` : i);
+    }
   });
 });
