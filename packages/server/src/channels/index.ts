@@ -1,0 +1,31 @@
+/**
+ * The providers Syncdeck talks to for conversations: Twilio (WhatsApp), Telegram's Bot API, and
+ * bots' own webhooks (Standard Webhooks). Each client answers in the outbox's SendResult terms,
+ * so an outbox handler is a lookup of credentials plus one call.
+ */
+export {
+  DEFAULT_TELEGRAM_API_BASE_URL,
+  DEFAULT_TELEGRAM_TIMEOUT_MS,
+  generateTelegramSecretToken,
+  TelegramClient,
+  verifyTelegramSecretToken,
+} from './telegram.ts';
+export {
+  DEFAULT_TWILIO_API_BASE_URL,
+  DEFAULT_TWILIO_TIMEOUT_MS,
+  TWILIO_ERROR_REASONS,
+  TwilioClient,
+  type TwilioClientOptions,
+  type TwilioMessage,
+  type TwilioParams,
+  twilioErrorReason,
+  twilioSignature,
+  verifyTwilioSignature,
+} from './twilio.ts';
+export {
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  generateWebhookSecret,
+  signStandardWebhook,
+  type WebhookDelivery,
+  WebhookSender,
+} from './webhook.ts';
