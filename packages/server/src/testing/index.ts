@@ -30,3 +30,4 @@ export {
   syncdeckBin,
 } from './process.ts';
 export { rowChange } from './rowsync.ts';
+export { FakeTelegram, FakeTwilio, type TelegramFault, type TwilioFault } from './providers/index.ts';
