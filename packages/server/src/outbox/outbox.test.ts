@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TwilioClient } from '../channels/index.ts';
 import { type Db, migrate } from '../db/index.ts';
 import { insertTenant } from '../tenants/index.ts';
 import { createTestDatabase, deferred, type TestDatabase } from '../testing/harness.ts';
+import { FakeTwilio } from '../testing/providers/index.ts';
 import { parseRetryAfter, retryDelayMs } from './backoff.ts';
 import {
   type ClaimedDelivery,
@@ -331,5 +333,32 @@ describe('delivery log and send again', () => {
 
     await expect(requeueDelivery(db, tenantId, ids[0]!)).rejects.toMatchObject({ code: 'conflict' });
     await expect(requeueDelivery(db, otherTenantId, ids[1]!)).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('through the Twilio client to the stand-in', () => {
+  it('rides out a 429 and a dropped connection, then records the message SID', async () => {
+    const account = { accountSid: `AC${'2'.repeat(32)}`, authToken: 'token-2' };
+    const twilio = await FakeTwilio.start([account]);
+    try {
+      const client = new TwilioClient({ baseUrl: twilio.url, timeoutMs: 1_000 });
+      await worker((d, signal) => {
+        const { to, body } = d.payload as { to: string; body: string };
+        return client.sendMessage({ ...account, from: 'whatsapp:+15550009999', to, body }, signal);
+      }).start();
+      twilio.fail({ kind: 'rate-limited', retryAfterSeconds: 0 }, { kind: 'drop' });
+      const { id } = await enqueue();
+      const delivery = await finished(id);
+      expect(delivery).toMatchObject({ status: 'sent', attempts: 3, providerId: twilio.messages[0]!.sid });
+      expect((await listAttempts(db, tenantId, id)).map((a) => [a.outcome, a.code, a.httpStatus])).toEqual([
+        ['retry', '20429', 429],
+        ['retry', expect.any(String), null],
+        ['sent', null, 201],
+      ]);
+      const invalid = await enqueue({ to: 'whatsapp:12', body: 'hi' });
+      expect(await finished(invalid.id)).toMatchObject({ status: 'failed', attempts: 1, lastCode: '21211' });
+    } finally {
+      await twilio.close();
+    }
   });
 });
