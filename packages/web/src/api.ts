@@ -77,7 +77,7 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   }
   if (!response.ok) {
     const error = (body as ErrorBody | null)?.error;
-    if (response.status === 401 && path !== '/api/auth/login' && path !== '/api/me') onUnauthorized();
+    if (response.status === 401 && path !== '/api/auth/login' && path !== '/api/session') onUnauthorized();
     throw new ApiError(
       response.status,
       error?.code ?? 'http_error',

@@ -1,7 +1,7 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { lazy, StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
-import { createBrowserRouter, Navigate, RouterProvider } from 'react-router';
+import { createBrowserRouter, Navigate, RouterProvider, useParams } from 'react-router';
 import { ApiError, setUnauthorizedHandler } from './api.ts';
 import { AllTenants } from './pages/AllTenants.tsx';
 import { Bots } from './pages/bots/Bots.tsx';
@@ -11,7 +11,7 @@ import { Inbox } from './pages/inbox/Inbox.tsx';
 import { Login } from './pages/Login.tsx';
 import { Orders } from './pages/Orders.tsx';
 import { Settings } from './pages/Settings.tsx';
-import { Home, RequireLogin, TenantShell } from './shell.tsx';
+import { Home, NotFound, NotFoundMessage, RequireLogin, TenantShell } from './shell.tsx';
 import { Skeleton } from './ui.tsx';
 import './styles.css';
 
@@ -68,13 +68,19 @@ const router = createBrowserRouter([
             ),
           },
           { path: 'settings', element: <Settings /> },
-          { path: '*', element: <Navigate to="overview" replace /> },
+          { path: '*', element: <TenantNotFound /> },
         ],
       },
-      { path: '*', element: <Home /> },
     ],
   },
+  // Outside RequireLogin: a mistyped link says so, logged in or not (the server answers it 404).
+  { path: '*', element: <NotFound /> },
 ]);
+
+function TenantNotFound() {
+  const { tenant } = useParams();
+  return <NotFoundMessage to={`/t/${tenant}/overview`} label="Back to the overview" />;
+}
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

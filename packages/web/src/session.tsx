@@ -1,22 +1,19 @@
 import type { FeedFrame, Me, Role, Scope, Tenant } from '@syncdeck/core';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from 'react';
-import { ApiError, get, getPage } from './api.ts';
+import { get, getPage } from './api.ts';
 import { FeedLink, type LinkState } from './feedLink.ts';
 import { createFrameApplier, tenantKey } from './realtime.ts';
 
+/**
+ * Who is logged in, `user: null` for nobody. It asks `/api/session`, which answers 200 either
+ * way: not being logged in is an answer, and a 401 would be a red error in the console on every
+ * visit before login.
+ */
 export function useMe() {
   return useQuery({
     queryKey: ['me'],
-    queryFn: async () => {
-      try {
-        return await get<Me>('/api/me');
-      } catch (error) {
-        // Not logged in is an answer, not a failure.
-        if (error instanceof ApiError && error.status === 401) return null;
-        throw error;
-      }
-    },
+    queryFn: () => get<Me>('/api/session'),
     staleTime: 60_000,
   });
 }

@@ -23,11 +23,47 @@ export function RequireLogin() {
     if (me.isError) return <ErrorState error={me.error} retry={() => me.refetch()} />;
     return <Splash />;
   }
-  if (me.data === null || !me.data.user) {
+  if (!me.data.user) {
     const next = location.pathname === '/' ? '' : `?next=${encodeURIComponent(location.pathname)}`;
     return <Navigate to={`/login${next}`} replace />;
   }
   return <Outlet />;
+}
+
+/** What a path the dashboard does not know shows, with a way back (`to`). */
+export function NotFoundMessage({ to, label }: { to: string; label: string }) {
+  const location = useLocation();
+  return (
+    <div className="empty not-found" role="alert">
+      <p className="empty-title">Page not found</p>
+      <p className="muted">
+        Nothing is at <code dir="auto">{location.pathname}</code>. The link may be old or mistyped.
+      </p>
+      <p>
+        <Link to={to} className="button primary">
+          {label}
+        </Link>
+      </p>
+    </div>
+  );
+}
+
+/** Any path outside the dashboard's: the not-found page, in the frame when logged in. */
+export function NotFound() {
+  const me = useMe();
+  if (me.data === undefined && !me.isError) return <Splash />;
+  if (!me.data?.user) {
+    return (
+      <div className="splash">
+        <NotFoundMessage to="/login" label="Log in" />
+      </div>
+    );
+  }
+  return (
+    <Frame>
+      <NotFoundMessage to="/" label="Go to your dashboard" />
+    </Frame>
+  );
 }
 
 /** `/`: the tenant last opened, else the first one, else the all-tenants view. */

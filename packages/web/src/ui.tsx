@@ -203,9 +203,33 @@ export function formatAgo(iso: string | null | undefined): string {
   return timeFormat.format(new Date(iso));
 }
 
-const money = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-export function formatMoney(value: number | null | undefined): string {
-  return value === null || value === undefined ? '—' : money.format(value);
+/** Formatters by currency and style, made once each: making one is far dearer than using it. */
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+function moneyFormat(currency: string | undefined, compact: boolean): Intl.NumberFormat {
+  const id = `${currency ?? ''}:${compact}`;
+  let format = moneyFormats.get(id);
+  if (!format) {
+    // The user's locale says how (symbol, separators, its place); the tenant's currency says what.
+    format = new Intl.NumberFormat(undefined, {
+      ...(currency
+        ? { style: 'currency', currency }
+        : { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+      ...(compact ? { notation: 'compact', maximumFractionDigits: 1 } : {}),
+    });
+    moneyFormats.set(id, format);
+  }
+  return format;
+}
+
+/** An amount in the tenant's currency (ISO 4217), in the browser's locale: `SAR 1,250.00`, `1.250,00 €`. */
+export function formatMoney(value: number | null | undefined, currency?: string): string {
+  return value === null || value === undefined ? '—' : moneyFormat(currency, false).format(value);
+}
+
+/** As formatMoney, short, for a chart's axis: `SAR 1.3K`. */
+export function formatMoneyCompact(value: number, currency?: string): string {
+  return moneyFormat(currency, true).format(value);
 }
 
 /** `whatsapp:+9665…` → `+9665…` for display. */

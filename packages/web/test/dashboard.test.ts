@@ -66,11 +66,11 @@ beforeAll(async () => {
   ADMIN = platform.login;
   admin = apiClient(() => base, platform.token);
 
-  for (const [slug, name, who] of [
-    ['sufrah', 'Sufrah', OWNER],
-    ['ocean', 'Ocean Restaurant', OCEAN],
+  for (const [slug, name, who, currency] of [
+    ['sufrah', 'Sufrah', OWNER, 'SAR'],
+    ['ocean', 'Ocean Restaurant', OCEAN, undefined],
   ] as const) {
-    expect((await admin('POST', '/api/admin/tenants', { slug, name })).status).toBe(201);
+    expect((await admin('POST', '/api/admin/tenants', { slug, name, currency })).status).toBe(201);
     const member = await admin(
       'POST',
       '/api/admin/users',
@@ -88,6 +88,18 @@ beforeAll(async () => {
   await ingest(sufrahIngest, [
     message(arabicPhone, 'مرحبا، أريد طلب شاورما', minutesAgo(30), { name: 'أحمد علي', bot: SUFRAH_BOT }),
     message(arabicPhone, 'أهلاً! كيف يمكنني مساعدتك؟', minutesAgo(29), { direction: 'OUT', bot: SUFRAH_BOT }),
+    // A person answering through the bot, named as the SDK's `sender` says.
+    {
+      event: 'message.created',
+      occurred_at: minutesAgo(28),
+      data: {
+        customer_identifier: { whatsapp_phone: `whatsapp:${arabicPhone}` },
+        bot: { whatsapp_number: SUFRAH_BOT },
+        direction: 'OUT',
+        content: 'This is Layla from the kitchen',
+        sender: { type: 'agent', name: 'Layla' },
+      },
+    },
     message(englishPhone, 'Hi, is the falafel wrap spicy?', minutesAgo(20), {
       name: 'Sarah Miller',
       bot: SUFRAH_BOT,
@@ -150,10 +162,23 @@ afterAll(async () => {
 
 describe('the dashboard in a browser', () => {
   it('logs in and shows the overview from the API', async () => {
+    // Before anyone signs in, nothing the page asks answers an error (a 401 is a red console line).
+    const failures: string[] = [];
+    const onResponse = (r: { status(): number; url(): string }) => {
+      if (r.status() >= 400) failures.push(`${r.status()} ${r.url()}`);
+    };
+    const onConsole = (m: { type(): string; text(): string }) => {
+      if (m.type() === 'error') failures.push(m.text());
+    };
+    page.on('response', onResponse);
+    page.on('console', onConsole);
     const started = Date.now();
     await page.goto(base);
     await page.waitForURL(/\/login/);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    page.off('response', onResponse);
+    page.off('console', onConsole);
+    expect(failures).toEqual([]);
     // The first screen is usable within a second (generous here: the machine runs the suite too).
     expect(Date.now() - started).toBeLessThan(3000);
     await page.getByLabel('Email').fill(OWNER.email);
@@ -185,6 +210,16 @@ describe('the dashboard in a browser', () => {
     const arabic = transcript.getByText('مرحبا، أريد طلب شاورما');
     await arabic.waitFor();
     expect(await arabic.evaluate((node) => getComputedStyle(node).direction)).toBe('rtl');
+    // Each message says who wrote it; the person answering is named and set apart from the bot.
+    const author = (text: string) => transcript.locator('.bubble', { hasText: text }).locator('.author');
+    expect(await author('مرحبا، أريد طلب شاورما').innerText()).toBe('Customer');
+    expect(await author('أهلاً! كيف يمكنني مساعدتك؟').innerText()).not.toMatch(/Customer|Layla/);
+    const agent = transcript.locator('.bubble', { hasText: 'This is Layla from the kitchen' });
+    expect(await agent.locator('.author').innerText()).toBe('Layla');
+    expect(await agent.getAttribute('data-author')).toBe('agent');
+    const bot = transcript.locator('.bubble', { hasText: 'أهلاً! كيف يمكنني مساعدتك؟' });
+    const background = (node: Element) => getComputedStyle(node).backgroundColor;
+    expect(await agent.evaluate(background)).not.toBe(await bot.evaluate(background));
     await page.getByTestId('link-status').getByText('Live').waitFor();
     await ingest(sufrahIngest, [message(englishPhone, 'Is it halal?', minutesAgo(0), { bot: SUFRAH_BOT })]);
     // The English conversation moves to the top with its unread count, without a reload.
@@ -288,15 +323,29 @@ describe('the dashboard in a browser', () => {
     await page.getByText('Order placed').waitFor();
     await page.getByRole('button', { name: /Order 1001/ }).click();
     await page.getByRole('list', { name: 'Status history' }).getByText('cooking').waitFor();
+    // Amounts in the tenant's currency, formatted as the browser's locale writes them.
+    const sar = (n: number) =>
+      page.evaluate(
+        (v) => new Intl.NumberFormat(undefined, { style: 'currency', currency: 'SAR' }).format(v),
+        n,
+      );
+    expect(await page.getByTestId('customer-spent').innerText()).toBe(await sar(50));
+    expect(await page.getByRole('list', { name: 'Items' }).innerText()).toContain(await sar(25));
     await screenshot(page, 'customer-360');
     await page.getByRole('link', { name: 'All customers' }).click();
     await page.getByRole('link', { name: 'Omar Hassan' }).waitFor();
     await screenshot(page, 'customers');
     await page.getByRole('link', { name: 'Orders' }).click();
-    await page.getByText('1001').waitFor();
+    const order = page.locator('.order-row', { hasText: '1001' });
+    await order.waitFor();
+    expect(await order.locator('.money').first().innerText()).toBe(await sar(50));
+    // Each order names its customer, linking to them.
+    await order.getByRole('link', { name: 'أحمد علي' }).waitFor();
     await screenshot(page, 'orders');
     await page.getByRole('link', { name: 'Escalations' }).click();
-    await page.getByText('Order is late').waitFor();
+    const escalation = page.locator('.escalation-row', { hasText: 'Order is late' });
+    await escalation.waitFor();
+    await escalation.getByRole('link', { name: 'Omar Hassan' }).waitFor();
     await screenshot(page, 'escalations');
     await page.getByRole('button', { name: 'Resolve' }).click();
     const dialog = page.getByRole('dialog');
@@ -313,6 +362,49 @@ describe('the dashboard in a browser', () => {
     expect(token).toMatch(/^sdk_live_/);
     await page.getByRole('cell', { name: OWNER.email }).waitFor();
     await screenshot(page, 'settings');
+    // The tenant's currency, set here, is what every amount is shown in from then on.
+    const currency = page.getByLabel('Order totals and revenue are in');
+    expect(await currency.inputValue()).toBe('SAR');
+    await currency.selectOption('KWD');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await page.getByRole('link', { name: 'Orders' }).click();
+    const kwd = await page.evaluate(() =>
+      new Intl.NumberFormat(undefined, { style: 'currency', currency: 'KWD' }).format(50),
+    );
+    await expect
+      .poll(() => page.locator('.order-row', { hasText: '1001' }).locator('.money').first().innerText())
+      .toBe(kwd);
+  });
+
+  it('says once, with a way back, that a page or a conversation does not exist', async () => {
+    const missing = await page.goto(`${base}/t/sufrah/inbox/00000000-0000-4000-8000-000000000000`);
+    expect(missing?.status()).toBe(200);
+    const transcript = page.getByRole('region', { name: 'Transcript' });
+    await transcript.getByText('No such conversation').waitFor();
+    // Both reads failed; it is said once.
+    await expect.poll(() => transcript.getByRole('alert').count()).toBe(1);
+    await transcript.getByRole('link', { name: 'Back to conversations' }).waitFor();
+    await screenshot(page, 'missing-conversation');
+
+    for (const [url, back, landing] of [
+      ['/nope', 'Go to your dashboard', 'Overview'],
+      ['/inbox/x/y', 'Go to your dashboard', 'Overview'],
+      ['/t/sufrah/nothing-here', 'Back to the overview', 'Overview'],
+    ] as const) {
+      const response = await page.goto(`${base}${url}`);
+      // The server answers 404 for what is no dashboard path, and the dashboard says why.
+      if (!url.startsWith('/t/')) expect(response?.status(), url).toBe(404);
+      await page.getByText('Page not found').waitFor();
+      await page.getByRole('link', { name: back }).click();
+      await page.getByRole('heading', { name: landing }).waitFor();
+    }
+    // An unknown API path stays a JSON 404.
+    const api = await page.goto(`${base}/api/nope`);
+    expect(api?.status()).toBe(404);
+    expect(JSON.parse(await page.innerText('body')).error.code).toBe('route_not_found');
+    await page.goto(`${base}/t/sufrah/overview`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
   });
 
   it('never shows one tenant to a user of another', async () => {

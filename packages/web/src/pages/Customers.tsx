@@ -10,6 +10,7 @@ import {
   Empty,
   ErrorState,
   formatAgo,
+  formatMoney,
   formatPhone,
   formatTime,
   PageHeader,
@@ -120,6 +121,22 @@ export function CustomerProfileView() {
             <div>
               <dt>last seen</dt>
               <dd>{formatTime(p.lastSeenAt)}</dd>
+            </div>
+          </dl>
+          <dl className="totals" aria-label="Totals">
+            <div>
+              <dt>Orders</dt>
+              <dd>{p.totals.orders}</dd>
+            </div>
+            <div>
+              <dt>Spent</dt>
+              <dd className="money" data-testid="customer-spent">
+                {formatMoney(p.totals.spent, tenant.currency)}
+              </dd>
+            </div>
+            <div>
+              <dt>Open escalations</dt>
+              <dd>{p.totals.openEscalations}</dd>
             </div>
           </dl>
         </section>

@@ -1,14 +1,21 @@
-import type { Escalation } from '@syncdeck/core';
+import type { Escalation, EscalationWithCustomer } from '@syncdeck/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { Link } from 'react-router';
 import { request } from '../api.ts';
 import { ListStates, PagedCardList, SelectFilter, useTenantList, useUrlFilters } from '../lists.tsx';
 import { useTenant } from '../session.tsx';
+import { CustomerLink } from './Orders.tsx';
 import { ConfirmDialog, Empty, formatAgo, formatTime, PageHeader, StatusBadge, FormError } from '../ui.tsx';
 
-/** One escalation; an open one has a Resolve button for operators. */
-export function EscalationRow({ escalation, withLinks }: { escalation: Escalation; withLinks?: boolean }) {
+/** One escalation; an open one has a Resolve button for operators. In a list, with its customer. */
+export function EscalationRow({
+  escalation,
+  withLinks,
+}: {
+  escalation: Escalation | EscalationWithCustomer;
+  withLinks?: boolean;
+}) {
   const { tenant, key, can } = useTenant();
   const client = useQueryClient();
   const [asking, setAsking] = useState(false);
@@ -38,7 +45,11 @@ export function EscalationRow({ escalation, withLinks }: { escalation: Escalatio
         <span className="muted">opened {formatAgo(escalation.openedAt)}</span>
         {withLinks ? (
           <>
-            <Link to={`/t/${tenant.slug}/customers/${escalation.customerId}`}>Customer</Link>
+            {'customerName' in escalation ? (
+              <CustomerLink row={escalation} />
+            ) : (
+              <Link to={`/t/${tenant.slug}/customers/${escalation.customerId}`}>Customer</Link>
+            )}
             {escalation.conversationId ? (
               <Link to={`/t/${tenant.slug}/inbox/${escalation.conversationId}`}>Conversation</Link>
             ) : null}
@@ -79,7 +90,7 @@ export function EscalationRow({ escalation, withLinks }: { escalation: Escalatio
 export function Escalations() {
   const filters = useUrlFilters();
   const status = filters.get('status', 'open');
-  const list = useTenantList<Escalation>('escalations', '/api/escalations', {
+  const list = useTenantList<EscalationWithCustomer>('escalations', '/api/escalations', {
     filter: { status: status === 'all' ? undefined : status },
   });
   return (

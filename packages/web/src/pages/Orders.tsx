@@ -1,10 +1,10 @@
-import type { Order } from '@syncdeck/core';
+import type { Order, OrderWithCustomer } from '@syncdeck/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { orderStatuses } from '@syncdeck/core/constants';
 import { ListStates, PagedCardList, SelectFilter, useTenantList, useUrlFilters } from '../lists.tsx';
 import { useTenant } from '../session.tsx';
-import { Empty, formatMoney, formatTime, PageHeader, StatusBadge } from '../ui.tsx';
+import { Empty, formatMoney, formatPhone, formatTime, PageHeader, StatusBadge } from '../ui.tsx';
 
 interface Item {
   name?: unknown;
@@ -24,9 +24,25 @@ function itemsText(items: unknown[]): string {
     .join(', ');
 }
 
-/** An order with its items and every status it went through. */
-export function OrderRow({ order, showCustomer }: { order: Order; showCustomer?: string }) {
+/** Who a list row is for: their name (else phone), linking to their 360 view. */
+export function CustomerLink({
+  row,
+}: {
+  row: { customerId: string; customerName: string | null; customerPhone: string | null };
+}) {
+  const { tenant } = useTenant();
+  return (
+    <Link to={`/t/${tenant.slug}/customers/${row.customerId}`} className="customer-link" dir="auto">
+      {row.customerName ?? (row.customerPhone ? formatPhone(row.customerPhone) : 'Unnamed customer')}
+    </Link>
+  );
+}
+
+/** An order with its items and every status it went through; in a list, with its customer. */
+export function OrderRow({ order }: { order: Order | OrderWithCustomer }) {
+  const { tenant } = useTenant();
   const [open, setOpen] = useState(false);
+  const money = (value: number | null | undefined) => formatMoney(value, tenant.currency);
   return (
     <li className="order-row">
       <div className="order-line">
@@ -41,20 +57,39 @@ export function OrderRow({ order, showCustomer }: { order: Order; showCustomer?:
         </button>
         <strong>{order.externalNumber ?? order.syrveOrderId}</strong>
         <StatusBadge status={order.status} />
-        <span className="money">{formatMoney(order.total)}</span>
+        {'customerName' in order ? <CustomerLink row={order} /> : null}
+        <span className="money">{money(order.total)}</span>
         <span className="muted">{formatTime(order.createdAt)}</span>
         <span className="muted grow ellipsis" dir="auto">
           {itemsText(order.items)}
         </span>
-        {showCustomer ? (
-          <Link to={showCustomer} className="small">
-            Customer
-          </Link>
-        ) : null}
       </div>
       {open ? (
         <div className="order-detail">
-          <p dir="auto">{itemsText(order.items) || 'No items listed'}</p>
+          {order.items.length === 0 ? (
+            <p>No items listed</p>
+          ) : (
+            <ul className="order-items" aria-label="Items">
+              {order.items.map((raw, i) => {
+                const item = (raw ?? {}) as Item;
+                const count = item.amount ?? item.quantity;
+                return (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: an order's items have no id; their order is fixed
+                  <li key={i} dir="auto">
+                    {typeof count === 'number' ? `${count}× ` : ''}
+                    {typeof item.name === 'string' ? item.name : 'item'}
+                    {typeof item.price === 'number' ? (
+                      <span className="money"> {money(item.price)}</span>
+                    ) : null}
+                  </li>
+                );
+              })}
+              <li className="order-total">
+                Total <span className="money">{money(order.total)}</span>
+                {order.paymentMethod ? <span className="muted"> · {order.paymentMethod}</span> : null}
+              </li>
+            </ul>
+          )}
           {order.deliveryAddress ? (
             <p className="muted" dir="auto">
               {order.deliveryAddress}
@@ -75,7 +110,6 @@ export function OrderRow({ order, showCustomer }: { order: Order; showCustomer?:
 }
 
 export function Orders() {
-  const { tenant } = useTenant();
   const filters = useUrlFilters();
   const status = filters.get('status');
   const from = filters.get('from');
@@ -83,7 +117,7 @@ export function Orders() {
   // Dates are local days: from its midnight to the midnight after `to`.
   const instant = (day: string, plus = 0) =>
     day ? new Date(new Date(`${day}T00:00:00`).getTime() + plus * 86_400_000).toISOString() : undefined;
-  const list = useTenantList<Order>('orders', '/api/orders', {
+  const list = useTenantList<OrderWithCustomer>('orders', '/api/orders', {
     filter: { status: status || undefined, from: instant(from), to: instant(to, 1) },
   });
   return (
@@ -111,11 +145,7 @@ export function Orders() {
       >
         <PagedCardList list={list}>
           {list.rows.map((order) => (
-            <OrderRow
-              key={order.id}
-              order={order}
-              showCustomer={`/t/${tenant.slug}/customers/${order.customerId}`}
-            />
+            <OrderRow key={order.id} order={order} />
           ))}
         </PagedCardList>
       </ListStates>

@@ -16,7 +16,7 @@ import {
 import { get } from '../api.ts';
 import { orderStatuses } from '@syncdeck/core/constants';
 import { useTenant } from '../session.tsx';
-import { Empty, ErrorState, formatMoney, PageHeader, Skeleton } from '../ui.tsx';
+import { Empty, ErrorState, formatMoney, formatMoneyCompact, PageHeader, Skeleton } from '../ui.tsx';
 
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 const presets = [7, 14, 30, 90];
@@ -65,7 +65,7 @@ export default function Overview() {
         ['Unread messages', String(o.cards.unreadMessages), `${base}/inbox?status=active`],
         ['Open escalations', String(o.cards.openEscalations), `${base}/escalations?status=open`],
         ['Orders today', String(o.cards.ordersToday), `${base}/orders`],
-        ['Revenue today', formatMoney(o.cards.revenueToday), `${base}/orders`],
+        ['Revenue today', formatMoney(o.cards.revenueToday, tenant.currency), `${base}/orders`],
       ]
     : [];
   const series = o?.days.map((d) => ({ ...d, label: shortDay(d.date), ...d.ordersByStatus })) ?? [];
@@ -171,9 +171,16 @@ export default function Overview() {
                     <CartesianGrid stroke="#e5e7eb" vertical={false} />
                     <XAxis dataKey="label" fontSize={12} />
                     <YAxis yAxisId="left" allowDecimals={false} fontSize={12} />
-                    <YAxis yAxisId="right" orientation="right" fontSize={12} />
+                    <YAxis
+                      yAxisId="right"
+                      orientation="right"
+                      fontSize={12}
+                      tickFormatter={(value) => formatMoneyCompact(Number(value), tenant.currency)}
+                    />
                     <Tooltip
-                      formatter={(value, name) => (name === 'Revenue' ? formatMoney(Number(value)) : value)}
+                      formatter={(value, name) =>
+                        name === 'Revenue' ? formatMoney(Number(value), tenant.currency) : value
+                      }
                     />
                     <Legend />
                     <Bar

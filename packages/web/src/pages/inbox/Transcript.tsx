@@ -1,8 +1,8 @@
 import type { Conversation, Message } from '@syncdeck/core';
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useLayoutEffect, useRef } from 'react';
-import { useNavigate } from 'react-router';
-import { get, getPage, request } from '../../api.ts';
+import { Link, useNavigate } from 'react-router';
+import { ApiError, get, getPage, request } from '../../api.ts';
 import { type ConversationFilter, placeConversation } from '../../realtime.ts';
 import { useTenant } from '../../session.tsx';
 import {
@@ -16,7 +16,31 @@ import {
   Skeleton,
   StatusBadge,
 } from '../../ui.tsx';
-import { displayName } from './common.ts';
+import { displayName, useRestaurantBots } from './common.ts';
+
+/** Who wrote a message, as the transcript labels it: the customer, the bot by name, or the person. */
+function authorLabel(m: Message, botName: string | undefined): string {
+  if (m.authorType === 'customer') return 'Customer';
+  if (m.authorType === 'agent') return m.authorName ?? 'Agent';
+  return m.authorName ?? botName ?? 'Bot';
+}
+
+/** A conversation that cannot be shown: said once, for the whole transcript, with a way back. */
+function TranscriptError({ error, retry }: { error: unknown; retry: () => void }) {
+  const { tenant } = useTenant();
+  if (error instanceof ApiError && error.status === 404) {
+    return (
+      <div className="empty" role="alert">
+        <p className="empty-title">No such conversation</p>
+        <p className="muted">It does not exist in {tenant.name}, or the link is wrong.</p>
+        <p>
+          <Link to={`/t/${tenant.slug}/inbox`}>Back to conversations</Link>
+        </p>
+      </div>
+    );
+  }
+  return <ErrorState error={error} retry={retry} />;
+}
 
 export function Transcript({ id }: { id: string }) {
   const { tenant, key, can } = useTenant();
@@ -93,7 +117,17 @@ export function Transcript({ id }: { id: string }) {
     messages.fetchPreviousPage();
   };
 
+  const bots = useRestaurantBots();
   const c = conversation.data;
+  const botName = bots.data?.find((bot) => bot.id === c?.botId)?.name;
+  // The conversation and its messages fail together (a wrong id, another tenant's): one message.
+  if (conversation.isError && !c) {
+    return (
+      <div className="transcript">
+        <TranscriptError error={conversation.error} retry={() => conversation.refetch()} />
+      </div>
+    );
+  }
   return (
     <div className="transcript">
       <header className="transcript-head">
@@ -117,8 +151,6 @@ export function Transcript({ id }: { id: string }) {
               </button>
             </div>
           </>
-        ) : conversation.isError ? (
-          <ErrorState error={conversation.error} retry={() => conversation.refetch()} />
         ) : (
           <Skeleton rows={1} />
         )}
@@ -148,7 +180,11 @@ export function Transcript({ id }: { id: string }) {
             />
             <ol className="message-list">
               {rows.map((m) => (
-                <li key={m.id} className={m.direction === 'IN' ? 'bubble in' : 'bubble out'}>
+                <li
+                  key={m.id}
+                  className={`bubble ${m.direction === 'IN' ? 'in' : 'out'} by-${m.authorType}`}
+                  data-author={m.authorType}
+                >
                   <p dir="auto">{m.content}</p>
                   {m.mediaUrl ? (
                     <a href={m.mediaUrl} target="_blank" rel="noreferrer">
@@ -156,7 +192,11 @@ export function Transcript({ id }: { id: string }) {
                     </a>
                   ) : null}
                   <time dateTime={m.createdAt} title={formatTime(m.createdAt)}>
-                    {m.direction === 'IN' ? 'Customer' : 'Bot'} · {formatClock(m.createdAt)}
+                    <span className="author" dir="auto">
+                      {authorLabel(m, botName)}
+                    </span>
+                    {m.authorType === 'agent' ? <span className="muted"> (agent)</span> : null} ·{' '}
+                    {formatClock(m.createdAt)}
                   </time>
                 </li>
               ))}
