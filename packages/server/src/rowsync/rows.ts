@@ -98,3 +98,30 @@ export function payloadProblem(
   }
   return null;
 }
+
+/**
+ * Whether JSON text nests deeper than `maxDepth`, by one pass over its characters: far cheaper
+ * than walking the parsed value, so only the bodies that fail it (or carry a `\u` escape) are
+ * walked for the path.
+ */
+export function nestsDeeperThan(text: string, maxDepth: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: jump to its closing quote, one not escaped by an odd run of backslashes.
+      let end = i;
+      for (;;) {
+        end = text.indexOf('"', end + 1);
+        if (end < 0) return false; // unterminated: not JSON, which the parser has refused
+        let backslashes = 0;
+        while (text.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}

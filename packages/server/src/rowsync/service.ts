@@ -15,6 +15,7 @@ import { completeRun } from './full-sync-complete.ts';
 import { type PushTarget, recordPush } from './push-log.ts';
 import {
   isDataException,
+  nestsDeeperThan,
   type PreparedRow,
   payloadProblem,
   prepareRow,
@@ -365,10 +366,12 @@ interface BatchOutcome {
 
 /**
  * Where a body breaks core's rule for free-form JSON (payloadProblem). Valid UTF-8 JSON can carry
- * a NUL or a lone surrogate only as a `\u` escape, so the text is looked at only in a body that
- * has one; the depth always is.
+ * a NUL or a lone surrogate only as a `\u` escape, and its depth shows in one pass over the
+ * text, so the parsed body (megabytes for a full-sync batch) is walked only when either is there.
  */
 function bodyProblem(text: string, json: unknown): ErrorDetail | null {
-  const problem = payloadProblem(json, /\\u(?:0000|[dD][89a-fA-F])/.test(text));
+  const checkText = /\\u(?:0000|[dD][89a-fA-F])/.test(text);
+  if (!checkText && !nestsDeeperThan(text)) return null;
+  const problem = payloadProblem(json, checkText);
   return problem ? toDetails(problem, undefined)[0]! : null;
 }

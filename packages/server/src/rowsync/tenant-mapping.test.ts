@@ -4,6 +4,7 @@ import { buildApp } from '../app.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 import { rowChange } from '../testing/rowsync.ts';
 import { mapSourceTenant } from './index.ts';
+import { nestsDeeperThan } from './rows.ts';
 import { signSeed } from './signature.ts';
 
 /** Issue 26, items 16 and 17: a source's tenant ids mapped to existing tenants, and the env's secret. */
@@ -273,5 +274,16 @@ describe('text PostgreSQL cannot store', () => {
       expect(response.statusCode, `${query} ${response.body}`).toBe(400);
       expect(response.json().error.details[0].path).toBe(path);
     }
+  });
+});
+
+describe('nestsDeeperThan', () => {
+  it('counts brackets outside strings only, whatever the escapes', () => {
+    const nest = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    expect(nestsDeeperThan(`{"a":${nest(63)}}`)).toBe(false);
+    expect(nestsDeeperThan(`{"a":${nest(64)}}`)).toBe(true);
+    expect(nestsDeeperThan(`{"a":"${'['.repeat(100)}"}`)).toBe(false);
+    expect(nestsDeeperThan(`{"a":"\\"${'['.repeat(100)}"}`)).toBe(false);
+    expect(nestsDeeperThan(`{"a":"\\\\","b":${nest(64)}}`)).toBe(true);
   });
 });
