@@ -2,15 +2,19 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeTelegram, FakeTwilio } from '../testing/providers/index.ts';
 import { answer, LoopbackServer, type RecordedRequest } from '../testing/providers/server.ts';
+import type { ClaimedDelivery } from '../outbox/index.ts';
 import {
   generateWebhookSecret,
   signStandardWebhook,
   TelegramClient,
   TwilioClient,
+  telegramHandler,
+  twilioHandler,
   twilioSignature,
   verifyTelegramSecretToken,
   verifyTwilioSignature,
   WebhookSender,
+  webhookHandler,
 } from './index.ts';
 
 // Twilio's documented example (its request-validation docs): auth token 12345, this URL and these parameters.
@@ -328,6 +332,69 @@ describe('WebhookSender', () => {
       expect(bot.requests).toHaveLength(4);
     } finally {
       await bot.close();
+    }
+  });
+});
+
+describe('outbox handlers', () => {
+  const delivery = <P>(kind: ClaimedDelivery['kind'], payload: P): ClaimedDelivery<P> => ({
+    id: 'd0c0ffee-0000-4000-8000-000000000001',
+    tenantId: 't',
+    kind,
+    botId: 'b',
+    messageId: null,
+    payload,
+    attempt: 1,
+    createdAt: new Date(),
+    claimToken: 'c',
+  });
+  const signal = new AbortController().signal;
+
+  it("send through the bot's credentials, looked up at send time", async () => {
+    const account = { accountSid: `AC${'3'.repeat(32)}`, authToken: 'token-3' };
+    const twilio = await FakeTwilio.start([account]);
+    const telegram = await FakeTelegram.start(['9:tok']);
+    const bot = await LoopbackServer.start((_request, response) => answer(response, 204, {}));
+    try {
+      const sendTwilio = twilioHandler(new TwilioClient({ baseUrl: twilio.url }), {
+        sender: async (d) => (d.botId === 'b' ? { ...account, from: 'whatsapp:+15550000001' } : null),
+        statusCallback: 'https://hub.example.com/api/channels/twilio/status',
+      });
+      const payload = { to: 'whatsapp:+15550000002', body: 'Hi', mediaUrl: 'https://example.com/a.jpg' };
+      expect(await sendTwilio(delivery('twilio', payload), signal)).toMatchObject({ ok: true });
+      expect(twilio.messages[0]).toMatchObject({
+        from: 'whatsapp:+15550000001',
+        to: payload.to,
+        mediaUrls: [payload.mediaUrl],
+        statusCallback: 'https://hub.example.com/api/channels/twilio/status',
+      });
+      expect(await sendTwilio({ ...delivery('twilio', payload), botId: 'gone' }, signal)).toMatchObject({
+        ok: false,
+        permanent: true,
+        code: 'not_configured',
+      });
+
+      const sendTelegram = telegramHandler(new TelegramClient({ baseUrl: telegram.url }), {
+        token: async () => '9:tok',
+      });
+      await sendTelegram(
+        delivery('telegram', { chatId: 5, text: 'Menu', photoUrl: 'https://example.com/m.jpg' }),
+        signal,
+      );
+      expect(telegram.calls.map((c) => [c.method, c.params])).toEqual([
+        ['sendPhoto', { chat_id: 5, photo: 'https://example.com/m.jpg', caption: 'Menu' }],
+      ]);
+
+      const secret = generateWebhookSecret();
+      const sendWebhook = webhookHandler(new WebhookSender(), {
+        target: async () => ({ url: bot.url, secret }),
+      });
+      const event = delivery('webhook', { event: { type: 'message.created', text: 'hello' } });
+      expect(await sendWebhook(event, signal)).toMatchObject({ ok: true, httpStatus: 204 });
+      expect(bot.requests[0]!.headers['webhook-id']).toBe(event.id);
+      expect(JSON.parse(bot.requests[0]!.body)).toEqual({ type: 'message.created', text: 'hello' });
+    } finally {
+      await Promise.all([twilio.close(), telegram.close(), bot.close()]);
     }
   });
 });

@@ -29,3 +29,12 @@ export {
   type WebhookDelivery,
   WebhookSender,
 } from './webhook.ts';
+export {
+  type TelegramDeliveryPayload,
+  type TwilioDeliveryPayload,
+  type TwilioSender,
+  telegramHandler,
+  twilioHandler,
+  type WebhookDeliveryPayload,
+  webhookHandler,
+} from './handlers.ts';
