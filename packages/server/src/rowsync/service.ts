@@ -1,11 +1,9 @@
-import { isUtf8 } from 'node:buffer';
 import { type FullSyncBatch, type RowChange, type WebhookResult, webhookPayloadSchema } from '@syncdeck/core';
-import type { ErrorDetail } from '@syncdeck/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { httpStatusOf } from '../http/errors.ts';
-import { AppError, detailsFromZod, toDetails } from '../lib/errors.ts';
+import { AppError, detailsFromZod } from '../lib/errors.ts';
 import { addsColumns, type ColumnType, columnsOf, loadColumns } from '../synced/index.ts';
 import { type SignatureHeaders, verifySignature } from './signature.ts';
 import type { RowChangeWriter } from './writer.ts';
@@ -13,15 +11,8 @@ import { trackColumns } from './ddl.ts';
 import { applyUnstagedBatch, claimDelivery, stageBatch } from './full-sync-batch.ts';
 import { completeRun } from './full-sync-complete.ts';
 import { type PushTarget, recordPush } from './push-log.ts';
-import {
-  isDataException,
-  nestsDeeperThan,
-  type PreparedRow,
-  payloadProblem,
-  prepareRow,
-  recordSet,
-  rejected,
-} from './rows.ts';
+import { bodyProblem, decodeBody, logFields } from './payload.ts';
+import { isDataException, type PreparedRow, prepareRow, recordSet, rejected } from './rows.ts';
 import { SourceDirectory } from './source-directory.ts';
 import { insertWebhookLog, type WebhookLogEntry } from './webhook-log.ts';
 
@@ -111,28 +102,19 @@ export class RowSyncService {
       throw await refuse(AppError.unauthorized(`The signature was refused: ${verified.reason}`));
     entry.deliveryKey = verified.deliveryKey;
 
-    // JSON is UTF-8 (RFC 8259): decoding other bytes would quietly store U+FFFD in their place.
-    if (!isUtf8(body))
-      throw await refuse(new AppError('invalid_json', 'Body is not valid JSON: it is not UTF-8'));
-    // Decoded once: parsed here, and a full sync's batch is staged from this same text.
-    const text = body.toString('utf8');
-    let json: unknown;
+    let decoded: { text: string; json: unknown };
     try {
-      json = JSON.parse(text);
+      decoded = decodeBody(body);
     } catch (error) {
-      throw await refuse(new AppError('invalid_json', `Body is not valid JSON: ${(error as Error).message}`));
+      throw await refuse(error as AppError);
     }
+    // Decoded once: parsed here, and a full sync's batch is staged from this same text.
+    const { text, json } = decoded;
+    Object.assign(entry, logFields(json));
     // Text PostgreSQL cannot store, and nesting its jsonb parser cannot take, are refused
-    // whole before anything is written or logged from the body: either would fail its commit.
+    // whole before anything is written from the body: either would fail its commit.
     const problem = bodyProblem(text, json);
     if (problem) throw await refuse(AppError.invalid([problem], 'The payload is not valid'));
-    if (json && typeof json === 'object') {
-      const raw = json as Record<string, unknown>;
-      if (typeof raw.type === 'string') entry.type = raw.type;
-      if (typeof raw.table === 'string') entry.table = raw.table;
-      if (typeof raw.tenant_id === 'string' || typeof raw.tenant_id === 'number')
-        entry.externalTenantId = String(raw.tenant_id);
-    }
     const parsed = webhookPayloadSchema.safeParse(json);
     if (!parsed.success)
       throw await refuse(
@@ -362,16 +344,4 @@ interface BatchOutcome {
   result: WebhookResult['result'];
   count: number;
   fullSync: NonNullable<WebhookResult['fullSync']>;
-}
-
-/**
- * Where a body breaks core's rule for free-form JSON (payloadProblem). Valid UTF-8 JSON can carry
- * a NUL or a lone surrogate only as a `\u` escape, and its depth shows in one pass over the
- * text, so the parsed body (megabytes for a full-sync batch) is walked only when either is there.
- */
-function bodyProblem(text: string, json: unknown): ErrorDetail | null {
-  const checkText = /\\u(?:0000|[dD][89a-fA-F])/.test(text);
-  if (!checkText && !nestsDeeperThan(text)) return null;
-  const problem = payloadProblem(json, checkText);
-  return problem ? toDetails(problem, undefined)[0]! : null;
 }

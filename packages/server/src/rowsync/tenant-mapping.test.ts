@@ -4,7 +4,7 @@ import { buildApp } from '../app.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 import { rowChange } from '../testing/rowsync.ts';
 import { mapSourceTenant } from './index.ts';
-import { nestsDeeperThan } from './rows.ts';
+import { nestsDeeperThan } from './payload.ts';
 import { signSeed } from './signature.ts';
 
 /** Issue 26, items 16 and 17: a source's tenant ids mapped to existing tenants, and the env's secret. */
