@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 import { rowChange } from '../testing/rowsync.ts';
+import { loadSecretBox } from '../lib/secret-box.ts';
+import { ensureConfiguredSource } from './configured-source.ts';
 import { mapSourceTenant } from './index.ts';
 import { nestsDeeperThan } from './payload.ts';
 import { signSeed } from './signature.ts';
@@ -196,6 +198,11 @@ describe('OPTIQO_WEBHOOK_SECRET and POST /api/optiqo-webhook', () => {
       secret: 'added-by-cli-0123456789abcdef',
     });
     expect(both.result).toBe('applied');
+    // Two secrets are active: a third from the environment is not added (the start logs why).
+    const box = await loadSecretBox(t.config);
+    expect(await ensureConfiguredSource(t.db, box, 'optiqo', 'a-third-secret-0123456789abcdef')).toBe('full');
+    expect((await admin('GET', '/api/admin/sources/optiqo')).json().secrets).toHaveLength(2);
+    expect(await ensureConfiguredSource(t.db, box, 'optiqo', SECRET)).toBe('unchanged');
   });
 });
 
