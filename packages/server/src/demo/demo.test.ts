@@ -38,6 +38,7 @@ const start = (): Promise<RunningDemo> =>
     config: t.config,
     timing: FAST,
     workOrderEveryMs: 300,
+    historyVolume: 0.4,
   }).then((demo) => {
     running.push(demo);
     return demo;
@@ -84,6 +85,14 @@ describe('the demo', () => {
       expect(tenant.currency).toBe(tenant.slug === 'sufrah' ? 'SAR' : 'AED');
       expect(report.history[tenant.slug]!.rejected).toBe(0);
     }
+
+    // The staff read the history; only what is new is unread.
+    const older = await get<Conversation[]>(
+      'sufrah',
+      '/api/db/conversations?status=closed&limit=200&offset=30',
+    );
+    expect(older.length).toBeGreaterThan(10);
+    expect(older.filter((c) => c.unreadCount > 0)).toEqual([]);
 
     // Two weeks of orders, in the restaurants' lunch and dinner hours, almost all finished.
     const orders = await all<Order>('sufrah', '/api/orders');

@@ -2,8 +2,9 @@
  * Two weeks of a restaurant's past, sent once through the SDK with backdated `occurred_at`, so
  * the Overview's charts and the lists have something to show from the first minute.
  */
-import type { SyncEventName } from '@syncdeck/core';
+import type { Conversation, SyncEventName } from '@syncdeck/core';
 import type { EventData, SyncClient } from '@syncdeck/sdk';
+import type { DemoApi } from './api.ts';
 import { type DemoCustomer, pickWeighted, type Restaurant, seededRng } from './restaurants.ts';
 import { type ConversationKind, type Script, type ScriptEvent, writeScript } from './script.ts';
 
@@ -157,11 +158,18 @@ export async function sendHistory(options: {
   sync: SyncClient;
   now: number;
   waitingEscalations: number;
+  /** Multiplies the orders a day (a test sends fewer). Default 1. */
+  volume?: number;
 }): Promise<HistoryResult> {
   const began = Date.now();
   const { restaurant, now } = options;
   const days = Array.from({ length: HISTORY_DAYS }, (_, daysAgo) =>
-    planDay(restaurant, localDate(restaurant, now, daysAgo), now, 1 - daysAgo * 0.008),
+    planDay(
+      restaurant,
+      localDate(restaurant, now, daysAgo),
+      now,
+      (options.volume ?? 1) * (1 - daysAgo * 0.008),
+    ),
   );
   const waiting = planWaiting(restaurant, days[0]!, now, options.waitingEscalations);
   const outgoing = [
@@ -178,4 +186,25 @@ export async function sendHistory(options: {
     rejected: stats.rejected + stats.failed + stats.dropped,
     ms: Date.now() - began,
   };
+}
+
+/**
+ * The staff read their messages at the time: once the history is in, its closed conversations
+ * are marked read as an operator would (`POST …/read`), leaving unread only what is new.
+ */
+export async function readHistory(api: DemoApi): Promise<number> {
+  const unread: string[] = [];
+  for (let offset = 0; ; offset += 200) {
+    const page = await api.get<Conversation[]>(
+      `/api/db/conversations?status=closed&limit=200&offset=${offset}`,
+    );
+    unread.push(...page.filter((c) => c.unreadCount > 0).map((c) => c.id));
+    if (page.length < 200) break;
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < unread.length) await api.post(`/api/db/conversations/${unread[next++]}/read`);
+  };
+  await Promise.all([worker(), worker(), worker()]);
+  return unread.length;
 }

@@ -3,14 +3,13 @@
  * asks for a person waits until somebody resolves the escalation in the dashboard.
  */
 import { randomBytes } from 'node:crypto';
-import type { Conversation, Escalation, Order, SyncEventName } from '@syncdeck/core';
+import type { Escalation, SyncEventName } from '@syncdeck/core';
 import type { EventData, SendOutcome, SyncClient, SyncdeckLogger } from '@syncdeck/sdk';
 import { type DemoApi, demoCustomersById } from './api.ts';
-import { between, type DemoCustomer, LINES, pick, type Restaurant } from './restaurants.ts';
+import { resume } from './resume.ts';
+import { between, type DemoCustomer, pick, type Restaurant } from './restaurants.ts';
 import {
-  botOf,
   type ConversationKind,
-  identifierOf,
   messageEvents,
   operatorAnswer,
   type ScriptEvent,
@@ -58,7 +57,7 @@ interface Pending {
   data: EventData<SyncEventName>;
 }
 
-interface Story {
+export interface Story {
   restaurant: Restaurant;
   /** Null for an order of someone who is not one of the demo's people: only its statuses move. */
   customer: DemoCustomer | null;
@@ -81,12 +80,10 @@ export type OrderDone = (
   order: { number: string; total: number; status: 'delivered' | 'cancelled'; customer: DemoCustomer | null },
 ) => void;
 
-const UNFINISHED = ['created', 'confirmed', 'cooking', 'delivering'] as const;
-
 export class LiveDemo {
-  private readonly stories = new Set<Story>();
-  private readonly openCount = new Map<Restaurant, number>();
-  private readonly people = new Map<Restaurant, Map<string, DemoCustomer>>();
+  readonly stories = new Set<Story>();
+  readonly openCount = new Map<Restaurant, number>();
+  readonly people = new Map<Restaurant, Map<string, DemoCustomer>>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private poller: ReturnType<typeof setInterval> | null = null;
   private orderCounter = Math.floor(Date.now() / 1000) % 100_000;
@@ -95,15 +92,15 @@ export class LiveDemo {
 
   constructor(
     private readonly restaurants: Restaurant[],
-    private readonly clients: Map<Restaurant, { sync: SyncClient; api: DemoApi }>,
-    private readonly timing: LiveTiming,
+    readonly clients: Map<Restaurant, { sync: SyncClient; api: DemoApi }>,
+    readonly timing: LiveTiming,
     private readonly onOrderDone: OrderDone,
     private readonly logger: SyncdeckLogger,
   ) {}
 
   /** Picks up what a previous run left, then plays on. */
   async start(): Promise<void> {
-    for (const restaurant of this.restaurants) await this.resume(restaurant);
+    for (const restaurant of this.restaurants) await resume(this, restaurant);
     this.tick();
     this.timer = setInterval(() => this.tick(), this.timing.tickMs);
     this.timer.unref();
@@ -117,18 +114,18 @@ export class LiveDemo {
     if (this.poller) clearInterval(this.poller);
   }
 
-  private scaled(ms: number): number {
+  scaled(ms: number): number {
     return Math.round(ms * this.timing.scale);
   }
 
-  private story(restaurant: Restaurant, customer: DemoCustomer): Story {
+  story(restaurant: Restaurant, customer: DemoCustomer): Story {
     for (const s of this.stories) if (s.restaurant === restaurant && s.customer === customer) return s;
     const created: Story = { restaurant, customer, pending: [], close: null, escalation: null, order: null };
     this.stories.add(created);
     return created;
   }
 
-  private schedule(story: Story, events: ScriptEvent[], from: number, gateAt = 0) {
+  schedule(story: Story, events: ScriptEvent[], from: number, gateAt = 0) {
     for (const e of events) {
       const gated = Boolean(e.gated);
       story.pending.push({
@@ -142,78 +139,7 @@ export class LiveDemo {
     story.pending.sort((a, b) => a.at - b.at);
   }
 
-  /**
-   * A previous run's leftovers: customers still waiting for a person keep waiting, unfinished
-   * orders move on (or, when stale, finish now), and other conversations left open are closed.
-   */
-  private async resume(restaurant: Restaurant) {
-    const { api, sync } = this.clients.get(restaurant)!;
-    const people = await demoCustomersById(api, restaurant);
-    this.people.set(restaurant, people);
-    const now = Date.now();
-    const open = await api.all<Escalation>('/api/escalations?status=open');
-    this.openCount.set(restaurant, open.length);
-    for (const escalation of open) {
-      const customer = people.get(escalation.customerId);
-      if (!customer) continue;
-      const story = this.story(restaurant, customer);
-      story.escalation = {
-        since: Date.parse(escalation.openedAt),
-        patience: between(...this.timing.patienceMs),
-        ackAt: 0,
-        taken: false,
-        resolved: false,
-      };
-      const thanks = this.say(restaurant, customer, 'IN', LINES.thanks[customer.language]);
-      story.pending.push(...thanks.map((e) => ({ ...e, at: now, after: this.scaled(90_000), gated: true })));
-      story.close = { customer_identifier: identifierOf(customer), bot: botOf(restaurant, customer) };
-    }
-    for (const status of UNFINISHED) {
-      for (const order of await api.all<Order>(`/api/orders?status=${status}`)) {
-        this.resumeOrder(restaurant, order, people.get(order.customerId) ?? null, now);
-      }
-    }
-    const active = await api.get<Conversation[]>('/api/db/conversations?status=active&limit=200');
-    const busy = new Set([...this.stories].map((s) => s.customer));
-    for (const conversation of active) {
-      const customer = people.get(conversation.customerId);
-      if (customer && !busy.has(customer)) sync.conversationClosed({ conversation_id: conversation.id });
-    }
-  }
-
-  private resumeOrder(restaurant: Restaurant, order: Order, customer: DemoCustomer | null, now: number) {
-    const stale = now - Date.parse(order.statusAt) > this.timing.staleOrderMs;
-    const from = UNFINISHED.indexOf(order.status as (typeof UNFINISHED)[number]);
-    // An order nobody confirmed hours ago was not going to be; the others reach the customer.
-    const next: ('confirmed' | 'cooking' | 'delivering' | 'delivered' | 'cancelled')[] =
-      stale && order.status === 'created'
-        ? ['cancelled']
-        : (['confirmed', 'cooking', 'delivering', 'delivered'] as const).slice(from);
-    const story: Story = customer
-      ? this.story(restaurant, customer)
-      : { restaurant, customer: null, pending: [], close: null, escalation: null, order: null };
-    const events: ScriptEvent[] = [];
-    let at = 0;
-    for (const status of next) {
-      at += stale ? between(2_000, 10_000) : between(3, 12) * 60_000;
-      events.push({
-        at,
-        track: 'order',
-        event: 'order.status',
-        data: { syrve_order_id: order.syrveOrderId, status },
-      });
-      const line = status === 'confirmed' ? null : LINES[status][customer?.language ?? 'en'];
-      if (customer && line)
-        events.push(...this.say(restaurant, customer, 'OUT', line).map((e) => ({ ...e, at })));
-    }
-    story.order = { number: order.externalNumber ?? order.syrveOrderId, total: order.total ?? 0 };
-    this.schedule(story, events, now);
-    if (customer)
-      story.close ??= { customer_identifier: identifierOf(customer), bot: botOf(restaurant, customer) };
-    this.stories.add(story);
-  }
-
-  private say(restaurant: Restaurant, customer: DemoCustomer, direction: 'IN' | 'OUT', content: string) {
+  say(restaurant: Restaurant, customer: DemoCustomer, direction: 'IN' | 'OUT', content: string) {
     const sid = waSidFor(randomBytes(12).toString('hex'));
     return messageEvents(restaurant, customer, direction, content, sid).map(
       (e) => ({ at: 0, track: 'chat', ...e }) as ScriptEvent,

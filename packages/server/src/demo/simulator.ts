@@ -7,7 +7,7 @@ import { loadSecretBox } from '../lib/secret-box.ts';
 import { createApiKey, listApiKeys, revokeApiKey } from '../keys/index.ts';
 import { findTenant, insertTenant, setTenantCurrency } from '../tenants/index.ts';
 import { DemoApi } from './api.ts';
-import { HISTORY_DAYS, type HistoryResult, sendHistory } from './history.ts';
+import { HISTORY_DAYS, type HistoryResult, readHistory, sendHistory } from './history.ts';
 import { DEFAULT_LIVE_TIMING, LiveDemo, type LiveTiming } from './live.ts';
 import { RESTAURANTS, type Restaurant } from './restaurants.ts';
 import { DemoRowSync, ensureDemoSource } from './rowsync-demo.ts';
@@ -24,6 +24,8 @@ export interface DemoOptions {
   config: Pick<Config, 'secretKey' | 'dataDir'>;
   /** The live simulator's pace; tests play it fast. */
   timing?: Partial<LiveTiming>;
+  /** Multiplies the history's orders a day; a test sends fewer. Default 1. */
+  historyVolume?: number;
   /** Customers the history leaves waiting for a person. Default 2 per restaurant. */
   waitingEscalations?: number;
   /** How often each kitchen reports a work order; it is done after the same time again. */
@@ -35,6 +37,8 @@ export interface DemoReport {
   history: Record<string, HistoryResult | null>;
   /** From the start until live play began, history included. */
   ms: number;
+  /** Until the history was read and the row-sync tables and charts were in. */
+  readyMs: number;
 }
 
 export interface RunningDemo {
@@ -121,7 +125,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   let workTimer: ReturnType<typeof setInterval> | null = null;
 
   const play = async (): Promise<DemoReport> => {
-    const report: DemoReport = { history: {}, ms: 0 };
+    const report: DemoReport = { history: {}, ms: 0, readyMs: 0 };
     await Promise.all(
       RESTAURANTS.map(async (restaurant) => {
         const { api, token } = clients.get(restaurant)!;
@@ -143,6 +147,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
           sync,
           now: began,
           waitingEscalations: options.waitingEscalations ?? 2,
+          volume: options.historyVolume ?? 1,
         });
       }),
     );
@@ -170,7 +175,11 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       for (const sync of rows.values()) sync.workOrderTick(every);
     }, every);
     workTimer.unref();
-    await Promise.all([...rows.values()].map((sync) => sync.settled()));
+    const reading = RESTAURANTS.filter((r) => report.history[r.slug]).map((r) =>
+      readHistory(clients.get(r)!.api),
+    );
+    await Promise.all([...reading, ...[...rows.values()].map((sync) => sync.settled())]);
+    report.readyMs = Date.now() - began;
     return report;
   };
   const ready = play();
