@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  type CreateSourceInput,
-  defaultTableMapping,
-  type Source,
-  type TableMapping,
-  tenantSlugSchema,
-} from '@syncdeck/core';
+import { type CreateSourceInput, type Source, type TableMapping, tenantSlugSchema } from '@syncdeck/core';
 import { z } from 'zod';
 import type { Db, Queryable } from '../db/index.ts';
 import { AppError, detailsFromZod } from '../lib/errors.ts';
@@ -24,6 +18,7 @@ import type { SecretBox } from '../lib/secret-box.ts';
 import {
   addSourceSecret,
   findSourceByName,
+  freeDefaultMapping,
   insertSource,
   mapTable,
   removeSourceSecret,
@@ -49,11 +44,12 @@ async function requireSource(q: Queryable, name: string): Promise<SourceRecord> 
   return source;
 }
 
+/** Created with the default mapping (less what other sources hold) and `tables` over it. */
 export async function createSource(db: Db, box: SecretBox, input: CreateSourceInput): Promise<Source> {
-  const tables = new Map(defaultTableMapping.map((m) => [m.sourceTable, m.targetTable]));
-  for (const mapping of input.tables ?? []) tables.set(mapping.sourceTable, mapping.targetTable);
-  await db.transaction((tx) =>
-    insertSource(tx, {
+  await db.transaction(async (tx) => {
+    const tables = new Map((await freeDefaultMapping(tx)).map((m) => [m.sourceTable, m.targetTable]));
+    for (const mapping of input.tables ?? []) tables.set(mapping.sourceTable, mapping.targetTable);
+    await insertSource(tx, {
       name: input.name,
       schema: input.schema ?? input.name,
       secret: {
@@ -61,8 +57,8 @@ export async function createSource(db: Db, box: SecretBox, input: CreateSourceIn
         sealed: box.seal(input.secret, secretContext(input.name)),
       },
       tables: [...tables].map(([sourceTable, targetTable]) => ({ sourceTable, targetTable })),
-    }),
-  );
+    });
+  });
   return toSource(await requireSource(db, input.name));
 }
 

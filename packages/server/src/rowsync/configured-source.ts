@@ -1,11 +1,16 @@
-import { defaultTableMapping } from '@syncdeck/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { secretFingerprint } from './admin.ts';
-import { addSourceSecret, findSourceByName, insertSource, secretContext } from './sources.ts';
+import {
+  addSourceSecret,
+  findSourceByName,
+  freeDefaultMapping,
+  insertSource,
+  secretContext,
+} from './sources.ts';
 
 export type ConfiguredSourceOutcome = 'created' | 'added' | 'unchanged' | 'full';
 
@@ -29,7 +34,7 @@ export async function ensureConfiguredSource(
     const source = await findSourceByName(tx, name);
     const sealed = { fingerprint, sealed: box.seal(secret, secretContext(name)) };
     if (!source) {
-      await insertSource(tx, { name, schema: name, secret: sealed, tables: defaultTableMapping });
+      await insertSource(tx, { name, schema: name, secret: sealed, tables: await freeDefaultMapping(tx) });
       return 'created';
     }
     if (source.secrets.some((s) => s.fingerprint === fingerprint)) return 'unchanged';

@@ -127,7 +127,9 @@ export const rowSyncRoutes: FastifyPluginAsyncZod<{ service: RowSyncService; box
         description:
           'Its schema (default: the name) is created with one table per target table. The default mapping ' +
           '(adhoc_work_orders → work_orders, attendance_events → attendance_events, zone_categories → zones) ' +
-          'is always included; `tables` adds to it. The secret is encrypted at rest and never returned.',
+          'is included, less the target tables another source holds (a target table belongs to one source); ' +
+          '`tables` adds to it, and a target table of `tables` another source holds is a 409. The secret is ' +
+          'encrypted at rest and never returned.',
         body: createSourceSchema,
         response: { 201: sourceSchema, ...errorResponses(400, 401, 403, 409) },
       },

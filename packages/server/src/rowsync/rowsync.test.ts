@@ -138,9 +138,17 @@ describe('sources', () => {
     expect(mapped.statusCode, mapped.body).toBe(200);
     await ok(change('INSERT', { id: 's1', name: 'HQ' }, 'acme', 'sites'));
     expect(await ids(acmeRead, 'sites')).toEqual(['s1']);
+    const taken = await admin('POST', '/api/admin/sources', {
+      name: 'second',
+      secret: SECRET,
+      tables: [{ sourceTable: 'branches', targetTable: 'sites' }],
+    });
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json().error.details[0].path).toBe('targetTable');
+    // The defaults another source holds are left out, not refused.
     const other = await admin('POST', '/api/admin/sources', { name: 'second', secret: SECRET, tables: [] });
-    expect(other.statusCode).toBe(409);
-    expect(other.json().error.details[0].path).toBe('targetTable');
+    expect(other.statusCode, other.body).toBe(201);
+    expect(other.json().tables).toEqual([]);
   });
 
   it('refuses a table with no mapping, and logs it', async () => {

@@ -1,4 +1,4 @@
-import type { Source, TableMapping } from '@syncdeck/core';
+import { defaultTableMapping, type Source, type TableMapping } from '@syncdeck/core';
 import { PREPARED, type Queryable } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
 import { sqlMicros } from '../lib/pagination.ts';
@@ -212,4 +212,18 @@ export async function removeSourceSecret(
 
 export async function touchSource(tx: Queryable, sourceId: string): Promise<void> {
   await tx.query('UPDATE sync_sources SET updated_at = now() WHERE id = $1', [sourceId]);
+}
+
+/**
+ * The default mapping, less the target tables another source already holds: a target table
+ * belongs to one source, and a default is a convenience, so a second source starts without the
+ * defaults the first one took rather than being refused for them.
+ */
+export async function freeDefaultMapping(tx: Queryable): Promise<TableMapping[]> {
+  const taken = await tx.query<{ target_table: string }>(
+    'SELECT DISTINCT target_table FROM sync_source_tables WHERE target_table = ANY($1::text[])',
+    [defaultTableMapping.map((m) => m.targetTable)],
+  );
+  const held = new Set(taken.rows.map((row) => row.target_table));
+  return defaultTableMapping.filter((m) => !held.has(m.targetTable));
 }
