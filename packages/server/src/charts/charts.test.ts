@@ -179,6 +179,29 @@ describe('charts', () => {
     }
   });
 
+  it('refuses a name or spec text PostgreSQL cannot store with 400 naming the field, storing nothing', async () => {
+    const before = (await get(acmeRead, '/api/charts?limit=200')).json().data.length;
+    const spec = (filters: object[] = []) => ({ table: 'work_orders', metric: { fn: 'count' }, filters });
+    const cases: [object, string][] = [];
+    for (const bad of ['a\u0000b', 'a\uD800', '\uDC00b']) {
+      cases.push(
+        [{ name: bad, spec: spec() }, 'name'],
+        [{ name: 'ok', spec: spec([{ column: 'status', op: 'eq', value: bad }]) }, 'spec.filters.0.value'],
+        [
+          { name: 'ok', spec: spec([{ column: 'status', op: 'contains', value: bad }]) },
+          'spec.filters.0.value',
+        ],
+        [{ name: 'ok', spec: spec([{ column: 'amount', op: 'gt', value: bad }]) }, 'spec.filters.0.value'],
+      );
+    }
+    for (const [body, path] of cases) {
+      const response = await createChart(acmeOperate, body);
+      expect(response.statusCode, `${JSON.stringify(body)}: ${response.body}`).toBe(400);
+      expect(response.json().error.details.map((d: { path: string }) => d.path)).toEqual([path]);
+    }
+    expect((await get(acmeRead, '/api/charts?limit=200')).json().data).toHaveLength(before);
+  });
+
   it('keeps charts to their tenant: another tenant’s chart is 404, and scopes are enforced', async () => {
     expect((await get(globexOperate, `/api/charts/${daily.id}`)).statusCode).toBe(404);
     expect((await get(globexOperate, `/api/charts/${daily.id}/data`)).statusCode).toBe(404);

@@ -1,4 +1,4 @@
-import { chartDataSchema, chartSchema, createChartSchema } from '@syncdeck/core';
+import { chartDataSchema, chartSchema, createChartSchema, storableJson } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { requireTenant } from '../auth/index.ts';
 import { AppError } from '../lib/errors.ts';
@@ -16,6 +16,12 @@ import {
   storeChartCache,
 } from './store.ts';
 
+/**
+ * The chart body, under core's text rule: its name and every string of its spec must be text
+ * PostgreSQL can store (the spec is kept as jsonb), else 400 naming the field, never a 500.
+ */
+const chartBodySchema = storableJson(createChartSchema);
+
 /** Charts over a tenant's synced tables, cached until a push to a table they read. */
 export const chartRoutes: FastifyPluginAsyncZod = async (app) => {
   const { db } = app;
@@ -30,7 +36,7 @@ export const chartRoutes: FastifyPluginAsyncZod = async (app) => {
           '`spec`: `table` (a synced table of the tenant), `metric` `{fn: count|sum|avg|min|max, column}`, ' +
           'optional `groupBy` `{column, bucket?: day|week|month}` and `filters` `[{column, op, value}]`. ' +
           'Columns must be columns pushed for this tenant; sum, avg, min and max need a numeric one. No SQL is accepted.',
-        body: createChartSchema,
+        body: chartBodySchema,
         response: { 201: chartSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },

@@ -151,6 +151,21 @@ describe('GET /api/realtime', () => {
     expect(plain.json()).toMatchObject({ error: { code: 'upgrade_required' } });
   });
 
+  it('refuses a tenant PostgreSQL cannot look up, or given twice, with 400 naming it, never a 500', async () => {
+    // A browser's socket names its tenant in the URL: text no tenant can have, or two of them.
+    for (const query of ['?tenant=a%00b', '?tenant=%00', `?tenant=${other.slug}&tenant=${other.slug}`]) {
+      for (const headers of [bearer(readKey), bearer(t.adminToken)]) {
+        const response = await t.app.inject({ method: 'GET', url: `/api/realtime${query}`, headers });
+        expect(response.statusCode, `${query}: ${response.body}`).toBe(400);
+        expect(response.json().error).toMatchObject({
+          code: 'validation_failed',
+          details: [{ path: 'query.tenant' }],
+        });
+      }
+      await expect(follow(readKey, query)).rejects.toThrow('HTTP 400');
+    }
+  });
+
   it("says the feed's seq first, then streams the tenant's changes shaped as REST objects", async () => {
     const follower = await follow(readKey);
     await follower.waitFor((f) => f.frames.length >= 1);

@@ -1,9 +1,9 @@
 import fastifyWebsocket from '@fastify/websocket';
-import { realtimeCloseCodes } from '@syncdeck/core';
+import { realtimeCloseCodes, storableString } from '@syncdeck/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requirePrincipal, requireTenant } from '../auth/index.ts';
-import { AppError } from '../lib/errors.ts';
+import { AppError, detailsFromZod } from '../lib/errors.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { RealtimeClient } from './client.ts';
 import { checkCookieOrigin, keyFromProtocols, selectProtocol } from './handshake.ts';
@@ -13,7 +13,8 @@ import type { FrameRun } from './frames.ts';
 const querySchema = z
   .object({
     since: z.coerce.number().int().min(0).optional(),
-    tenant: z.string().min(1).max(200).optional(),
+    // Looked up by id or slug: text PostgreSQL cannot take is refused here (core's text rule).
+    tenant: storableString().min(1).max(200).optional(),
     batch: z.enum(['true', 'false']).default('false'),
   })
   .strict();
@@ -67,7 +68,11 @@ export const realtimeRoutes: FastifyPluginAsyncZod<{ tail: FeedTail<FrameRun> }>
       },
       // Authorised before the upgrade: a refused client gets a plain HTTP error answer.
       preValidation: async (request) => {
-        const query = request.query as z.infer<typeof querySchema>;
+        // preValidation runs before Fastify validates the query: parse it here, or a repeated
+        // or unstorable `tenant` would reach the tenant lookup as it came.
+        const parsed = querySchema.safeParse(request.query);
+        if (!parsed.success) throw AppError.invalid(detailsFromZod(parsed.error, 'query'));
+        const query = parsed.data;
         keyFromProtocols(request);
         checkCookieOrigin(request, await requirePrincipal(request), config);
         request.realtimeTenantId = (await requireTenant(request, 'read', query.tenant)).tenant.id;

@@ -171,3 +171,48 @@ describe('cursors', () => {
     expect((await read(token, `?sort=amount&cursor=${byTitle}`)).statusCode).toBe(400);
   });
 });
+
+describe('filters and cursors holding text PostgreSQL cannot take', () => {
+  it('are refused with 400 naming the value or the cursor, never a 500', async () => {
+    const token = await push('text-rule', {
+      id: 't1',
+      title: 'a',
+      amount: 1,
+      flag: true,
+      at: '2024-01-01T00:00:00Z',
+    });
+    for (const column of ['title', 'amount', 'flag', 'at', 'id']) {
+      for (const [op, value] of [
+        ['eq', 'a%00b'],
+        ['ne', '%00'],
+        ['contains', 'a%00'],
+        ['gte', '1%00'],
+      ]) {
+        const response = await read(token, `?filter=${column}:${op}:${value}`);
+        expect(response.statusCode, `${column}:${op}:${value}: ${response.body}`).toBe(400);
+        expect(response.json().error.code).toBe('validation_failed');
+        expect(response.json().error.details).toEqual([
+          { path: 'query.filter.0.value', message: 'must not contain NUL characters or unpaired surrogates' },
+        ]);
+      }
+    }
+    // The second filter is the bad one, and named so.
+    const second = await read(token, '?filter=title:notnull&filter=title:eq:%00');
+    expect(second.json().error.details[0].path).toBe('query.filter.1.value');
+    // Unpaired surrogates cannot come through a URL's UTF-8, but can inside a cursor's JSON.
+    for (const [sort, key] of [
+      ['title', ['a\uD800', 't1']],
+      ['title', ['a', 't\uDC00']],
+      ['-amount', [null, '\uD800']],
+      ['', [null, 't\uDBFF']],
+    ] as const) {
+      const response = await read(token, `?${sort ? `sort=${sort}&` : ''}cursor=${cursorOf([...key])}`);
+      expect(response.statusCode, `${sort} ${JSON.stringify(key)}: ${response.body}`).toBe(400);
+      expect(response.json().error).toMatchObject({
+        code: 'validation_failed',
+        details: [{ path: 'query.cursor' }],
+      });
+    }
+    expect(await rows(token, '?filter=title:eq:a')).toHaveLength(1);
+  });
+});

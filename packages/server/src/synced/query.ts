@@ -1,4 +1,4 @@
-import type { RowFilter } from '@syncdeck/core';
+import { isStorableText, type RowFilter, UNSTORABLE_TEXT_MESSAGE } from '@syncdeck/core';
 import { z } from 'zod';
 import type { Queryable } from '../db/index.ts';
 import { AppError } from '../lib/errors.ts';
@@ -68,6 +68,10 @@ export function filterSql(
   path: (index: number) => string,
 ): string[] {
   return filters.map((filter, index) => {
+    // Core's text rule: a value PostgreSQL cannot take as text is the client's mistake (a 400),
+    // not a database error. Filters come from query strings and from chart specs alike.
+    if (typeof filter.value === 'string' && !isStorableText(filter.value))
+      throw AppError.invalid([{ path: `${path(index)}.value`, message: UNSTORABLE_TEXT_MESSAGE }]);
     const type = table.columns.get(filter.column);
     if (!type) throw invalid(`${path(index)}.column`, `"${filter.column}" is not a column of ${table.table}`);
     const column = `v.${columnIdent(filter.column)}`;
@@ -108,11 +112,11 @@ function invalidCursor(message: string): AppError {
 /**
  * A cursor's values are cast to the sort column's type in SQL, and a cast that fails is a
  * 500: so they must be what PostgreSQL printed for that type. A cursor this list issued always
- * is; one that is not was made by hand, or issued for another sort. No stored text holds NUL,
- * which PostgreSQL refuses in any text.
+ * is; one that is not was made by hand, or issued for another sort. No stored text holds what
+ * PostgreSQL cannot store (NUL, unpaired surrogates: core's text rule), so no cursor does.
  */
 function checkCursor(type: ColumnType, value: string | null, id: string): void {
-  if (id.includes('\u0000') || value?.includes('\u0000'))
+  if (!isStorableText(id) || (value !== null && !isStorableText(value)))
     throw invalidCursor('not a cursor this list issued');
   if (value === null) return;
   const fits =
