@@ -72,6 +72,8 @@ export interface Story {
     resolved: boolean;
   } | null;
   order: { number: string; total: number } | null;
+  /** Its script asks for a person later on. */
+  escalates?: boolean;
 }
 
 /** What the live demo tells the row-sync side: an order was delivered or cancelled. */
@@ -153,10 +155,11 @@ export class LiveDemo {
     const customer = pick(free);
     const roll = Math.random();
     const kind: ConversationKind = roll < 0.06 ? 'question' : roll < 0.1 ? 'cancelled' : 'order';
+    // Open ones, and those of conversations that will ask for a person soon.
     const waiting = [...this.stories].filter(
-      (s) => s.restaurant === restaurant && s.escalation && !s.escalation.resolved,
+      (s) => s.restaurant === restaurant && (s.escalates || s.escalation) && !s.escalation?.resolved,
     );
-    const canEscalate = (this.openCount.get(restaurant) ?? 0) + waiting.length < this.timing.maxOpen;
+    const canEscalate = Math.max(this.openCount.get(restaurant) ?? 0, waiting.length) < this.timing.maxOpen;
     const escalation =
       kind === 'order' && canEscalate && Math.random() < this.timing.escalationChance ? 'waits' : 'none';
     const key = `${restaurant.slug}:live:${randomBytes(8).toString('hex')}`;
@@ -172,6 +175,7 @@ export class LiveDemo {
     const gateAt = script.events.find((e) => e.event === 'escalation.created')?.at ?? 0;
     this.schedule(story, script.events, Date.now(), gateAt);
     story.close = script.close.data;
+    story.escalates = escalation === 'waits';
     story.order = script.orderId ? { number, total: script.revenue } : null;
   }
 
