@@ -33,9 +33,12 @@ export async function resume(live: LiveDemo, restaurant: Restaurant): Promise<vo
     story.pending.push(...thanks.map((e) => ({ ...e, at: now, after: live.scaled(90_000), gated: true })));
     story.close = { customer_identifier: identifierOf(customer), bot: botOf(restaurant, customer) };
   }
+  // Only the demo's own orders (its bots name them `<slug>-<10 hex>`, as earlier versions did).
+  const demoOrder = new RegExp(`^${restaurant.slug}-[0-9a-f]{10}$`);
   for (const status of UNFINISHED) {
     for (const order of await api.all<Order>(`/api/orders?status=${status}`)) {
-      resumeOrder(live, restaurant, order, people.get(order.customerId) ?? null, now);
+      if (demoOrder.test(order.syrveOrderId))
+        resumeOrder(live, restaurant, order, people.get(order.customerId) ?? null, now);
     }
   }
   const active = await api.get<Conversation[]>('/api/db/conversations?status=active&limit=200');
