@@ -38,3 +38,46 @@ export {
   type WebhookDeliveryPayload,
   webhookHandler,
 } from './handlers.ts';
+export {
+  applyDeliveryReport,
+  DELIVERY_STATUS_RANK,
+  type DeliveryReport,
+  type DeliveryState,
+  deliveryStatuses,
+  deliveryStatusRankSql,
+  isDeliveryStatus,
+  isFailedDelivery,
+  type MessageDeliveryStatus,
+  nextDeliveryStatus,
+  restartDelivery,
+} from './delivery-status.ts';
+export { InvalidChannelRequest } from './inbound-error.ts';
+export {
+  type Channel,
+  type OperatorReply,
+  planReply,
+  type ReplyBot,
+  type ReplyConversation,
+  ReplyNotPossible,
+  type ReplyPlan,
+  type ReplyProblem,
+  type ReplyWebhookEvent,
+  TELEGRAM_MAX_CAPTION,
+  TELEGRAM_MAX_TEXT,
+  TWILIO_MAX_BODY,
+} from './reply.ts';
+export {
+  largestPhotoSize,
+  parseTelegramUpdate,
+  type TelegramIgnoreReason,
+  type TelegramInbound,
+  telegramBotIdFromToken,
+} from './telegram-inbound.ts';
+export {
+  type IgnoredTwilioStatus,
+  type InboundMessageEvent,
+  messageTypeOfContentType,
+  parseTwilioInbound,
+  parseTwilioStatusCallback,
+  type TwilioStatusUpdate,
+} from './twilio-inbound.ts';
