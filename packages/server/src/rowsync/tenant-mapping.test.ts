@@ -1,6 +1,9 @@
 import type { WebhookResult } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
+import { describe as describeResult } from '../cli/describe.ts';
+import { parseInvocation } from '../cli/invocation.ts';
+import { runCliCommand } from '../control/index.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 import { rowChange } from '../testing/rowsync.ts';
 import { loadSecretBox } from '../lib/secret-box.ts';
@@ -155,6 +158,41 @@ describe('the source tenants API', () => {
       });
       expect(response.statusCode, `${method} ${response.body}`).toBe(403);
     }
+  });
+});
+
+describe('syncdeck source tenants / map-tenant / unmap-tenant', () => {
+  /** What `syncdeck …` runs and prints, in this process (the spawned CLI runs the same table). */
+  async function cli(...argv: string[]) {
+    const invocation = parseInvocation(argv);
+    if (typeof invocation === 'string') throw new Error(invocation);
+    const result = await runCliCommand(t.db, invocation.name, invocation.args, t.config);
+    return { result, text: describeResult(invocation.name, result) };
+  }
+
+  it('maps, lists and forgets a tenant id, refusing what the API refuses', async () => {
+    await pushed(rowChange('INSERT', 'adhoc_work_orders', 'cli-7', { id: 'c1' }));
+    const bistro = await t.createTenant('bistro');
+    const mapped = await cli('source', 'map-tenant', 'optiqo', 'cli-7', 'bistro');
+    expect(mapped.text).toBe(
+      'Pushes with tenant_id cli-7 now land in tenant bistro.\n' +
+        'Rows pushed before stay in optiqo-cli-7; a full sync fills the new tenant.',
+    );
+    expect((await pushed(rowChange('INSERT', 'adhoc_work_orders', 'cli-7', { id: 'c2' }))).tenantId).toBe(
+      bistro.id,
+    );
+    expect((await cli('source', 'tenants', 'optiqo')).text).toMatch(/^cli-7\s+bistro\s+admin\s/m);
+    await expect(cli('source', 'map-tenant', 'optiqo', 'cli-7', 'no-such-tenant')).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(cli('source', 'map-tenant', 'optiqo', 'a\u0000', 'bistro')).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [{ path: 'externalId' }],
+    });
+    await expect(cli('source', 'tenants', 'Not_A_Source')).rejects.toThrow();
+    expect((await cli('source', 'unmap-tenant', 'optiqo', 'cli-7')).text).toMatch(/Forgot tenant id cli-7/);
+    expect(() => parseInvocation(['source', 'map-tenant', 'optiqo', 'cli-7'])).toThrow(/EXTERNAL_ID TENANT/);
+    expect(() => parseInvocation(['source', 'tenants', 'optiqo', '--tenant', 'x'])).toThrow(/--tenant/);
   });
 });
 
