@@ -52,12 +52,27 @@ export const DELIVERY_STATUS_RANK: Readonly<Record<MessageDeliveryStatus, number
 
 const known = new Set<string>(deliveryStatuses);
 
-/** Whether `value` is one of `deliveryStatuses`. */
+/**
+ * Whether `value` is one of `deliveryStatuses`: for a status read back from the database.
+ *
+ * @example
+ * ```ts
+ * isDeliveryStatus('read'); // true
+ * isDeliveryStatus('received'); // false
+ * ```
+ */
 export function isDeliveryStatus(value: unknown): value is MessageDeliveryStatus {
   return typeof value === 'string' && known.has(value);
 }
 
-/** A status that means the message did not reach the customer (unless a receipt later says it did). */
+/**
+ * A status that means the message did not reach the customer (unless a receipt later says it did).
+ *
+ * @example
+ * ```ts
+ * isFailedDelivery('undelivered'); // true
+ * ```
+ */
 export function isFailedDelivery(status: MessageDeliveryStatus): boolean {
   return status === 'failed' || status === 'undelivered';
 }
@@ -135,6 +150,12 @@ export function applyDeliveryReport(
 /**
  * The state a message starts a new delivery in when a person sends it again: `queued`, its old
  * failure cleared. Only a failed message may be sent again; anything else answers null.
+ *
+ * @example
+ * ```ts
+ * restartDelivery({ status: 'failed', errorCode: '63016', errorReason: '…' });
+ * // { status: 'queued', errorCode: null, errorReason: null }
+ * ```
  */
 export function restartDelivery(current: DeliveryState): DeliveryState | null {
   if (!isFailedDelivery(current.status)) return null;

@@ -124,7 +124,15 @@ export function telegramBotIdFromToken(token: string): string | null {
   return /^([0-9]{1,20}):[A-Za-z0-9_-]{20,}$/.exec(token)?.[1] ?? null;
 }
 
-/** The largest size of a photo: most pixels, then most bytes (Telegram lists them smallest first). */
+/**
+ * The largest size of a photo: most pixels, then most bytes. Telegram lists them smallest first,
+ * but says nothing of keeping to that, so the sizes are compared rather than the last one taken.
+ *
+ * @example
+ * ```ts
+ * largestPhotoSize(message.photo)?.file_id;
+ * ```
+ */
 export function largestPhotoSize<T extends { width: number; height: number; file_size?: number | undefined }>(
   sizes: readonly T[],
 ): T | undefined {

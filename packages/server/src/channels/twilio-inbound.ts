@@ -98,7 +98,15 @@ function parseParams<S extends z.ZodType>(schema: S, params: TwilioParams): z.ou
   ]);
 }
 
-/** A message type from a media content type: the types the dashboard knows how to show. */
+/**
+ * A message type from a media content type: the types the dashboard knows how to show.
+ *
+ * @example
+ * ```ts
+ * messageTypeOfContentType('audio/ogg'); // 'audio'
+ * messageTypeOfContentType('application/pdf'); // 'document'
+ * ```
+ */
 export function messageTypeOfContentType(
   contentType: string | undefined,
 ): 'image' | 'audio' | 'video' | 'document' {
