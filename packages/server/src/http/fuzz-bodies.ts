@@ -58,7 +58,7 @@ const STRINGS = [
   'admin',
 ];
 
-function randomString(rng: Rng): string {
+export function randomString(rng: Rng): string {
   const roll = rng.int(10);
   if (roll === 0) return 'x'.repeat(rng.pick([201, 1001, 10_001, 70_000]));
   if (roll === 1)

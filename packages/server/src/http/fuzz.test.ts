@@ -6,12 +6,11 @@
  * come from a seeded PRNG, so a failure reproduces exactly. Requests run concurrently through
  * app.inject, and each part has a time limit: this runs on every CI build.
  */
-import { appendFileSync } from 'node:fs';
-import { errorBodySchema, type Tenant } from '@syncdeck/core';
+import type { Tenant } from '@syncdeck/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../db/index.ts';
 import { bearer, createTestApp, type TestApp } from '../testing/harness.ts';
 import { mutate, prng, serialise } from './fuzz-bodies.ts';
+import { describeSent, expectNo5xx, inPool, rowCounts, type Sent } from './fuzz-harness.ts';
 import {
   edgeRowSyncBodies,
   HOSTILE_COLUMNS,
@@ -20,21 +19,13 @@ import {
   signedHeaders,
   validRowSync,
 } from './fuzz-rowsync-bodies.ts';
+import { hostilePaths, realtimeQuery, syncedQuery, validChart } from './fuzz-read.ts';
 import { adminTargets, type Target } from './fuzz-targets.ts';
 
 const SEED = 0x5eedc0de;
-const CONCURRENCY = 8;
 
 let t: TestApp;
 let tenant: Tenant;
-
-type Response = Awaited<ReturnType<TestApp['app']['inject']>>;
-interface Sent {
-  method: string;
-  url: string;
-  payload: string | Buffer;
-  response: Response;
-}
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -49,60 +40,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** Runs `send` over `items`, `CONCURRENCY` at a time. */
-async function inPool<T>(items: T[], send: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await send(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-}
-
-function describeSent({ method, url, payload, response }: Sent): string {
-  const text = Buffer.isBuffer(payload) ? `<bytes ${payload.toString('hex').slice(0, 200)}>` : payload;
-  return `${method} ${url} ${text.slice(0, 400)} -> ${response.statusCode} ${response.body.slice(0, 500)}`;
-}
-
-/**
- * Set FUZZ_FINDINGS to a file to have every 5xx appended to it, whole, for whoever fixes the
- * route (the assertion message cuts long bodies).
- */
-function record5xx(sent: Sent): void {
-  const file = process.env.FUZZ_FINDINGS;
-  if (!file || sent.response.statusCode < 500) return;
-  const body = Buffer.isBuffer(sent.payload) ? sent.payload.toString('hex') : sent.payload;
-  appendFileSync(
-    file,
-    `${new Date().toISOString()} ${sent.method} ${sent.url}\nbody: ${body.slice(0, 4000)}\nresponse: ${sent.response.statusCode} ${sent.response.body}\n\n`,
-  );
-}
-
-/** The error shape every refusal shares; a 400 for a body's content names its fields. */
-function expectErrorShape(sent: Sent): void {
-  const what = describeSent(sent);
-  const parsed = errorBodySchema.safeParse(sent.response.json());
-  expect(parsed.success, what).toBe(true);
-  expect(parsed.data!.error.requestId, what).toBeTruthy();
-  // A body that is not JSON, or that smuggles `__proto__`, is `invalid_json`: no field to name.
-  if (sent.response.statusCode === 400 && parsed.data!.error.code !== 'invalid_json')
-    expect((parsed.data!.error.details ?? []).length, what).toBeGreaterThan(0);
-}
-
-/** Fails on any 5xx, after recording it; answers the statuses seen. */
-function expectNo5xx(sent: Sent[]): Map<number, number> {
-  const statuses = new Map<number, number>();
-  for (const one of sent) record5xx(one);
-  for (const one of sent) {
-    statuses.set(one.response.statusCode, (statuses.get(one.response.statusCode) ?? 0) + 1);
-    expect(one.response.statusCode, describeSent(one)).toBeLessThan(500);
-    if (one.response.statusCode >= 400) expectErrorShape(one);
-  }
-  return statuses;
-}
-
 async function push(body: string | Buffer, n: number): Promise<Sent> {
   const url = '/api/webhooks/fuzz';
   const response = await t.app.inject({
@@ -112,24 +49,6 @@ async function push(body: string | Buffer, n: number): Promise<Sent> {
     payload: body,
   });
   return { method: 'POST', url, payload: body, response };
-}
-
-/** Rows in every table of every schema, and how many tables and views there are. */
-async function rowCounts(db: Db, except: string[]): Promise<Record<string, number>> {
-  const relations = await db.query<{ schema: string; name: string; kind: string }>(
-    `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind IN ('r', 'p', 'v') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-       AND n.nspname NOT LIKE 'pg\\_%'`,
-  );
-  const counts: Record<string, number> = { relations: relations.rows.length };
-  for (const { schema, name, kind } of relations.rows) {
-    if (kind === 'v' || except.includes(name)) continue;
-    const quoted = `"${schema.replaceAll('"', '""')}"."${name.replaceAll('"', '""')}"`;
-    const result = await db.query<{ n: string | number }>(`SELECT count(*) AS n FROM ${quoted}`);
-    counts[`${schema}.${name}`] = Number(result.rows[0]!.n);
-  }
-  return counts;
 }
 
 describe('fuzzing the bodies of ingest and the admin routes', () => {
@@ -267,5 +186,99 @@ describe('fuzzing row sync with signed bodies', () => {
       const row = (all.json().data as Record<string, unknown>[]).find((r) => r.id === `col-${i}`);
       expect(row?.[name], name).toEqual(i % 2 ? `value ${i}` : i);
     }
+  });
+});
+
+describe('fuzzing the read side: charts, synced queries, realtime and path parameters', () => {
+  it('answers hostile chart bodies, queries and path parameters without a 5xx', async () => {
+    const rng = prng(SEED ^ 0x7e57);
+    const started = Date.now();
+    const rows = [
+      { id: 'r1', amount: 5, title: 'a', at: '2026-01-01T00:00:00Z', v: 1, select: 'x' },
+      { id: 'r2', amount: 7, title: 'b', at: '2026-01-02T00:00:00Z', v: 2, select: 'y' },
+    ];
+    let tenantId = '';
+    for (const [n, record] of rows.entries()) {
+      const body = JSON.stringify({
+        type: 'INSERT',
+        table: 'adhoc_work_orders',
+        tenant_id: 'fuzz-read',
+        record,
+      });
+      const pushed = await push(body, n);
+      expect(pushed.response.statusCode, pushed.response.body).toBe(200);
+      tenantId = pushed.response.json().tenantId;
+    }
+    const key = bearer((await t.createKey(tenantId, ['read', 'operate'])).token);
+    const admin = { ...bearer(t.adminToken), 'x-tenant-id': tenant.slug };
+    const requests: {
+      method: 'GET' | 'POST' | 'DELETE';
+      url: string;
+      headers: Record<string, string>;
+      payload?: string;
+    }[] = [];
+    for (let n = 0; n < 100; n++)
+      requests.push({
+        method: 'POST',
+        url: '/api/charts',
+        headers: key,
+        payload: serialise(mutate(rng, validChart(n))),
+      });
+    const columns = ['id', 'amount', 'title', 'at', 'v', 'select'];
+    for (let n = 0; n < 150; n++)
+      requests.push({
+        method: 'GET',
+        url: `/api/synced/work_orders?${syncedQuery(rng, columns)}`,
+        headers: key,
+      });
+    for (let n = 0; n < 50; n++)
+      requests.push({
+        method: 'GET',
+        url: `/api/realtime?${realtimeQuery(rng, 'fuzz')}`,
+        headers: n % 2 ? key : admin,
+      });
+    const paths = hostilePaths({ bot: '00000000-0000-4000-8000-000000000000', tenant: tenant.slug });
+    for (const url of paths)
+      for (const method of ['GET', 'DELETE'] as const) requests.push({ method, url, headers: admin });
+    const sent: Sent[] = [];
+    await inPool(requests, async ({ method, url, headers, payload }) => {
+      const response = await t.app.inject({
+        method,
+        url,
+        headers: payload === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+        ...(payload === undefined ? {} : { payload }),
+      });
+      sent.push({ method, url, payload: payload ?? '', response });
+    });
+    expectNo5xx(
+      sent.filter((one) => paths.includes(one.url)),
+      { shape: false },
+    );
+    const statuses = expectNo5xx(sent.filter((one) => !paths.includes(one.url)));
+    // Both sides exercised: synced queries read and refused, the socket refused before upgrading.
+    const synced = sent.filter((one) => one.url.startsWith('/api/synced/work_orders?'));
+    for (const status of [200, 400])
+      expect(
+        synced.some((one) => one.response.statusCode === status),
+        `synced ${status}`,
+      ).toBe(true);
+    expect(sent.some((one) => one.url.startsWith('/api/realtime') && one.response.statusCode === 426)).toBe(
+      true,
+    );
+    // The charts made read their data back.
+    const made = sent.filter((one) => one.url === '/api/charts' && one.response.statusCode === 201);
+    expect(made.length, JSON.stringify([...statuses])).toBeGreaterThan(0);
+    const data: Sent[] = [];
+    await inPool(made, async (one) => {
+      const url = `/api/charts/${one.response.json().id}/data`;
+      data.push({
+        method: 'GET',
+        url,
+        payload: '',
+        response: await t.app.inject({ method: 'GET', url, headers: key }),
+      });
+    });
+    expectNo5xx(data);
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
