@@ -33,12 +33,8 @@ export function signedHeaders(body: string | Buffer, n: number): Record<string, 
   return { 'x-webhook-signature': n % 3 === 0 ? `sha256=${hex}` : hex };
 }
 
-/**
- * How deep the nested records go. Deeper than about 4,000 levels a single change or an unstaged
- * full sync answers 500 today (JSON.stringify overflows the stack in rowsync); 5,000 and 20,000
- * join this list once row sync refuses or stores them (reported in its findings).
- */
-export const NESTING_DEPTHS = [70, 2_000] as const;
+/** How deep the nested records of `edgeRowSyncBodies` go: refused or stored, never a 500. */
+export const NESTING_DEPTHS = [70, 2_000, 5_000] as const;
 
 /** Column names a source may send that collide with the SQL around them: aliases, keywords, system columns. */
 export const HOSTILE_COLUMNS = [
@@ -244,6 +240,25 @@ export function refusedRowSyncBodies(): RefusedBody[] {
   json('sync_id long', full({ sync_id: 's'.repeat(201) }));
   json('full-sync record without id', full({}, [{ id: 'r1' }, { title: 'no id' }]));
 
+  // Records nested deeper than PostgreSQL's jsonb parser (or JSON.stringify) goes, and with a
+  // NUL beside them: refused, in time linear in the depth, before a tenant or column is made.
+  const deep = `${'{"v":['.repeat(10_000)}1${']}'.repeat(10_000)}`;
+  raw(
+    'record nested 20,000 deep',
+    JSON.stringify(change({}, { id: 'r1', deep: 0 })).replace('"deep":0', `"deep":${deep}`),
+  );
+  raw(
+    'record nested 20,000 deep with a NUL',
+    JSON.stringify(change({}, { id: 'r1', t: NUL, deep: 0 })).replace('"deep":0', `"deep":${deep}`),
+  );
+  raw(
+    'unstaged full sync nested 20,000 deep',
+    JSON.stringify(full({ total: undefined }, [{ id: 'r1', deep: 0 }])).replace('"deep":0', `"deep":${deep}`),
+  );
+  raw(
+    'staged full sync nested 20,000 deep',
+    JSON.stringify(full({}, [{ id: 'r1', deep: 0 }])).replace('"deep":0', `"deep":${deep}`),
+  );
   // Nesting as deep as the body limit allows, where no payload can be.
   raw('body nested 20,000 deep', `${'['.repeat(20_000)}${']'.repeat(20_000)}`);
   raw('type nested 20,000 deep', `{"type":${'['.repeat(20_000)}${']'.repeat(20_000)}}`);
