@@ -12,7 +12,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requirePrincipal, requireScope, requireTenant, visibleTenant } from '../auth/index.ts';
 import { AppError } from '../lib/errors.ts';
-import { pageQuerySchema, pageSchema } from '../http/pagination.ts';
+import { NEXT_CURSOR_HEADER, pageQuerySchema, pageSchema } from '../http/pagination.ts';
 import { errorResponses, uuidParamsSchema } from '../http/schemas.ts';
 import { normalisePhone } from '../lib/phones.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -71,15 +71,23 @@ export const botRoutes: FastifyPluginAsyncZod<{ secrets: SecretBox }> = async (a
         description:
           'Senders registered by an admin and those ingest met first. `status` filters (any case). ' +
           'The auth token is never shown: `hasAuthToken` says whether one is stored. A platform admin ' +
-          "who names no tenant gets every tenant's bots, each with its `tenant` (id, slug, name).",
+          "who names no tenant gets every tenant's bots, each with its `tenant` (id, slug, name), as a " +
+          `bare JSON array (the shape seed 001's all-restaurants page maps over), the next page's cursor in \`${NEXT_CURSOR_HEADER}\`.`,
         querystring: listQuerySchema,
-        response: { 200: pageSchema(listedBotSchema), ...errorResponses(400, 401, 403, 404) },
+        response: {
+          200: z.union([pageSchema(listedBotSchema), z.array(listedBotSchema)]),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
-    async (request) => {
-      // Seed 001's all-restaurants page asks without a tenant; anyone else still must name one.
+    async (request, reply) => {
+      // Seed 001's all-restaurants page asks without a tenant, and maps over the answer.
       const principal = await requirePrincipal(request);
-      if (principal.platformAdmin && !namesTenant(request)) return listAllBots(db, request.query);
+      if (principal.platformAdmin && !namesTenant(request)) {
+        const page = await listAllBots(db, request.query);
+        if (page.nextCursor) reply.header(NEXT_CURSOR_HEADER, page.nextCursor);
+        return page.data;
+      }
       const { tenant } = await requireTenant(request, 'admin');
       return listBots(db, tenant.id, request.query);
     },

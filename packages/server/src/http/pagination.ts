@@ -14,3 +14,9 @@ export function pageSchema<T extends z.ZodType>(item: T) {
     nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
   });
 }
+
+/**
+ * Where a list answered as a bare JSON array (the shape seeds' dashboards read) puts the next
+ * page's cursor; absent on the last page.
+ */
+export const NEXT_CURSOR_HEADER = 'x-next-cursor';
