@@ -66,6 +66,9 @@ const envSchema = z.object({
     .default(32 * 1024 * 1024),
   // Seed 004's shared secret: makes it a secret of the row-sync source `optiqo` on start.
   OPTIQO_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
+  // Providers are called at these bases: their real APIs by default, loopback stand-ins in tests.
+  TWILIO_API_BASE_URL: z.string().url().default('https://api.twilio.com'),
+  TELEGRAM_API_BASE_URL: z.string().url().default('https://api.telegram.org'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   REALTIME_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
   REALTIME_MAX_BUFFERED_BYTES: z.coerce
@@ -162,6 +165,11 @@ export interface Config {
     /** How often the feed is read even without a notification: the bound on a lost NOTIFY. */
     pollMs: number;
   };
+  /** Where the channel providers' APIs are (channels/): a stand-in's address in tests and the demo. */
+  providers: {
+    twilioApiBaseUrl: string;
+    telegramApiBaseUrl: string;
+  };
   /**
    * Master key for secrets kept at rest (channel auth tokens). Unset: a key generated once
    * and kept in `dataDir` (see lib/secret-box.ts).
@@ -214,6 +222,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       heartbeatMs: e.REALTIME_HEARTBEAT_MS,
       maxBufferedBytes: e.REALTIME_MAX_BUFFERED_BYTES,
       pollMs: e.REALTIME_POLL_MS,
+    },
+    // Without a trailing slash, so paths join the same whichever way the base was written.
+    providers: {
+      twilioApiBaseUrl: e.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
+      telegramApiBaseUrl: e.TELEGRAM_API_BASE_URL.replace(/\/+$/, ''),
     },
     secretKey: e.SECRET_KEY,
   };
