@@ -83,6 +83,14 @@ describe('API keys', () => {
         expect(other.statusCode, `${header}: ${value}`).toBe(404);
       }
     }
+    // A platform admin naming a tenant PostgreSQL could never store is told which header is wrong.
+    const unstorable = await t.app.inject({
+      method: 'GET',
+      url: '/api/admin/keys',
+      headers: { ...bearer(t.adminToken), 'x-tenant-id': `${tenantA.slug}\u0000` },
+    });
+    expect(unstorable.statusCode, unstorable.body).toBe(400);
+    expect(unstorable.json().error.details[0].path).toBe('headers.x-tenant-id');
   });
 
   it('answers 403 for the wrong scope', async () => {

@@ -1,4 +1,13 @@
-import { type Role, type Scope, scopeAllows, scopes, scopesOfRole, type Tenant } from '@syncdeck/core';
+import {
+  isStorableText,
+  type Role,
+  type Scope,
+  scopeAllows,
+  scopes,
+  scopesOfRole,
+  type Tenant,
+  UNSTORABLE_TEXT_MESSAGE,
+} from '@syncdeck/core';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../lib/errors.ts';
 import { findTenant, toTenant } from '../tenants/index.ts';
@@ -106,6 +115,12 @@ function scopesIn(principal: Principal, tenantId: string): readonly Scope[] {
 function tenantHeader(request: FastifyRequest): string | undefined {
   const raw = request.headers['x-tenant-id'] ?? request.headers['x-restaurant-id'];
   const value = Array.isArray(raw) ? raw[0] : raw;
+  // Node's HTTP parser refuses a NUL in a header, but not every caller comes through it.
+  if (value !== undefined && !isStorableText(value)) {
+    throw AppError.badRequest('The request is not valid', [
+      { path: 'headers.x-tenant-id', message: UNSTORABLE_TEXT_MESSAGE },
+    ]);
+  }
   return value?.trim() || undefined;
 }
 
