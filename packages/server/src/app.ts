@@ -17,7 +17,7 @@ import { healthRoutes } from './health/routes.ts';
 import { loadSecretBox } from './lib/secret-box.ts';
 import { createSerializerCompiler } from './http/serializer.ts';
 import { registerCors } from './http/cors.ts';
-import { registerErrorHandling } from './http/errors.ts';
+import { frameworkError, registerErrorHandling } from './http/errors.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { RequestLog } from './http/request-log.ts';
 import { frameFeedTail } from './realtime/frames.ts';
@@ -68,6 +68,9 @@ export async function buildApp({
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     return503OnClosing: true,
+    // Row-sync tenant ids and source table names come in the path, longer than Fastify's 100.
+    maxParamLength: 500,
+    frameworkErrors: frameworkError,
     logController: new RequestLog(),
   }).withTypeProvider<ZodTypeProvider>();
 

@@ -1,5 +1,5 @@
 import type { ErrorBody, ErrorCode, ErrorDetail } from '@syncdeck/core';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
 import { AppError, detailsFromZod, toDetails } from '../lib/errors.ts';
@@ -102,4 +102,18 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send(body('internal_error', 'Something went wrong on our side', request.id));
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: a path that is not valid percent-encoded UTF-8, or a path
+ * parameter over `maxParamLength`, is refused before any route runs; it answers in our error
+ * body like every other refusal, not in Fastify's own.
+ */
+export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  reply.code(status).send(
+    body('bad_request', 'The request path is not valid', request.id, [
+      { path: 'url', message: error.message },
+    ]),
+  );
 }

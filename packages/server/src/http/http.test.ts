@@ -82,6 +82,27 @@ describe('one error shape for every failure', () => {
     });
   });
 
+  it('answers a path Fastify cannot route in the same error body', async () => {
+    // Not valid UTF-8 once percent-decoded: the router refuses it before any route runs.
+    const badEncoding = await t.app.inject({ method: 'POST', url: '/api/webhooks/%ED%A0%80', payload: {} });
+    expect(badEncoding.statusCode).toBe(400);
+    expect(badEncoding.json()).toMatchObject({
+      error: { code: 'bad_request', details: [{ path: 'url' }], requestId: expect.any(String) },
+    });
+    const tooLong = await t.app.inject({ method: 'GET', url: `/api/customers/${'x'.repeat(600)}` });
+    // Over the limit no route matches: the router's own refusal, still in our body.
+    expect([404, 414]).toContain(tooLong.statusCode);
+    expect(tooLong.json()).toMatchObject({ error: { code: expect.any(String), requestId: expect.any(String) } });
+    // Up to 500 characters a parameter reaches the route, whose own validation answers.
+    const long = await t.app.inject({
+      method: 'GET',
+      url: `/api/customers/${'x'.repeat(150)}`,
+      headers: bearer(t.adminToken),
+    });
+    expect(long.statusCode).not.toBe(414);
+    expect(long.statusCode).toBeLessThan(500);
+  });
+
   it('answers malformed JSON with 400 and stores nothing', async () => {
     const before = await t.db.query('SELECT count(*)::int AS n FROM tenants');
     const response = await t.app.inject({
