@@ -4,9 +4,7 @@ import { ZodError } from 'zod';
 import { ConfigError, type Config, loadConfig } from '../config.ts';
 import { migrate, openDatabase } from '../db/index.ts';
 import { AppError, detailsFromZod } from '../lib/errors.ts';
-import { startDemo } from '../demo/index.ts';
-import { createLogger } from '../logger.ts';
-import { type RunningServer, startServer, stopOnSignals } from '../server.ts';
+import type { RunningServer } from '../server.ts';
 import { describe } from './describe.ts';
 import { CliUsageError, type Invocation, parseInvocation, USAGE } from './invocation.ts';
 import {
@@ -117,6 +115,7 @@ async function withDemo(server: RunningServer, logger: Logger, config: Config): 
   const port = typeof address === 'object' && address ? address.port : 0;
   const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
+  const { startDemo } = await import('../demo/index.ts');
   const demo = await startDemo({ db: server.db, url, logger: logger.child({ module: 'demo' }), config });
   out(demo.description);
   return {
@@ -138,6 +137,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     const config = loadConfig();
     if (invocation === 'start' || invocation === 'demo') {
+      // Loaded only here: the server and its routes are most of a command's start-up time.
+      const { startServer, stopOnSignals } = await import('../server.ts');
+      const { createLogger } = await import('../logger.ts');
       const logger = createLogger(config);
       const server = startServer(config, out, logger);
       const starting =
