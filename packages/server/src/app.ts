@@ -14,6 +14,7 @@ import { conversationRoutes } from './conversations/routes.ts';
 import { customerRoutes } from './customers/routes.ts';
 import type { Db } from './db/index.ts';
 import { healthRoutes } from './health/routes.ts';
+import { inboundRoutes } from './inbound/index.ts';
 import { loadSecretBox } from './lib/secret-box.ts';
 import { createSerializerCompiler } from './http/serializer.ts';
 import { registerCors } from './http/cors.ts';
@@ -145,6 +146,7 @@ export async function buildApp({
   await app.register(keyRoutes);
   await app.register(userRoutes);
   await app.register(ingestRoutes, { writer: ingestWriter });
+  await app.register(inboundRoutes, { writer: ingestWriter, secrets });
   await app.register(realtimeRoutes, { tail: feedTail });
   await app.register(botRoutes, { secrets });
   await app.register(botSessionRoutes);

@@ -33,7 +33,7 @@ export interface BotRow {
 }
 
 // The sealed token never leaves the database through these columns; only whether there is one.
-const COLUMNS = `tenant_id, id, channel, address, name, restaurant_name, sender_sid, waba_id, account_sid,
+export const COLUMNS = `tenant_id, id, channel, address, name, restaurant_name, sender_sid, waba_id, account_sid,
   auth_token_encrypted IS NOT NULL AS has_auth_token, status, support_contact, registered_at, created_at,
   updated_at, ${sqlMicros('created_at')} AS created_us`;
 

@@ -15,3 +15,5 @@ export {
   type OrderRow,
 } from './shapes.ts';
 export { CONVERSATION_COLUMNS, pushConversation } from './store.ts';
+export { EventRejected, prepareEvent } from './prepare.ts';
+export type { GroupCommitWriter, WriteOutcome } from './writer.ts';
