@@ -61,6 +61,8 @@ export const OVERVIEW_MAX_DAYS = 366;
 /** What the change feed carries; `data` is the same object the REST API answers. */
 export const feedEventTypes = [
   'message.created',
+  /** A sent message's delivery status moved (queued → sent → delivered → read, or failed). */
+  'message.updated',
   'conversation.updated',
   'customer.updated',
   'order.created',

@@ -48,6 +48,43 @@ export const messageSchema = z.object({
 });
 export type Message = z.infer<typeof messageSchema>;
 
+/** A sent message's delivery status; the order reports merge in is the server's channels/delivery-status.ts. */
+export const messageDeliveryStatuses = [
+  'queued',
+  'sending',
+  'sent',
+  'failed',
+  'undelivered',
+  'delivered',
+  'read',
+] as const;
+
+/** A message Syncdeck sends (an operator's reply), with how far its delivery has got. */
+export const sentMessageSchema = messageSchema.extend({
+  deliveryStatus: z
+    .enum(messageDeliveryStatuses)
+    .nullable()
+    .describe('null for a message Syncdeck did not send'),
+  deliveryErrorCode: z.string().nullable().describe("The provider's error code, for a failed delivery"),
+  deliveryError: z.string().nullable().describe('A readable reason, for a failed delivery'),
+  clientId: z.string().nullable().describe("The sender's id for the reply, which makes a retry idempotent"),
+});
+export type SentMessage = z.infer<typeof sentMessageSchema>;
+
+/** `POST /api/conversations/:id/messages`: an operator's reply. */
+export const replyBodySchema = z
+  .object({
+    content: storableString().max(4096).describe('The text; may be empty when mediaUrl is given'),
+    mediaUrl: storableString().max(2048).optional().describe('An http(s) URL the provider fetches'),
+    clientId: storableString()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Repeat it on a retry: stored and sent once'),
+  })
+  .strict();
+export type ReplyBody = z.infer<typeof replyBodySchema>;
+
 export const conversationStatsSchema = z.object({
   totalConversations: z.number().int(),
   activeConversations: z.number().int(),
