@@ -11,6 +11,8 @@ export {
   escalationObject,
   type EscalationRow,
   MESSAGE_JSON_COLUMNS,
+  messageObject,
+  type MessageRow,
   orderObject,
   type OrderRow,
 } from './shapes.ts';
