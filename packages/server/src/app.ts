@@ -34,6 +34,8 @@ import { GroupCommitWriter } from './ingest/writer.ts';
 import { keyRoutes } from './keys/routes.ts';
 import { orderRoutes } from './orders/routes.ts';
 import { overviewRoutes } from './overview/routes.ts';
+import type { OutboxOptions } from './outbox/index.ts';
+import { createReplyWorker, replyRoutes } from './replies/index.ts';
 import { tenantRoutes } from './tenants/routes.ts';
 import { userRoutes } from './users/routes.ts';
 import { webRoutes } from './web/routes.ts';
@@ -54,6 +56,8 @@ export interface AppOptions {
   db: Db;
   logger?: FastifyBaseLogger | false;
   controlToken?: string | null;
+  /** The outbox worker's timings (tests shorten them). */
+  outbox?: Partial<OutboxOptions>;
 }
 
 /** Builds the HTTP app around an open database. Nothing listens until the caller says so. */
@@ -62,6 +66,7 @@ export async function buildApp({
   db,
   logger = false,
   controlToken = null,
+  outbox,
 }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
@@ -158,7 +163,14 @@ export async function buildApp({
   await app.register(chartRoutes);
   await app.register(overviewRoutes);
   await app.register(controlRoutes);
+  await app.register(replyRoutes, { secrets });
 
   await app.register(webRoutes);
+
+  // Sends replies once every route is in place; stopped on close before the database closes
+  // (the caller closes the db after app.close()), after the sends under way are recorded.
+  const outboxWorker = createReplyWorker(db, secrets, config, app.log, outbox);
+  app.addHook('onReady', () => outboxWorker.start());
+  app.addHook('onClose', () => outboxWorker.stop());
   return app;
 }
