@@ -75,7 +75,7 @@ export async function buildApp({
     requestIdHeader: false,
     return503OnClosing: true,
     // Row-sync tenant ids and source table names come in the path, longer than Fastify's 100.
-    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 },
     frameworkErrors: frameworkError,
     logController: new RequestLog(),
   }).withTypeProvider<ZodTypeProvider>();

@@ -32,7 +32,7 @@ async function api(server: ServerProcess, method: string, url: string, token: st
 }
 
 describe('syncdeck start', () => {
-  it('prints the admin login and API key on the first start only, and they work', async () => {
+  it('prints the admin login and API key on the first start only, and exits 0 on SIGTERM and SIGINT', async () => {
     const first = await start();
     const { key, password } = credentialsIn(first.output());
     expect(key).toBeDefined();
@@ -46,22 +46,24 @@ describe('syncdeck start', () => {
       body: JSON.stringify({ email: 'admin@syncdeck.local', password }),
     });
     expect(login.status).toBe(200);
-    expect(await first.kill('SIGTERM')).toBe(0);
+    expect(await first.kill('SIGTERM'), first.output()).toBe(0);
     running.splice(0);
 
-    const second = await start();
+    // Started again as the README's first command starts it: with the demo's simulated bots.
+    const second = await startServerProcess({ ...database.env }, 60_000, ['--demo']);
+    running.push(second);
     expect(second.output()).not.toContain('Admin API key');
     expect(second.output()).not.toContain('Password');
-    expect((await api(second, 'GET', '/api/me', key!)).status).toBe(200);
-  });
-
-  it('exits 0 on SIGTERM and SIGINT after closing the database', async () => {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const server = await start();
-      const code = await server.kill(signal);
-      expect(code, `${signal}: ${server.output()}`).toBe(0);
-      running.splice(0);
+    // The demo starts once the server listens, and says so.
+    const deadline = Date.now() + 30_000;
+    while (!/Demo: simulated bots of 2 restaurants/.test(second.output()) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    expect(second.output()).toMatch(/Demo: simulated bots of 2 restaurants/);
+    expect((await api(second, 'GET', '/api/me', key!)).status).toBe(200);
+    // Ctrl-C stops the demo's bots, then the server, and closes the database.
+    expect(await second.kill('SIGINT'), second.output()).toBe(0);
+    running.splice(0);
     if (testSettings.db === 'pglite') {
       // The data directory is released: the control file is gone.
       await expect(readFile(path.join(database.env.DATA_DIR!, 'syncdeck.pid.json'))).rejects.toThrow();
