@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { GroupCommitWriter } from '../ingest/index.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
+import { telegramInboundRoutes } from './telegram-routes.ts';
 import { twilioInboundRoutes } from './twilio-routes.ts';
 
 /**
@@ -13,4 +14,5 @@ export const inboundRoutes: FastifyPluginAsync<{ writer: GroupCommitWriter; secr
   options,
 ) => {
   await app.register(twilioInboundRoutes, options);
+  await app.register(telegramInboundRoutes, options);
 };

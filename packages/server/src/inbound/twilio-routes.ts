@@ -67,7 +67,7 @@ export const twilioInboundRoutes: FastifyPluginAsyncZod<{
         tags: ['channels'],
         summary: "Twilio's inbound WhatsApp webhook",
         description:
-          'Form-encoded, as Twilio sends it. `X-Twilio-Signature` must be Twilio\'s signature of `PUBLIC_URL` + this ' +
+          "Form-encoded, as Twilio sends it. `X-Twilio-Signature` must be Twilio's signature of `PUBLIC_URL` + this " +
           "path (and query) and the form's fields, with the auth token of the sender `To` names; otherwise 403. " +
           'The message is stored like an ingested `message.created`; a redelivered `MessageSid` is stored once. ' +
           'Answers empty TwiML.',

@@ -34,7 +34,13 @@ beforeAll(async () => {
       method: 'POST',
       url: '/api/admin/bots',
       headers: bearer(admin),
-      payload: { name: 'Sufrah', restaurantName: 'Sufrah', whatsappNumber: `whatsapp:${SENDER}`, accountSid, authToken },
+      payload: {
+        name: 'Sufrah',
+        restaurantName: 'Sufrah',
+        whatsappNumber: `whatsapp:${SENDER}`,
+        accountSid,
+        authToken,
+      },
     });
     expect(response.statusCode).toBe(201);
   }
@@ -60,7 +66,11 @@ function inbound(overrides: Record<string, string> = {}): Record<string, string>
 /** Posts the form as Twilio would, signed with `token` over `signedUrl` unless told otherwise. */
 function post(
   params: Record<string, string>,
-  { token = TOKEN, signedUrl = `${PUBLIC_URL}${PATH}`, signature }: { token?: string; signedUrl?: string; signature?: string | null } = {},
+  {
+    token = TOKEN,
+    signedUrl = `${PUBLIC_URL}${PATH}`,
+    signature,
+  }: { token?: string; signedUrl?: string; signature?: string | null } = {},
 ) {
   const sig = signature === undefined ? twilioSignature(token, signedUrl, params) : signature;
   return t.app.inject({
@@ -98,7 +108,11 @@ describe('POST /api/channels/twilio/whatsapp', () => {
       headers: bearer(oneRead),
     });
     expect(conversation.json()).toEqual([
-      expect.objectContaining({ direction: 'IN', content: 'I would like a shawarma', waSid: params.MessageSid }),
+      expect.objectContaining({
+        direction: 'IN',
+        content: 'I would like a shawarma',
+        waSid: params.MessageSid,
+      }),
     ]);
     const feed = await t.db.query<{ type: string }>(
       `SELECT type FROM events WHERE tenant_id = $1 AND payload::jsonb->>'waSid' = $2`,
@@ -131,7 +145,11 @@ describe('POST /api/channels/twilio/whatsapp', () => {
       url: `${PATH}?source=whatsapp`,
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': twilioSignature(TOKEN, `https://deck.example.com:443${PATH}?source=whatsapp`, params),
+        'x-twilio-signature': twilioSignature(
+          TOKEN,
+          `https://deck.example.com:443${PATH}?source=whatsapp`,
+          params,
+        ),
       },
       payload: new URLSearchParams(params).toString(),
     });
@@ -139,39 +157,63 @@ describe('POST /api/channels/twilio/whatsapp', () => {
   });
 
   describe('refuses with 403 and stores nothing', () => {
-    const refusals: [string, () => Promise<{ params: Record<string, string>; response: Awaited<ReturnType<typeof post>> }>][] = [
-      ['a wrong token', async () => {
-        const params = inbound();
-        return { params, response: await post(params, { token: 'not-the-token' }) };
-      }],
-      ['an altered parameter', async () => {
-        const params = inbound();
-        const signature = twilioSignature(TOKEN, `${PUBLIC_URL}${PATH}`, params);
-        const altered = { ...params, Body: 'I would like ten shawarmas' };
-        return { params: altered, response: await post(altered, { signature }) };
-      }],
-      ['an added parameter', async () => {
-        const params = inbound();
-        const signature = twilioSignature(TOKEN, `${PUBLIC_URL}${PATH}`, params);
-        const added = { ...params, NumMedia: '1', MediaUrl0: 'https://evil.example.com/x.jpg' };
-        return { params: added, response: await post(added, { signature }) };
-      }],
-      ['a wrong URL', async () => {
-        const params = inbound();
-        return { params, response: await post(params, { signedUrl: `https://other.example.com${PATH}` }) };
-      }],
-      ['no signature', async () => {
-        const params = inbound();
-        return { params, response: await post(params, { signature: null }) };
-      }],
-      ['an unknown number', async () => {
-        const params = inbound({ To: 'whatsapp:+966500000001' });
-        return { params, response: await post(params) };
-      }],
-      ['a number that is no number', async () => {
-        const params = inbound({ To: 'whatsapp:nope' });
-        return { params, response: await post(params) };
-      }],
+    const refusals: [
+      string,
+      () => Promise<{ params: Record<string, string>; response: Awaited<ReturnType<typeof post>> }>,
+    ][] = [
+      [
+        'a wrong token',
+        async () => {
+          const params = inbound();
+          return { params, response: await post(params, { token: 'not-the-token' }) };
+        },
+      ],
+      [
+        'an altered parameter',
+        async () => {
+          const params = inbound();
+          const signature = twilioSignature(TOKEN, `${PUBLIC_URL}${PATH}`, params);
+          const altered = { ...params, Body: 'I would like ten shawarmas' };
+          return { params: altered, response: await post(altered, { signature }) };
+        },
+      ],
+      [
+        'an added parameter',
+        async () => {
+          const params = inbound();
+          const signature = twilioSignature(TOKEN, `${PUBLIC_URL}${PATH}`, params);
+          const added = { ...params, NumMedia: '1', MediaUrl0: 'https://evil.example.com/x.jpg' };
+          return { params: added, response: await post(added, { signature }) };
+        },
+      ],
+      [
+        'a wrong URL',
+        async () => {
+          const params = inbound();
+          return { params, response: await post(params, { signedUrl: `https://other.example.com${PATH}` }) };
+        },
+      ],
+      [
+        'no signature',
+        async () => {
+          const params = inbound();
+          return { params, response: await post(params, { signature: null }) };
+        },
+      ],
+      [
+        'an unknown number',
+        async () => {
+          const params = inbound({ To: 'whatsapp:+966500000001' });
+          return { params, response: await post(params) };
+        },
+      ],
+      [
+        'a number that is no number',
+        async () => {
+          const params = inbound({ To: 'whatsapp:nope' });
+          return { params, response: await post(params) };
+        },
+      ],
     ];
     for (const [what, attempt] of refusals) {
       it(what, async () => {

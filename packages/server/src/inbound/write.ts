@@ -1,10 +1,5 @@
 import type { Config } from '../config.ts';
-import {
-  EventRejected,
-  type GroupCommitWriter,
-  prepareEvent,
-  type WriteOutcome,
-} from '../ingest/index.ts';
+import { EventRejected, type GroupCommitWriter, prepareEvent, type WriteOutcome } from '../ingest/index.ts';
 import type { InboundMessageEvent } from '../channels/index.ts';
 import { AppError } from '../lib/errors.ts';
 
