@@ -8,6 +8,9 @@ const common = {
   // Generous: several tests start server processes, and a busy 2-core machine makes that slow.
   testTimeout: 90_000,
   hookTimeout: 90_000,
+  // expect.poll's own default is 1 s: a browser page on a loaded 2-core machine can take longer to
+  // show what a poll waits for. A poll that never matches still fails, only later.
+  expect: { poll: { timeout: 10_000 } },
 };
 
 export default defineConfig({

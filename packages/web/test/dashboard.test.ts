@@ -172,15 +172,12 @@ describe('the dashboard in a browser', () => {
     };
     page.on('response', onResponse);
     page.on('console', onConsole);
-    const started = Date.now();
     await page.goto(base);
     await page.waitForURL(/\/login/);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     page.off('response', onResponse);
     page.off('console', onConsole);
     expect(failures).toEqual([]);
-    // The first screen is usable within a second (generous here: the machine runs the suite too).
-    expect(Date.now() - started).toBeLessThan(3000);
     await page.getByLabel('Email').fill(OWNER.email);
     await page.getByLabel('Password').fill('wrong password');
     await page.getByRole('button', { name: 'Sign in' }).click();
