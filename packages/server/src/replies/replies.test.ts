@@ -232,6 +232,29 @@ describe('replies', () => {
     expect(count.rows[0]!.n).toBe(1);
   });
 
+  it("names the person who replied from a session as the message's author", async () => {
+    const c = await conversation();
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: t.adminEmail, password: t.adminPassword },
+    });
+    const cookie = login.cookies.find((k) => k.name === 'syncdeck_session')!;
+    const response = await t.app.inject({
+      method: 'POST',
+      url: `/api/conversations/${c.id}/messages`,
+      headers: { cookie: `syncdeck_session=${cookie.value}`, 'x-tenant-id': tenantId },
+      payload: { content: 'Hello, this is a person' },
+    });
+    expect(response.statusCode, response.body).toBe(202);
+    expect(response.json()).toMatchObject({ authorType: 'agent', authorName: t.adminEmail });
+    const row = await t.db.query<{ author_user_id: string | null }>(
+      'SELECT author_user_id FROM messages WHERE id = $1',
+      [response.json().id],
+    );
+    expect(row.rows[0]!.author_user_id).toBeTruthy();
+  });
+
   it('hands the conversation back to the bot', async () => {
     const c = await conversation();
     await send(c.id, { content: 'A person here' });
