@@ -142,6 +142,37 @@ describe('registering a Telegram bot', () => {
     expect(stored.rows[0]!.telegram_secret_encrypted).not.toContain(params.secret_token);
     expect((await register({ name: 'Again', token: TOKEN })).statusCode).toBe(409);
   });
+  it('claims a bot ingest met first under that Telegram id, keeping its id and history', async () => {
+    const token = '7005550000:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
+    telegram.addBot(token);
+    const ingestKey = (await t.createKey(tenant.id, ['ingest'])).token;
+    const pushed = await t.app.inject({
+      method: 'POST',
+      url: '/functions/v1/sync',
+      headers: bearer(ingestKey),
+      payload: {
+        event: 'message.created',
+        data: {
+          customer_identifier: { telegram_chat_id: '8181' },
+          bot: { telegram_bot_id: '7005550000' },
+          direction: 'IN',
+          content: 'before registration',
+        },
+      },
+    });
+    expect(pushed.statusCode).toBe(200);
+    const met = await t.db.query<{ id: string }>(
+      "SELECT id FROM bots WHERE tenant_id = $1 AND channel = 'telegram' AND address = '7005550000'",
+      [tenant.id],
+    );
+    const response = await register({ name: 'Claimed', token });
+    expect(response.statusCode).toBe(201);
+    expect(response.json()).toMatchObject({ id: met.rows[0]!.id, name: 'Claimed' });
+    expect(response.json().registeredAt).not.toBeNull();
+    expect(JSON.parse(telegram.requests.at(-1)!.body).url).toBe(
+      `${publicUrl}/api/channels/telegram/${met.rows[0]!.id}`,
+    );
+  });
 });
 
 describe('POST /api/channels/telegram/:id', () => {
@@ -150,10 +181,10 @@ describe('POST /api/channels/telegram/:id', () => {
     expect(await messagesOf('4242')).toEqual([
       expect.objectContaining({ content: 'Is the shawarma spicy?', message_type: 'text' }),
     ]);
-    const list = await t.app.inject({ url: '/api/db/conversations', headers: bearer(read) });
+    const list = await t.app.inject({ url: `/api/db/conversations?botId=${botId}`, headers: bearer(read) });
     expect(list.json()).toEqual([expect.objectContaining({ botId, customerName: 'Sara' })]);
     const feed = await t.db.query<{ type: string }>(
-      "SELECT type FROM events WHERE tenant_id = $1 AND type = 'message.created'",
+      "SELECT type FROM events WHERE tenant_id = $1 AND payload::jsonb->>'content' = 'Is the shawarma spicy?'",
       [tenant.id],
     );
     expect(feed.rows).toHaveLength(1);
