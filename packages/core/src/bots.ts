@@ -81,6 +81,9 @@ export const botSchema = z.object({
   wabaId: z.string().nullable(),
   accountSid: z.string().nullable(),
   hasAuthToken: z.boolean().describe('Whether an auth token is stored; the token itself is never returned'),
+  hasTelegramToken: z
+    .boolean()
+    .describe('Whether a Telegram bot token is stored (its webhook set); the token is never returned'),
   status: botStatusSchema,
   isActive: z.boolean(),
   supportContact: z.string().nullable(),

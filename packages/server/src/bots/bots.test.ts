@@ -122,6 +122,7 @@ describe('the seed’s senders', () => {
       channel: 'whatsapp',
       address: '+966508034010',
       hasAuthToken: true,
+      hasTelegramToken: false,
       isActive: true,
       registeredAt: expect.any(String),
       createdAt: expect.any(String),

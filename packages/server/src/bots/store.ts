@@ -24,6 +24,7 @@ export interface BotRow {
   waba_id: string | null;
   account_sid: string | null;
   has_auth_token: boolean;
+  has_telegram_token: boolean;
   status: string;
   support_contact: string | null;
   registered_at: Date | null;
@@ -34,7 +35,7 @@ export interface BotRow {
 
 // The sealed token never leaves the database through these columns; only whether there is one.
 export const COLUMNS = `tenant_id, id, channel, address, name, restaurant_name, sender_sid, waba_id, account_sid,
-  auth_token_encrypted IS NOT NULL AS has_auth_token, status, support_contact, registered_at, created_at,
+  auth_token_encrypted IS NOT NULL AS has_auth_token, telegram_token_encrypted IS NOT NULL AS has_telegram_token, status, support_contact, registered_at, created_at,
   updated_at, ${sqlMicros('created_at')} AS created_us`;
 
 const UNIQUE_VIOLATION = '23505';
@@ -59,6 +60,7 @@ export function botObject(row: BotRow): Bot {
     wabaId: row.waba_id,
     accountSid: row.account_sid,
     hasAuthToken: row.has_auth_token,
+    hasTelegramToken: row.has_telegram_token,
     status,
     isActive: status === 'ACTIVE',
     supportContact: row.support_contact,

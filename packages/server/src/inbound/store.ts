@@ -46,19 +46,15 @@ export async function telegramBotForWebhook(q: Queryable, botId: string): Promis
   return result.rows.length === 1 ? result.rows[0]! : null;
 }
 
-/** A bot as the admin sees it, with whether its Telegram channel is set up. */
-export type TelegramBot = Bot & { hasTelegramToken: boolean; telegramWebhookSetAt: string | null };
+/** A bot as the admin sees it, with when its Telegram webhook was set. */
+export type TelegramBot = Bot & { telegramWebhookSetAt: string | null };
 
-type TelegramBotRow = BotRow & { has_telegram_token: boolean; telegram_webhook_set_at: Date | null };
+type TelegramBotRow = BotRow & { telegram_webhook_set_at: Date | null };
 
-const COLUMNS = `${BOT_COLUMNS}, telegram_token_encrypted IS NOT NULL AS has_telegram_token, telegram_webhook_set_at`;
+const COLUMNS = `${BOT_COLUMNS}, telegram_webhook_set_at`;
 
 function telegramBotObject(row: TelegramBotRow): TelegramBot {
-  return {
-    ...botObject(row),
-    hasTelegramToken: row.has_telegram_token,
-    telegramWebhookSetAt: iso(row.telegram_webhook_set_at),
-  };
+  return { ...botObject(row), telegramWebhookSetAt: iso(row.telegram_webhook_set_at) };
 }
 
 async function recordBotChange(tx: Queryable, row: BotRow): Promise<void> {

@@ -44,7 +44,6 @@ const registerSchema = z
 const tokenSchema = z.object({ token }).strict();
 
 const telegramBotSchema = botSchema.extend({
-  hasTelegramToken: z.boolean().describe('Whether a Telegram token is stored; the token is never returned'),
   telegramWebhookSetAt: z.string().nullable().describe('When Syncdeck last set the webhook with Telegram'),
 });
 

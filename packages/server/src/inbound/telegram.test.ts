@@ -141,6 +141,8 @@ describe('registering a Telegram bot', () => {
     expect(stored.rows[0]!.telegram_token_encrypted).not.toContain(TOKEN);
     expect(stored.rows[0]!.telegram_secret_encrypted).not.toContain(params.secret_token);
     expect((await register({ name: 'Again', token: TOKEN })).statusCode).toBe(409);
+    const listed = await t.app.inject({ url: `/api/admin/bots/${bot.id}`, headers: bearer(admin) });
+    expect(listed.json()).toMatchObject({ hasTelegramToken: true, hasAuthToken: false });
   });
   it('claims a bot ingest met first under that Telegram id, keeping its id and history', async () => {
     const token = '7005550000:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
