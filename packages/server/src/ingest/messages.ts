@@ -78,31 +78,18 @@ export async function insertMessages(
   }
 }
 
-/**
- * Opens an active conversation for each bot and customer of `rows` that has none, begun when its
- * first message was written (a bot replaying history sends `occurred_at` in the past).
- */
+/** Opens an active conversation for each bot and customer of `rows` that has none. */
 async function openConversations(tx: Queryable, rows: MessageRowDraft[]) {
-  const pairs = new Map<string, { tenantId: string; botId: string; customerId: string; startedAt: Date }>();
+  const pairs = new Map<string, { tenantId: string; botId: string; customerId: string }>();
   for (const { event, botId, customerId } of rows) {
-    const pair = key(event.tenantId, botId, customerId);
-    const seen = pairs.get(pair);
-    if (!seen || event.occurredAt < seen.startedAt) {
-      pairs.set(pair, { tenantId: event.tenantId, botId, customerId, startedAt: event.occurredAt });
-    }
+    pairs.set(key(event.tenantId, botId, customerId), { tenantId: event.tenantId, botId, customerId });
   }
   const wanted = [...pairs.values()];
   await tx.query(
-    `INSERT INTO conversations (tenant_id, bot_id, customer_id, created_at)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[])
-       AS w(tenant_id, bot_id, customer_id, created_at)
+    `INSERT INTO conversations (tenant_id, bot_id, customer_id)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS w(tenant_id, bot_id, customer_id)
      ON CONFLICT (tenant_id, bot_id, customer_id) WHERE status = 'active' DO NOTHING`,
-    [
-      wanted.map((p) => p.tenantId),
-      wanted.map((p) => p.botId),
-      wanted.map((p) => p.customerId),
-      wanted.map((p) => p.startedAt),
-    ],
+    [wanted.map((p) => p.tenantId), wanted.map((p) => p.botId), wanted.map((p) => p.customerId)],
     PREPARED,
   );
 }
