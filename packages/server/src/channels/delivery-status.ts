@@ -29,17 +29,10 @@
  * A person pressing "send again" on a failed message is not a report: it starts a new delivery,
  * and the caller sets `queued` directly (see `restartDelivery`), outside this order.
  */
+import { messageDeliveryStatuses } from '@syncdeck/core';
 
-/** Every delivery status of an outbound message, weakest evidence first. */
-export const deliveryStatuses = [
-  'queued',
-  'sending',
-  'sent',
-  'failed',
-  'undelivered',
-  'delivered',
-  'read',
-] as const;
+/** Every delivery status of an outbound message, weakest evidence first (core's list, in that order). */
+export const deliveryStatuses = messageDeliveryStatuses;
 export type MessageDeliveryStatus = (typeof deliveryStatuses)[number];
 
 /** Each status's place in the order; greater is stronger evidence. */
