@@ -115,19 +115,6 @@ describe('the demo', () => {
     );
     for (const escalation of waiting) expect(stillOpen.has(escalation.id)).toBe(true);
 
-    // A person resolves one in the dashboard: the customer thanks them and the conversation closes.
-    const taken = waiting[0]!;
-    const resolve = await fetch(`${url}/api/escalations/${taken.id}/resolve`, {
-      method: 'POST',
-      headers: { ...bearer(tokens.sufrah!), 'content-type': 'application/json' },
-      body: JSON.stringify({ resolutionSummary: 'Called the driver' }),
-    });
-    expect(resolve.status).toBe(200);
-    await until('the conversation of the resolved escalation closes', async () => {
-      const conversation = await get<Conversation>('sufrah', `/api/db/conversations/${taken.conversationId}`);
-      return conversation.status === 'closed';
-    });
-
     // The operations platform's rows and charts, for each restaurant.
     for (const slug of ['sufrah', 'ocean']) {
       const tables = await get<{ data: SyncedTable[] }>(slug, '/api/synced');

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Escalation, SyncEventName } from '@syncdeck/core';
 import type { EventData, SendOutcome, SyncClient, SyncdeckLogger } from '@syncdeck/sdk';
 import { type DemoApi, demoCustomersById } from './api.ts';
-import { resume } from './resume.ts';
+import { adoptWaiting, resume } from './resume.ts';
 import { between, type DemoCustomer, pick, type Restaurant } from './restaurants.ts';
 import {
   type ConversationKind,
@@ -244,11 +244,18 @@ export class LiveDemo {
         const open = await this.clients
           .get(restaurant)!
           .api.get<{ data: Escalation[] }>('/api/escalations?status=open&limit=200');
-        const people = this.people.get(restaurant)!;
-        if (open.data.some((e) => !people.has(e.customerId))) {
+        const known = this.people.get(restaurant)!;
+        if (open.data.some((e) => !known.has(e.customerId))) {
           this.people.set(restaurant, await demoCustomersById(this.clients.get(restaurant)!.api, restaurant));
         }
-        const waitingFor = new Set(open.data.map((e) => this.people.get(restaurant)!.get(e.customerId)));
+        const people = this.people.get(restaurant)!;
+        // An escalation no story knows (the history's last ones may land after play began).
+        for (const escalation of open.data) {
+          const person = people.get(escalation.customerId);
+          if (person && ![...this.stories].some((s) => s.restaurant === restaurant && s.customer === person))
+            adoptWaiting(this, restaurant, person, escalation, Date.now());
+        }
+        const waitingFor = new Set(open.data.map((e) => people.get(e.customerId)));
         let count = open.data.length;
         this.openCount.set(restaurant, count);
         const now = Date.now();

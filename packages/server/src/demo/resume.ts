@@ -20,18 +20,7 @@ export async function resume(live: LiveDemo, restaurant: Restaurant): Promise<vo
   live.openCount.set(restaurant, open.length);
   for (const escalation of open) {
     const customer = people.get(escalation.customerId);
-    if (!customer) continue;
-    const story = live.story(restaurant, customer);
-    story.escalation = {
-      since: Date.parse(escalation.openedAt),
-      patience: between(...live.timing.patienceMs),
-      ackAt: 0,
-      taken: false,
-      resolved: false,
-    };
-    const thanks = live.say(restaurant, customer, 'IN', LINES.thanks[customer.language]);
-    story.pending.push(...thanks.map((e) => ({ ...e, at: now, after: live.scaled(90_000), gated: true })));
-    story.close = { customer_identifier: identifierOf(customer), bot: botOf(restaurant, customer) };
+    if (customer) adoptWaiting(live, restaurant, customer, escalation, now);
   }
   // Only the demo's own orders (its bots name them `<slug>-<10 hex>`, as earlier versions did).
   const demoOrder = new RegExp(`^${restaurant.slug}-[0-9a-f]{10}$`);
@@ -47,6 +36,31 @@ export async function resume(live: LiveDemo, restaurant: Restaurant): Promise<vo
     const customer = people.get(conversation.customerId);
     if (customer && !busy.has(customer)) sync.conversationClosed({ conversation_id: conversation.id });
   }
+}
+
+/**
+ * A customer already waiting for a person when the demo took over (left by a previous run, or
+ * by the history, whose last events may still be landing when play starts): once somebody
+ * resolves their escalation they thank them, and their conversation closes.
+ */
+export function adoptWaiting(
+  live: LiveDemo,
+  restaurant: Restaurant,
+  customer: DemoCustomer,
+  escalation: Escalation,
+  now: number,
+): void {
+  const story = live.story(restaurant, customer);
+  story.escalation = {
+    since: Date.parse(escalation.openedAt),
+    patience: between(...live.timing.patienceMs),
+    ackAt: 0,
+    taken: false,
+    resolved: false,
+  };
+  const thanks = live.say(restaurant, customer, 'IN', LINES.thanks[customer.language]);
+  story.pending.push(...thanks.map((e) => ({ ...e, at: now, after: live.scaled(90_000), gated: true })));
+  story.close = { customer_identifier: identifierOf(customer), bot: botOf(restaurant, customer) };
 }
 
 function resumeOrder(
