@@ -1,4 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { signStandard } from '../rowsync/index.ts';
 import { parseRetryAfter, type SendResult } from '../outbox/index.ts';
 import { callProvider, EXCERPT_LIMIT } from './http.ts';
 
@@ -12,10 +13,7 @@ export function generateWebhookSecret(): string {
 /**
  * The Standard Webhooks headers for `body`: `webhook-signature` is `v1,` and the base64
  * HMAC-SHA256 of `id.timestamp.body`, keyed with the secret's base64 part when it is a
- * `whsec_` secret (its bytes otherwise).
- *
- * The same computation as row sync's signStandard (rowsync/signature.ts), which that module does
- * not export; kept apart rather than reaching into it.
+ * `whsec_` secret (its bytes otherwise). Row sync verifies and signs the same scheme.
  */
 export function signStandardWebhook(
   body: string,
@@ -23,17 +21,10 @@ export function signStandardWebhook(
   webhookId: string,
   timestampSeconds = Math.floor(Date.now() / 1000),
 ): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
-  const key = secret.startsWith('whsec_')
-    ? Buffer.from(secret.slice(6), 'base64')
-    : Buffer.from(secret, 'utf8');
-  const signature = createHmac('sha256', key)
-    .update(`${webhookId}.${timestampSeconds}.${body}`)
-    .digest('base64');
-  return {
-    'webhook-id': webhookId,
-    'webhook-timestamp': String(timestampSeconds),
-    'webhook-signature': `v1,${signature}`,
-  };
+  return signStandard(body, secret, webhookId, timestampSeconds) as Record<
+    'webhook-id' | 'webhook-timestamp' | 'webhook-signature',
+    string
+  >;
 }
 
 export interface WebhookDelivery {

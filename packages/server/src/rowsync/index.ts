@@ -9,7 +9,7 @@ export {
   setSourceTenant,
   unmapSourceTenant,
 } from './admin.ts';
-export { signSeed } from './signature.ts';
+export { signSeed, signStandard } from './signature.ts';
 export { listSources, toSource } from './sources.ts';
 export { pruneRowSync } from './retention.ts';
 export { ensureConfiguredSources } from './configured-source.ts';
